@@ -1,0 +1,211 @@
+/**
+ * The one config schema of a qrmenu-alerts deployment: sources, routes, recipients, intervals,
+ * locale. The CDK app validates it at synth time (with an `aws` section added, see infra/config.ts),
+ * the Lambda validates it at cold start, the local runner reads the same file.
+ * Every default is written next to its field; `parseAlertsConfig` turns zod issues into
+ * one message per problem that names the field (`routes[2].tables[0]: "1-x" is not a table range`).
+ */
+import * as z from 'zod';
+import { FilterPolicyLimitError, smsSubscriptions } from '../core/routing';
+import { parseTableSelector, TableSelectorError } from '../core/tables';
+
+export const SOURCE_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+const FINGERPRINT_256 = /^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/;
+
+/** Where a source's token comes from. Deployed configs use `secret`; local runs use `env` or `value`. */
+export const TokenRefSchema = z.union([
+  z.strictObject({ secret: z.string().min(1).describe('Secrets Manager secret name or ARN holding the token') }),
+  z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).describe('environment variable holding the token') }),
+  z.strictObject({ value: z.string().min(1).describe('the token itself: for tests and local runs only') }),
+]);
+export type TokenRef = z.infer<typeof TokenRefSchema>;
+
+/** TLS pinning for servers with a self-signed certificate. Verification is never switched off. */
+export const TlsSchema = z.strictObject({
+  /** PEM of the server's certificate (self-signed) or of the CA that issued it. */
+  caPem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate' }).optional(),
+  /** SHA-256 fingerprint of the server certificate, hex with or without colons (what `doctor` prints). */
+  fingerprint256: z.string().regex(FINGERPRINT_256, 'must be 32 hex bytes, e.g. "AB:CD:…"').optional(),
+});
+export type TlsOptions = z.infer<typeof TlsSchema>;
+
+export const SourceSchema = z.strictObject({
+  /** Short stable id: keys all state in DynamoDB. Renaming it starts the source afresh. */
+  id: z.string().regex(SOURCE_ID, 'use lowercase letters, digits and "-" (at most 32)'),
+  /** What staff call the place ("Пиццерия на Ленина"). Default: the id. */
+  name: z.string().min(1).max(60).optional(),
+  /** Base URL of the QR-menu server, e.g. https://203.0.113.10:8443 (http:// works but is warned about). */
+  url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }),
+  tls: TlsSchema.optional(),
+  /** Default: `{ env: "QRMENU_TOKEN" }` locally; the CDK app replaces it with the source's secret. */
+  token: TokenRefSchema.optional(),
+});
+export type SourceConfig = z.infer<typeof SourceSchema>;
+
+export const RouteSchema = z.strictObject({
+  /** Unique name; appears in logs and in the SNS subscription's filter policy documentation. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'use letters, digits, "_", "." and "-" (at most 40)'),
+  /** Event codes this route takes (e.g. ["waiter_call"]). Default: every code, unknown ones too. */
+  codes: z.array(z.string().min(1)).min(1).optional(),
+  /** Source ids this route takes. Default: every source. */
+  sources: z.array(z.string()).min(1).optional(),
+  /** Table names ("6"), ranges ("1-10") or zone names ("terrace"). Default: every table. */
+  tables: z.array(z.string()).min(1).optional(),
+  /** E-mail recipients (SES). */
+  email: z.array(z.email()).default([]),
+  /** SMS recipients in E.164 form (+79161234567); each becomes an SNS SMS subscription. */
+  sms: z.array(z.string().regex(E164, 'must be a phone number in E.164 form, e.g. +79161234567')).default([]),
+});
+export type RouteConfig = z.infer<typeof RouteSchema>;
+
+export const PollingSchema = z.strictObject({
+  /** Seconds between polls inside one invocation; 60 = one poll per scheduled run. */
+  intervalSeconds: z.number().int().min(1).max(60).default(10),
+  /** How long the server keeps events (documented default 300 s). */
+  retentionSeconds: z.number().int().min(30).max(86_400).default(300),
+  /** Poll with `hash=none` at least this often, in case the server forgot our cursor. */
+  reconcileSeconds: z.number().int().min(5).max(3_600).default(30),
+  /** Timeout of one HTTP request to the QR-menu server. */
+  requestTimeoutMs: z.number().int().min(200).max(30_000).default(4_000),
+  /** Answers larger than this are rejected (protects a 128 MB Lambda). */
+  maxResponseBytes: z.number().int().min(1_024).max(16 * 1_048_576).default(1_048_576),
+  /** Retries of one poll on unreachable/5xx, with exponential backoff and jitter. */
+  retries: z.number().int().min(0).max(5).default(2),
+  /** Sources polled at the same time. */
+  concurrency: z.number().int().min(1).max(32).default(4),
+  /** On the very first poll of a source, deliver what is already queued instead of recording it as seen. */
+  deliverBacklog: z.boolean().default(false),
+});
+
+export const DeliverySchema = z.strictObject({
+  /** Repeats of one code from one table within this many seconds are recorded as suppressed, not sent. 0 = off. */
+  cooldownSeconds: z.number().int().min(0).max(3_600).default(60),
+  /** Delivery attempts of one event before it is marked failed. */
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+  /** A claim not marked within this many seconds is taken to be a crash and retried. */
+  claimTimeoutSeconds: z.number().int().min(10).max(900).default(30),
+  /** Event records live this long (DynamoDB TTL); must stay well past the server's retention. */
+  recordTtlSeconds: z.number().int().min(600).max(30 * 86_400).default(3_600),
+  /** Events delivered at the same time. */
+  concurrency: z.number().int().min(1).max(64).default(8),
+});
+
+export const EmailSchema = z.strictObject({
+  /** A sender verified in SES ("Alerts <alerts@example.com>" or "alerts@example.com"). */
+  from: z.string().min(3),
+  replyTo: z.array(z.email()).optional(),
+});
+
+export const AlertsConfigSchema = z
+  .strictObject({
+    /** Deployment name: part of resource names. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'use lowercase letters, digits and "-", starting with a letter (at most 24)').default('default'),
+    /** Language of every message. */
+    locale: z.enum(['ru', 'en']).default('ru'),
+    /** Time zone for times printed in e-mails. */
+    timeZone: z.string().default('Europe/Moscow'),
+    sources: z.array(SourceSchema).min(1, 'list at least one QR-menu server'),
+    /** Named groups of tables: { "terrace": ["20-29"], "bar": ["Bar-1", "Bar-2"] }. */
+    zones: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/), z.array(z.string()).min(1)).default({}),
+    routes: z.array(RouteSchema).default([]),
+    email: EmailSchema.optional(),
+    polling: PollingSchema.default(PollingSchema.parse({})),
+    delivery: DeliverySchema.default(DeliverySchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    const ids = new Set<string>();
+    config.sources.forEach((s, i) => {
+      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `source id "${s.id}" is used twice` });
+      ids.add(s.id);
+    });
+    const names = new Set<string>();
+    let selectorsValid = true;
+    config.routes.forEach((route, i) => {
+      if (names.has(route.name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `route name "${route.name}" is used twice` });
+      names.add(route.name);
+      route.sources?.forEach((id, j) => {
+        if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'sources', j], message: `no source has the id "${id}"` });
+      });
+      route.tables?.forEach((spec, j) => {
+        try {
+          parseTableSelector(spec, config.zones);
+        } catch (error) {
+          if (!(error instanceof TableSelectorError)) throw error;
+          selectorsValid = false;
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'tables', j], message: error.message });
+        }
+      });
+      if (route.email.length === 0 && route.sms.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i], message: 'a route needs at least one e-mail or SMS recipient' });
+      }
+      if (route.email.length > 0 && config.email === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['email'], message: `route "${route.name}" sends e-mail, so set email.from to a verified SES sender` });
+      }
+    });
+    Object.entries(config.zones).forEach(([zone, specs]) => {
+      specs.forEach((spec, j) => {
+        try {
+          parseTableSelector(spec, {});
+          if (config.zones[spec.trim()] !== undefined) throw new TableSelectorError(`zone "${zone}" names another zone "${spec}"`);
+        } catch (error) {
+          if (!(error instanceof TableSelectorError)) throw error;
+          selectorsValid = false;
+          ctx.addIssue({ code: 'custom', path: ['zones', zone, j], message: error.message });
+        }
+      });
+    });
+    if (selectorsValid) {
+      try {
+        smsSubscriptions(config);
+      } catch (error) {
+        if (!(error instanceof FilterPolicyLimitError)) throw error;
+        ctx.addIssue({ code: 'custom', path: ['routes'], message: error.message });
+      }
+    }
+    if (config.delivery.claimTimeoutSeconds * 1000 <= config.polling.requestTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['delivery', 'claimTimeoutSeconds'], message: 'must be longer than polling.requestTimeoutMs' });
+    }
+    if (config.delivery.recordTtlSeconds < 2 * config.polling.retentionSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['delivery', 'recordTtlSeconds'], message: 'must be at least twice polling.retentionSeconds, or a forgotten event could be sent again' });
+    }
+  });
+
+export type AlertsConfig = z.infer<typeof AlertsConfigSchema>;
+export type AlertsConfigInput = z.input<typeof AlertsConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    /** One line per problem, each naming the field. */
+    readonly problems: readonly string[],
+    where = 'config',
+  ) {
+    super(`${where} is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** `routes[2].tables[0]` from zod's path array. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
+/** Turn zod's issues into one readable line each. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const where = formatPath(issue.path);
+    return where ? `${where}: ${issue.message}` : issue.message;
+  });
+}
+
+/** Validate a config object; throws {@link ConfigError} listing every problem. */
+export function parseAlertsConfig(input: unknown, where?: string): AlertsConfig {
+  const result = AlertsConfigSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(describeIssues(result.error), where);
+  return result.data;
+}
+
+/** Display name of a source. */
+export function sourceName(source: Pick<SourceConfig, 'id' | 'name'>): string {
+  return source.name ?? source.id;
+}

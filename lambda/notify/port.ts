@@ -1,0 +1,43 @@
+/**
+ * The delivery port: what the poll cycle asks of the notifiers, and what they answer.
+ *
+ * The poll cycle claims an event, calls `deliver`, then records the outcome. A deliverer never
+ * throws for a delivery problem: it answers per channel, with an error kind the cycle can act on
+ * (retry later, or give up and tell the operator). Channels already done on an earlier attempt
+ * are passed in `skip`, so a retry never sends the same e-mail or SMS twice.
+ */
+import type { QrEvent } from '../qrmenu/event';
+
+/** E-mail through SES; the SNS publish that fans out to SMS and any other subscriber. */
+export type Channel = 'email' | 'sns';
+
+/**
+ * - `throttled`, `transient`: worth retrying (later ticks, with backoff).
+ * - `permanent`: retrying will not help until the operator fixes something (unverified sender,
+ *   invalid recipient, opted-out number, missing permission); the message says what.
+ */
+export type DeliveryErrorKind = 'throttled' | 'transient' | 'permanent';
+
+export interface DeliveryRequest {
+  readonly sourceId: string;
+  /** What staff call the place. */
+  readonly sourceName: string;
+  readonly event: QrEvent;
+  /** When the notifier first saw the event (epoch ms): the API carries no time of its own. */
+  readonly firstSeenAt: number;
+  /** Channels that succeeded on an earlier attempt: do not send them again. */
+  readonly skip?: readonly Channel[];
+}
+
+export type ChannelResult =
+  | { readonly channel: Channel; readonly ok: true; readonly recipients: readonly string[]; readonly messageIds: readonly string[] }
+  | { readonly channel: Channel; readonly ok: false; readonly kind: DeliveryErrorKind; readonly message: string };
+
+export interface DeliveryResult {
+  /** One entry per channel attempted now (skipped channels and channels with nobody to tell are absent). */
+  readonly channels: readonly ChannelResult[];
+}
+
+export interface Deliverer {
+  deliver(request: DeliveryRequest): Promise<DeliveryResult>;
+}

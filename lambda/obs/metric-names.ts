@@ -1,0 +1,59 @@
+/**
+ * CloudWatch metric names the poller emits (EMF, through Powertools Metrics) and the alarms and
+ * dashboard of the CDK stack read. Every metric carries the dimensions `service` and `source`.
+ */
+
+export const METRICS_NAMESPACE_PREFIX = 'QrmenuAlerts';
+export const METRICS_SERVICE = 'qrmenu-alerts';
+/** Dimension naming the QR-menu server (source id). */
+export const SOURCE_DIMENSION = 'source';
+
+/** `QrmenuAlerts/<deployment name>`: two deployments in one account never mix their figures. */
+export function metricsNamespace(deploymentName: string): string {
+  return `${METRICS_NAMESPACE_PREFIX}/${deploymentName}`;
+}
+
+export const METRIC = {
+  /** Heartbeat: one per successful poll. The "no successful poll" alarm watches it. */
+  pollSucceeded: 'PollSucceeded',
+  /** Polls that failed after their retries, whatever the kind. */
+  pollErrors: 'PollErrors',
+  /** Token rejected (401/403 or result:false saying so). */
+  authErrors: 'AuthErrors',
+  unreachableErrors: 'UnreachableErrors',
+  tlsErrors: 'TlsErrors',
+  serverErrors: 'ServerErrors',
+  badResponseErrors: 'BadResponseErrors',
+  /** Events in the server's answers, old and new. */
+  eventsReceived: 'EventsReceived',
+  /** Events seen for the first time and claimed for delivery. */
+  eventsNew: 'EventsNew',
+  duplicatesSkipped: 'DuplicatesSkipped',
+  /** Repeats from one table within the cooldown: recorded, not sent. */
+  eventsSuppressed: 'EventsSuppressed',
+  /** Events already queued at the first poll of a source: recorded as seen, not sent. */
+  baselineRecorded: 'BaselineRecorded',
+  /** Events without a usable hash, reported and skipped. */
+  malformedEvents: 'MalformedEvents',
+  delivered: 'Delivered',
+  deliveryRetries: 'DeliveryRetries',
+  /** Events given up on (attempts exhausted or a permanent error). */
+  deliveryFailed: 'DeliveryFailed',
+  /** ms from the first time the poller saw an event to its delivery. */
+  deliveryLatency: 'DeliveryLatency',
+  /** ms one source's tick took (poll, claim, deliver, mark). */
+  tickLatency: 'TickLatency',
+  /** The last successful poll is older than the server's retention: events may have been missed. */
+  possibleGap: 'PossibleGap',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** The metric counting one kind of poll error. */
+export const POLL_ERROR_METRIC = {
+  auth: METRIC.authErrors,
+  unreachable: METRIC.unreachableErrors,
+  tls: METRIC.tlsErrors,
+  server: METRIC.serverErrors,
+  bad_response: METRIC.badResponseErrors,
+} as const;

@@ -1,0 +1,21 @@
+/**
+ * Vitest global setup: starts the real protocol peers once on loopback and hands their endpoints
+ * to every test file through `inject('emulators')` (see env.ts, which points the AWS SDK at them).
+ * Nothing needs to be installed beyond Node, npm and Java 17.
+ */
+import type { TestProject } from 'vitest/node';
+import { startDynamoDbLocal, startSesEmulator, startSnsEmulator } from '../../local/emulators';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    emulators: { dynamodb: string; ses: string; sns: string };
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const [dynamodb, ses, sns] = await Promise.all([startDynamoDbLocal(), startSesEmulator(), startSnsEmulator()]);
+  project.provide('emulators', { dynamodb: dynamodb.endpoint, ses: ses.endpoint, sns: sns.endpoint });
+  return async () => {
+    await Promise.all([dynamodb.stop(), ses.stop(), sns.stop()]);
+  };
+}
