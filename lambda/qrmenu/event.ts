@@ -31,3 +31,18 @@ export const WAITER_CALL = 'waiter_call';
 export const UNKNOWN_CODE = 'unknown';
 /** Placeholder for a missing table name. */
 export const UNKNOWN_TABLE = '?';
+
+/**
+ * Codes with their own message text. Only `waiter_call` is documented by the vendor; the others
+ * are invented, modelled on a peer system (iikoWaiter: waiter call, waiter call with cash payment,
+ * order paid, new order) — plausible guesses, never relied on. Any other code is still delivered,
+ * with a generic text that names the code.
+ */
+export const KNOWN_CODES = {
+  waiter_call: 'documented',
+  bill_request: 'invented',
+  waiter_call_cash: 'invented',
+  new_order: 'invented',
+  order_paid: 'invented',
+} as const;
+export type KnownCode = keyof typeof KNOWN_CODES;
