@@ -1,0 +1,175 @@
+/**
+ * Turns a QR-menu server's raw answer (status, content type, bytes) into events, or a typed error.
+ *
+ * Strict where it must be (the envelope: `result: true`, `data.updates` an array), lenient where
+ * the vendor is silent: unknown keys survive in `raw`, `invoice`/`order` are kept as sent when they
+ * are objects, `table_repr` may be missing. One malformed event never hides the good ones beside
+ * it: an event without a usable `hash` is reported in `skipped`; other gaps get placeholders.
+ * Pure: no I/O.
+ */
+import * as z from 'zod';
+import { AuthError, BadResponseError, ServerError, snippet } from './errors';
+import { UNKNOWN_CODE, UNKNOWN_TABLE, type QrEvent } from './event';
+
+export interface SkippedEvent {
+  /** Position in `updates`. */
+  readonly index: number;
+  readonly reason: string;
+}
+
+export interface EventsAnswer {
+  /** Events in the server's (chronological) order. */
+  readonly events: readonly QrEvent[];
+  readonly skipped: readonly SkippedEvent[];
+}
+
+export interface RawAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+/** The longest hash kept (DynamoDB keys are small; real hashes are 10 characters). */
+export const MAX_HASH_LENGTH = 128;
+
+const Envelope = z.looseObject({ result: z.boolean() });
+const Success = z.looseObject({ data: z.looseObject({ updates: z.array(z.unknown()) }) });
+/** Fields a `result:false` answer may carry its reason in. */
+const MESSAGE_FIELDS = ['message', 'error', 'error_message', 'description', 'detail', 'msg', 'reason'] as const;
+/** A `result:false` whose message sounds like this is about the token. */
+const AUTH_WORDS = /token|unauthori[sz]ed|not authori[sz]ed|authenticat|forbidden|access denied|permission|secret|api[ _-]?key|access[ _-]?key|ключ|токен|доступ|авториз|запрещ/i;
+
+export function parseEventsAnswer(answer: RawAnswer, secrets: readonly string[] = []): EventsAnswer {
+  const { status } = answer;
+  const text = decode(answer.body);
+  if (status === 401) throw new AuthError('http_401');
+  if (status === 403) throw new AuthError('http_403');
+  if (status >= 500) throw new ServerError(status, text ? snippet(describeBody(text, answer.contentType), secrets) : undefined);
+  if (status === 404) {
+    throw new BadResponseError(
+      'http_status',
+      'the server answered HTTP 404 for /api/v4/events: check the URL (host, port, no extra path) — is this the QR-menu server?',
+      status,
+    );
+  }
+  if (status < 200 || status >= 300) {
+    throw new BadResponseError(
+      'http_status',
+      `the QR-menu server answered HTTP ${status}${text ? ` ("${snippet(describeBody(text, answer.contentType), secrets)}")` : ''}`,
+      status,
+    );
+  }
+  if (text.trim() === '') throw new BadResponseError('empty', 'the QR-menu server answered with an empty body', status);
+  if (looksLikeHtml(text, answer.contentType)) {
+    throw new BadResponseError(
+      'html',
+      `the QR-menu server answered with an HTML page ("${snippet(describeBody(text, 'text/html'), secrets)}") instead of JSON: ` +
+        'a proxy or a login page may be in the way — check the URL and port',
+      status,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    const cut = /^\s*[[{]/.test(text) ? ' (it looks cut off)' : '';
+    throw new BadResponseError('not_json', `the QR-menu server's answer is not JSON${cut}: "${snippet(text, secrets, 80)}"`, status);
+  }
+  const envelope = Envelope.safeParse(json);
+  if (!envelope.success) {
+    throw new BadResponseError('schema', `the QR-menu server's answer has no boolean "result": ${snippet(JSON.stringify(json) ?? '', secrets, 120)}`, status);
+  }
+  if (!envelope.data.result) {
+    const message = failureMessage(envelope.data);
+    const shown = message ? snippet(message, secrets) : undefined;
+    if (message && AUTH_WORDS.test(message)) throw new AuthError('result_false', shown);
+    throw new BadResponseError('result_false', `the QR-menu server answered result:false${shown ? ` ("${shown}")` : ' with no message'}`, status);
+  }
+  const success = Success.safeParse(json);
+  if (!success.success) {
+    throw new BadResponseError('schema', 'the QR-menu server answered result:true without a data.updates list', status);
+  }
+  const events: QrEvent[] = [];
+  const skipped: SkippedEvent[] = [];
+  success.data.data.updates.forEach((item, index) => {
+    const parsed = parseEvent(item);
+    if (typeof parsed === 'string') skipped.push({ index, reason: parsed });
+    else events.push(parsed);
+  });
+  return { events, skipped };
+}
+
+/** One element of `updates`: an event, or the reason it cannot be one. */
+export function parseEvent(item: unknown): QrEvent | string {
+  if (!isRecord(item)) return `not an object (${item === null ? 'null' : Array.isArray(item) ? 'array' : typeof item})`;
+  const hash = usableHash(item.hash);
+  if (hash === undefined) return `no usable "hash" (${describeValue(item.hash)})`;
+  const placeholders: string[] = [];
+  const code = typeof item.code === 'string' && item.code.trim() !== '' ? item.code.trim() : (placeholders.push('code'), UNKNOWN_CODE);
+  const tableId = typeof item.table === 'number' || (typeof item.table === 'string' && item.table !== '') ? item.table : null;
+  const repr = isRecord(item.table_repr) ? item.table_repr : undefined;
+  const reprName = repr && (typeof repr.name === 'string' || typeof repr.name === 'number') ? String(repr.name).trim() : '';
+  let tableName = reprName;
+  if (tableName === '') {
+    placeholders.push('table_repr.name');
+    tableName = tableId !== null ? String(tableId) : UNKNOWN_TABLE;
+  }
+  return {
+    hash,
+    code,
+    tableId,
+    tableName,
+    invoice: objectOrNull(item.invoice, 'invoice', placeholders),
+    order: objectOrNull(item.order, 'order', placeholders),
+    raw: item,
+    placeholders,
+  };
+}
+
+function usableHash(value: unknown): string | undefined {
+  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' && Number.isFinite(value) ? String(value) : '';
+  if (text === '' || text.length > MAX_HASH_LENGTH || text.toLowerCase() === 'none' || /[\s\u0000-\u001f]/.test(text)) return undefined;
+  return text;
+}
+
+function objectOrNull(value: unknown, field: string, placeholders: string[]): Readonly<Record<string, unknown>> | null {
+  if (value === null || value === undefined) return null;
+  if (isRecord(value)) return value;
+  placeholders.push(field);
+  return null;
+}
+
+function failureMessage(body: Record<string, unknown>): string | undefined {
+  for (const field of MESSAGE_FIELDS) {
+    const value = body[field];
+    if (typeof value === 'string' && value.trim() !== '') return value;
+    if (isRecord(value) && typeof value.message === 'string') return value.message;
+  }
+  return undefined;
+}
+
+function decode(body: Buffer): string {
+  return body.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+function looksLikeHtml(text: string, contentType: string): boolean {
+  return /text\/html/i.test(contentType) || /^\s*</.test(text);
+}
+
+/** For an HTML page, its <title> or first heading; otherwise the text itself. */
+function describeBody(text: string, contentType: string): string {
+  if (!looksLikeHtml(text, contentType)) return text;
+  const title = /<title[^>]*>([^<]*)</i.exec(text)?.[1] ?? /<h1[^>]*>([^<]*)</i.exec(text)?.[1];
+  return title?.trim() || text.replace(/<[^>]*>/g, ' ');
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value.trim() === '' ? 'empty' : `"${value.slice(0, 20)}${value.length > 20 ? '…' : ''}"`;
+  return typeof value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,248 @@
+/**
+ * One HTTP(S) GET to a QR-menu server, with the TLS rules this project lives by:
+ * the peer is verified before a single byte of the request (and so the token) is written.
+ *   - `tls.fingerprint256`: the server certificate's SHA-256 must equal the pin (the usual case: a
+ *     self-signed certificate on an IP address);
+ *   - `tls.caPem`: the chain must verify against that PEM (the certificate itself or its CA); a
+ *     self-signed certificate pinned this way need not name the host;
+ *   - neither: the system's CAs and the host name, as any HTTPS client.
+ * One timeout covers connect, handshake and the whole answer; the answer is cut off at `maxBytes`.
+ */
+import { X509Certificate } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { TlsOptions } from '../config/schema';
+import { BadResponseError, TlsError, UnreachableError } from './errors';
+
+export interface HttpGetOptions {
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly tls?: TlsOptions;
+  /** Connect + handshake + full answer. */
+  readonly timeoutMs: number;
+  /** Larger answers are abandoned with a BadResponseError('too_large'). */
+  readonly maxBytes: number;
+}
+
+export interface PeerCertificateInfo {
+  readonly fingerprint256: string;
+  readonly subject: string;
+  readonly validTo: string;
+  /** How the peer was trusted. */
+  readonly trustedBy: 'fingerprint' | 'ca-pem' | 'system-ca';
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Buffer;
+  /** Set for https:// URLs. */
+  readonly certificate?: PeerCertificateInfo;
+}
+
+/** "ab:cd…" / "ABCD…" → "AB:CD:…", the form Node prints. */
+export function normalizeFingerprint(fingerprint: string): string {
+  const hex = fingerprint.replace(/:/g, '').toUpperCase();
+  return hex.match(/.{2}/g)?.join(':') ?? hex;
+}
+
+export function certificateFingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
+}
+
+export async function httpGet(options: HttpGetOptions): Promise<HttpResponse> {
+  const { url } = options;
+  const target = url.host;
+  const controller = new AbortController();
+  let socket: Socket | undefined;
+  const timer = setTimeout(() => {
+    controller.abort();
+    socket?.destroy(new UnreachableError('timeout', target, `${options.timeoutMs} ms`));
+  }, options.timeoutMs);
+  try {
+    const opened = await openConnection(url, options.tls, (s) => (socket = s), controller.signal);
+    return await sendRequest(opened.socket, url, options, opened.certificate);
+  } catch (error) {
+    if (controller.signal.aborted && !(error instanceof TlsError || error instanceof BadResponseError)) {
+      throw new UnreachableError('timeout', target, `${options.timeoutMs} ms`);
+    }
+    throw translateNetworkError(error, target);
+  } finally {
+    clearTimeout(timer);
+    socket?.destroy();
+  }
+}
+
+async function openConnection(
+  url: URL,
+  tls: TlsOptions | undefined,
+  track: (socket: Socket) => void,
+  signal: AbortSignal,
+): Promise<{ socket: Socket; certificate?: PeerCertificateInfo }> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (url.protocol === 'http:') {
+    const socket = netConnect({ host, port });
+    track(socket);
+    await waitFor(socket, 'connect', signal);
+    return { socket };
+  }
+  const pinnedCa = tls?.caPem;
+  const pinnedCaFingerprint = pinnedCa ? safeFingerprint(pinnedCa) : undefined;
+  // Verification is never skipped: Node's own checks run (against `ca` or the system CAs), and
+  // `verifyPeer` below refuses the connection before anything is written unless they passed or the
+  // pinned fingerprint matches. Node is told not to abort by itself only so that a refused peer's
+  // certificate can be reported (its fingerprint is what the operator needs to pin it).
+  const socket = tlsConnect({
+    host,
+    port,
+    servername: isIP(host) ? undefined : host,
+    ca: pinnedCa,
+    rejectUnauthorized: false,
+    checkServerIdentity: (hostname: string, cert: PeerCertificate) =>
+      // A self-signed certificate pinned as the CA is trusted as itself, whatever names it carries.
+      pinnedCaFingerprint !== undefined && cert.fingerprint256 === pinnedCaFingerprint ? undefined : checkServerIdentity(hostname, cert),
+  });
+  track(socket);
+  await waitFor(socket, 'secureConnect', signal);
+  return { socket, certificate: verifyPeer(socket, tls, url.host) };
+}
+
+function verifyPeer(socket: TLSSocket, tls: TlsOptions | undefined, target: string): PeerCertificateInfo {
+  const cert = socket.getPeerCertificate();
+  const presented = cert?.fingerprint256;
+  if (!presented) throw new TlsError('handshake', `${target} presented no certificate`);
+  const info = (trustedBy: PeerCertificateInfo['trustedBy']): PeerCertificateInfo => ({
+    fingerprint256: presented,
+    subject: formatSubject(cert.subject),
+    validTo: cert.valid_to,
+    trustedBy,
+  });
+  if (tls?.fingerprint256) {
+    const pinned = normalizeFingerprint(tls.fingerprint256);
+    if (presented !== pinned) {
+      throw new TlsError(
+        'fingerprint_mismatch',
+        `the certificate of ${target} does not match the pinned fingerprint (pinned ${pinned}, presented ${presented}). ` +
+          'If the QR-menu server got a new certificate, pin the new fingerprint; otherwise something is in the way',
+        presented,
+      );
+    }
+    return info('fingerprint');
+  }
+  if (!socket.authorized) {
+    const reason = String(socket.authorizationError ?? 'not trusted');
+    throw new TlsError(
+      'untrusted',
+      `the certificate of ${target} is not trusted (${reason}). If this is the restaurant's self-signed certificate, ` +
+        `pin it: tls.fingerprint256 = "${presented}" (check it with npm run doctor first)`,
+      presented,
+    );
+  }
+  return info(tls?.caPem ? 'ca-pem' : 'system-ca');
+}
+
+async function sendRequest(
+  socket: Socket,
+  url: URL,
+  options: HttpGetOptions,
+  certificate: PeerCertificateInfo | undefined,
+): Promise<HttpResponse> {
+  const request = httpRequest({
+    method: 'GET',
+    host: url.hostname,
+    port: url.port,
+    path: `${url.pathname}${url.search}`,
+    headers: { ...options.headers, accept: 'application/json', 'accept-encoding': 'identity', connection: 'close' },
+    createConnection: () => socket,
+  });
+  request.end();
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve);
+    request.once('error', reject);
+    socket.once('close', () => reject(new UnreachableError('reset', url.host, 'closed before an answer')));
+  });
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > options.maxBytes) {
+    throw tooLarge(url, options.maxBytes, response.statusCode);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  await new Promise<void>((resolve, reject) => {
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > options.maxBytes) {
+        reject(tooLarge(url, options.maxBytes, response.statusCode));
+        response.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.once('end', resolve);
+    response.once('error', reject);
+    response.once('aborted', () => reject(new UnreachableError('reset', url.host, 'answer cut off')));
+    socket.once('close', () => {
+      if (!response.complete) reject(new UnreachableError('reset', url.host, 'answer cut off'));
+    });
+  });
+  return {
+    status: response.statusCode ?? 0,
+    contentType: String(response.headers['content-type'] ?? ''),
+    body: Buffer.concat(chunks),
+    ...(certificate ? { certificate } : {}),
+  };
+}
+
+function tooLarge(url: URL, maxBytes: number, status?: number): BadResponseError {
+  return new BadResponseError(
+    'too_large',
+    `the answer from ${url.host} is larger than ${maxBytes} bytes and was abandoned. ` +
+      'A QR-menu queue holds a few minutes of events; raise polling.maxResponseBytes only if that is really normal',
+    status,
+  );
+}
+
+function waitFor(socket: Socket, event: 'connect' | 'secureConnect', signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    socket.once(event, () => resolve());
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error('socket closed')));
+  });
+}
+
+/** Map Node's network errors onto UnreachableError/TlsError; pass our own errors through. */
+function translateNetworkError(error: unknown, target: string): Error {
+  if (error instanceof UnreachableError || error instanceof TlsError || error instanceof BadResponseError) return error;
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UnreachableError('dns', target, code);
+  if (code === 'ECONNREFUSED') return new UnreachableError('refused', target);
+  if (code === 'ECONNRESET' || code === 'EPIPE' || message === 'socket closed' || message === 'socket hang up') {
+    return new UnreachableError('reset', target, code || message);
+  }
+  if (code === 'ETIMEDOUT') return new UnreachableError('timeout', target, code);
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /SSL|TLS|certificate/i.test(message)) {
+    return new TlsError(
+      'handshake',
+      `the TLS handshake with ${target} failed (${code || message}). If the server speaks plain HTTP, use an http:// URL`,
+    );
+  }
+  return new UnreachableError('network', target, code || message);
+}
+
+function safeFingerprint(pem: string): string | undefined {
+  try {
+    return certificateFingerprint(pem);
+  } catch {
+    return undefined;
+  }
+}
+
+function formatSubject(subject: PeerCertificate['subject'] | undefined): string {
+  if (!subject) return '';
+  return Object.entries(subject)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : String(value)}`)
+    .join(', ');
+}
