@@ -1,0 +1,192 @@
+/**
+ * `npm run doctor -- --url URL [--token T] [--fingerprint FP | --ca-file PEM]`: the first thing an
+ * integrator runs against a restaurant's QR-menu server. One `hash=none` request, then a plain
+ * report: reachable? which certificate (and the exact line to pin it)? token accepted? how many
+ * events are queued, of which codes? The token may come from QRMENU_TOKEN instead of the command
+ * line, and is never printed.
+ *
+ * Exit codes: 0 all well · 2 token rejected or missing · 3 unreachable or TLS · 4 bad response.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
+import { Command, Option } from 'commander';
+import { QrMenuClient } from '../lambda/qrmenu/client';
+import { QrMenuError, type QrMenuErrorKind } from '../lambda/qrmenu/errors';
+import { normalizeFingerprint } from '../lambda/qrmenu/http';
+import type { TlsOptions } from '../lambda/config/schema';
+
+export const EXIT = { ok: 0, auth: 2, unreachable: 3, badResponse: 4 } as const;
+
+const EXIT_FOR_KIND: Record<QrMenuErrorKind, number> = {
+  auth: EXIT.auth,
+  unreachable: EXIT.unreachable,
+  tls: EXIT.unreachable,
+  server: EXIT.badResponse,
+  bad_response: EXIT.badResponse,
+};
+
+export interface DoctorOptions {
+  readonly url: string;
+  readonly token?: string;
+  readonly fingerprint?: string;
+  readonly caPem?: string;
+  readonly timeoutMs?: number;
+  /** Where the report goes, line by line. */
+  readonly print: (line: string) => void;
+}
+
+/** What a TLS handshake showed, without sending a byte of HTTP. */
+export interface CertificateReport {
+  readonly fingerprint256: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly altNames: string;
+  readonly validTo: string;
+  readonly selfSigned: boolean;
+  readonly trustedBySystem: boolean;
+  readonly reason?: string;
+}
+
+/** Look at the server's certificate: a handshake, then hang up before any request is sent. */
+export async function inspectCertificate(url: URL, timeoutMs: number): Promise<CertificateReport> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve, reject) => {
+    // Nothing is sent on this connection: it only reads what certificate the server presents.
+    const socket = tlsConnect({ host, port: Number(url.port || 443), servername: isIP(host) ? undefined : host, rejectUnauthorized: false });
+    const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      const cert: PeerCertificate = socket.getPeerCertificate();
+      resolve({
+        fingerprint256: cert.fingerprint256,
+        subject: describeName(cert.subject),
+        issuer: describeName(cert.issuer),
+        altNames: cert.subjectaltname ?? '',
+        validTo: cert.valid_to,
+        selfSigned: describeName(cert.subject) === describeName(cert.issuer),
+        trustedBySystem: socket.authorized,
+        ...(socket.authorized ? {} : { reason: String(socket.authorizationError) }),
+      });
+      socket.destroy();
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** Run the checks and print the report; resolves to the exit code. */
+export async function runDoctor(options: DoctorOptions): Promise<number> {
+  const { print } = options;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  let url: URL;
+  try {
+    url = new URL(options.url);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
+  } catch {
+    print(`FAIL: "${options.url}" is not an http:// or https:// URL (e.g. https://203.0.113.10:8443)`);
+    return EXIT.unreachable;
+  }
+  print(`QR-menu doctor — ${url.origin}`);
+  const tls: TlsOptions = {
+    ...(options.fingerprint ? { fingerprint256: normalizeFingerprint(options.fingerprint) } : {}),
+    ...(options.caPem ? { caPem: options.caPem } : {}),
+  };
+  if (url.protocol === 'http:') {
+    row(print, 'tls', 'none: plain http:// — the token crosses the network unencrypted; prefer https:// if the server offers it');
+  } else {
+    let cert: CertificateReport;
+    try {
+      cert = await inspectCertificate(url, timeoutMs);
+    } catch (error) {
+      row(print, 'reachable', 'no');
+      return verdict(print, EXIT.unreachable, `cannot make a TLS connection to ${url.host}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    row(print, 'reachable', 'yes');
+    row(print, 'certificate', `${cert.selfSigned ? 'self-signed, ' : ''}${cert.subject}; valid until ${cert.validTo}`);
+    if (cert.altNames) row(print, 'names', cert.altNames);
+    row(print, 'fingerprint', cert.fingerprint256);
+    row(print, 'pin it', `tls: { fingerprint256: "${cert.fingerprint256}" }`);
+    const pinned = tls.fingerprint256 !== undefined || tls.caPem !== undefined;
+    if (!pinned && !cert.trustedBySystem) {
+      return verdict(
+        print,
+        EXIT.unreachable,
+        `the certificate is not trusted (${cert.reason}) and nothing is pinned, so the token was not sent. ` +
+          'Check the fingerprint above against the QR-menu server, then run again with --fingerprint',
+      );
+    }
+  }
+  if (!options.token) {
+    return verdict(print, EXIT.auth, 'no token: give --token or set QRMENU_TOKEN (the "Secret key" on the QR-menu admin page)');
+  }
+  const client = new QrMenuClient({
+    baseUrl: url.toString(),
+    token: options.token,
+    ...(url.protocol === 'https:' ? { tls } : {}),
+    requestTimeoutMs: timeoutMs,
+    retries: 0,
+  });
+  try {
+    const answer = await client.fetchEvents(null);
+    if (url.protocol === 'https:') row(print, 'trusted by', answer.certificate?.trustedBy ?? 'unknown');
+    row(print, 'token', 'accepted');
+    row(print, 'queued events', `${answer.events.length}${answer.events.length ? ` (${describeCodes(answer.events.map((e) => e.code))})` : ''}`);
+    if (answer.skipped.length > 0) row(print, 'unusable events', `${answer.skipped.length}: ${answer.skipped.map((s) => s.reason).join('; ')}`);
+    return verdict(print, EXIT.ok, 'this server can be polled');
+  } catch (error) {
+    if (!(error instanceof QrMenuError)) throw error;
+    if (error.kind === 'auth') row(print, 'token', 'rejected');
+    return verdict(print, EXIT_FOR_KIND[error.kind], error.message);
+  }
+}
+
+function describeCodes(codes: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
+  return [...counts].map(([code, n]) => `${code} ×${n}`).join(', ');
+}
+
+function describeName(name: PeerCertificate['subject'] | undefined): string {
+  if (!name) return '';
+  return Object.entries(name)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : String(value)}`)
+    .join(', ');
+}
+
+function row(print: (line: string) => void, label: string, value: string): void {
+  print(`  ${label.padEnd(15)} ${value}`);
+}
+
+function verdict(print: (line: string) => void, code: number, reason: string): number {
+  print(code === EXIT.ok ? `OK: ${reason}.` : `FAIL (exit ${code}): ${reason}`);
+  return code;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const program = new Command()
+    .name('npm run doctor --')
+    .description('Check a QR-menu server once: reachability, TLS certificate, token, queued events.')
+    .requiredOption('--url <url>', 'the QR-menu server, e.g. https://203.0.113.10:8443')
+    .addOption(new Option('--token <token>', 'the "Secret key" from the QR-menu admin page').env('QRMENU_TOKEN'))
+    .option('--fingerprint <sha256>', 'pin the server certificate by its SHA-256 fingerprint')
+    .option('--ca-file <pem>', 'pin the server certificate (or its CA) by a PEM file')
+    .option('--timeout <ms>', 'request timeout in ms', (v) => Number(v), 5_000)
+    .parse(argv, { from: 'user' });
+  const o = program.opts<{ url: string; token?: string; fingerprint?: string; caFile?: string; timeout: number }>();
+  const code = await runDoctor({
+    url: o.url,
+    ...(o.token ? { token: o.token } : {}),
+    ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
+    ...(o.caFile ? { caPem: readFileSync(o.caFile, 'utf8') } : {}),
+    timeoutMs: o.timeout,
+    print: (line) => console.log(line),
+  });
+  process.exitCode = code;
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  await main(process.argv.slice(2));
+}
