@@ -1,0 +1,22 @@
+/**
+ * The operator's channel: a plain-text message to the ops SNS topic (its subscribers are the
+ * operator's e-mail addresses; the CloudWatch alarms publish there too). Used for the rare,
+ * actionable things: a possible gap in polling, an alert that could not be delivered.
+ */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { OpsNotifier } from '../poller/ports';
+
+/** SNS subjects are ASCII-printable and at most 100 characters. */
+export function snsSubject(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?').trim();
+  return ascii.length > 100 ? `${ascii.slice(0, 99)}…`.replace(/…$/, '.') : ascii;
+}
+
+export function createOpsNotifier(options: { topicArn: string; client?: SNSClient }): OpsNotifier {
+  const client = options.client ?? new SNSClient({ maxAttempts: 3 });
+  return {
+    async alert(subject, message) {
+      await client.send(new PublishCommand({ TopicArn: options.topicArn, Subject: snsSubject(subject), Message: message }));
+    },
+  };
+}

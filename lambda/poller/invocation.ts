@@ -1,0 +1,73 @@
+/**
+ * One scheduled invocation: every source's poll cycle, tick after tick, until shortly before the
+ * invocation must end. This loop is how waiter calls beat EventBridge's one-minute floor: with
+ * `intervalMs` = 10 s a source is polled six times per invocation.
+ *
+ * Each source runs its own loop, so a slow or failing source only delays itself; a semaphore
+ * keeps at most `concurrency` ticks in flight. Every source takes its lease at the start and saves
+ * its state and releases the lease at the end.
+ */
+import pLimit from 'p-limit';
+import type { Clock, Log } from './ports';
+import type { SourcePoller, TickReport } from './source-poller';
+
+export interface InvocationOptions {
+  readonly pollers: readonly SourcePoller[];
+  readonly clock: Clock;
+  readonly log: Log;
+  /** Time between the starts of two ticks of one source. */
+  readonly intervalMs: number;
+  /** No tick starts at or after this instant (epoch ms). */
+  readonly stopAt: number;
+  /** Leases last until this instant: the hard end of the invocation (epoch ms). */
+  readonly leaseUntil: number;
+  /** Ticks in flight at once (across sources). */
+  readonly concurrency: number;
+}
+
+export interface InvocationReport {
+  readonly ticks: number;
+  readonly polls: number;
+  readonly delivered: number;
+  readonly errors: number;
+}
+
+export async function runInvocation(options: InvocationOptions): Promise<InvocationReport> {
+  const { clock, intervalMs, stopAt } = options;
+  const limit = pLimit(options.concurrency);
+  const reports: TickReport[] = [];
+  await Promise.all(
+    options.pollers.map(async (poller) => {
+      await limit(() => beginQuietly(poller, options));
+      try {
+        for (let next = clock.now(); next < stopAt; ) {
+          reports.push(await limit(() => poller.tick(stopAt)));
+          next += intervalMs;
+          const now = clock.now();
+          if (next < now) next = now; // a tick that overran: start the next one at once, do not pile up
+          if (next >= stopAt) break;
+          await clock.sleep(next - now);
+        }
+      } finally {
+        await limit(() => poller.end());
+      }
+    }),
+  );
+  return {
+    ticks: reports.length,
+    polls: reports.filter((r) => r.polled).length,
+    delivered: reports.reduce((sum, r) => sum + r.delivered, 0),
+    errors: reports.filter((r) => r.error !== undefined).length,
+  };
+}
+
+/** A failed first lease attempt is logged; the poller tries again on its ticks. */
+async function beginQuietly(poller: SourcePoller, options: InvocationOptions): Promise<void> {
+  try {
+    await poller.begin(options.leaseUntil);
+  } catch (error) {
+    options.log.error('could not take the source lease; retrying on the next tick', {
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
+}

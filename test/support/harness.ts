@@ -1,0 +1,190 @@
+/**
+ * Test doubles and wiring for poll-cycle tests over the real peers: a manual clock shared by the
+ * simulator and the pollers, a DynamoDB client that counts the requests it sends (what the
+ * "empty tick writes nothing" and "2 writes per event" checks read), a recording deliverer whose
+ * channels can be made to fail, recording metrics, and `makePoller` to build a SourcePoller on
+ * a fresh table the way the handler does.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureStateTable } from '../../local/state-table';
+import type { Simulator } from '../../local/simulator';
+import type { Channel, ChannelResult, Deliverer, DeliveryErrorKind, DeliveryRequest } from '../../lambda/notify/port';
+import type { MetricName } from '../../lambda/obs/metric-names';
+import type { Clock, FeedEntry, Log, OpsNotifier, Probe, SourceMetrics } from '../../lambda/poller/ports';
+import { SourcePoller, type PollerSettings } from '../../lambda/poller/source-poller';
+import { QrMenuClient } from '../../lambda/qrmenu/client';
+import { StateStore } from '../../lambda/state/store';
+
+export class ManualClock implements Clock {
+  constructor(public t = Date.UTC(2026, 10, 28, 18, 0, 0)) {}
+  now = (): number => this.t;
+  sleep = async (ms: number): Promise<void> => {
+    this.t += Math.max(0, ms);
+  };
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+/** A DynamoDB client (pointed at DynamoDB Local by the test environment) that counts its requests. */
+export function countingDynamoDbClient(): { client: DynamoDBClient; counts: Map<string, number>; writes(): number; reads(): number } {
+  const client = new DynamoDBClient({ maxAttempts: 2 });
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  const sum = (pick: (name: string) => boolean) => [...counts].filter(([n]) => pick(n)).reduce((s, [, c]) => s + c, 0);
+  return { client, counts, writes: () => sum((n) => WRITE_COMMANDS.has(n)), reads: () => sum((n) => !WRITE_COMMANDS.has(n)) };
+}
+
+export async function freshTable(client: DynamoDBClient): Promise<string> {
+  const name = `state-${randomUUID().slice(0, 8)}`;
+  await ensureStateTable(client, name);
+  return name;
+}
+
+/** Records every delivery; `failing` makes channels fail with a kind until it is cleared. */
+export class RecordingDeliverer implements Deliverer {
+  readonly deliveries: { hash: string; channels: Channel[]; request: DeliveryRequest }[] = [];
+  failing: Partial<Record<Channel, DeliveryErrorKind>> = {};
+  /** Called before each delivery (e.g. to crash a poller mid-delivery). */
+  beforeDeliver?: (request: DeliveryRequest) => void;
+
+  async deliver(request: DeliveryRequest) {
+    this.beforeDeliver?.(request);
+    const channels: ChannelResult[] = (['email', 'sns'] as const)
+      .filter((c) => !request.skip?.includes(c))
+      .map((channel) => {
+        const kind = this.failing[channel];
+        return kind
+          ? { channel, ok: false as const, kind, message: `${channel} is failing (${kind})` }
+          : { channel, ok: true as const, recipients: [`${channel}-recipient`], messageIds: [randomUUID()] };
+      });
+    const sent = channels.filter((c) => c.ok).map((c) => c.channel);
+    if (sent.length > 0) this.deliveries.push({ hash: request.event.hash, channels: sent, request });
+    return { channels };
+  }
+
+  /** How many times each hash went out on a channel. */
+  count(hash: string, channel: Channel = 'sns'): number {
+    return this.deliveries.filter((d) => d.hash === hash && d.channels.includes(channel)).length;
+  }
+}
+
+export class RecordingMetrics implements SourceMetrics {
+  readonly totals = new Map<MetricName, number>();
+  count(name: MetricName, value = 1): void {
+    this.totals.set(name, (this.totals.get(name) ?? 0) + value);
+  }
+  milliseconds(): void {}
+  flush(): void {}
+  get(name: MetricName): number {
+    return this.totals.get(name) ?? 0;
+  }
+}
+
+export class RecordingLog implements Log {
+  readonly lines: { level: string; message: string; attributes?: Record<string, unknown> }[] = [];
+  debug = (message: string, attributes?: Record<string, unknown>) => this.#add('debug', message, attributes);
+  info = (message: string, attributes?: Record<string, unknown>) => this.#add('info', message, attributes);
+  warn = (message: string, attributes?: Record<string, unknown>) => this.#add('warn', message, attributes);
+  error = (message: string, attributes?: Record<string, unknown>) => this.#add('error', message, attributes);
+  #add(level: string, message: string, attributes?: Record<string, unknown>) {
+    this.lines.push({ level, message, ...(attributes ? { attributes } : {}) });
+  }
+  text(): string {
+    return JSON.stringify(this.lines);
+  }
+}
+
+export class RecordingOps implements OpsNotifier {
+  readonly alerts: { subject: string; message: string }[] = [];
+  async alert(subject: string, message: string): Promise<void> {
+    this.alerts.push({ subject, message });
+  }
+}
+
+export const TEST_SETTINGS: PollerSettings = {
+  intervalMs: 10_000,
+  retentionMs: 300_000,
+  reconcileMs: 30_000,
+  cooldownMs: 0,
+  claimTimeoutMs: 30_000,
+  maxAttempts: 5,
+  deliverBacklog: false,
+  recordTtlSeconds: 3_600,
+  concurrency: 8,
+};
+
+export interface PollerKit {
+  readonly clock: ManualClock;
+  readonly store: StateStore;
+  readonly sim: Simulator;
+  readonly token: string;
+  readonly sourceId?: string;
+}
+
+/** A SourcePoller as the handler builds it, over the kit's store and simulator. */
+export function makePoller(
+  kit: PollerKit,
+  options: {
+    owner?: string;
+    settings?: Partial<PollerSettings>;
+    deliverer?: Deliverer;
+    metrics?: SourceMetrics;
+    log?: Log;
+    ops?: OpsNotifier;
+    probe?: Probe;
+    observer?: (entry: FeedEntry) => void;
+    store?: StateStore;
+  } = {},
+): SourcePoller {
+  const client = new QrMenuClient({
+    baseUrl: kit.sim.url,
+    token: kit.token,
+    ...(kit.sim.fingerprint256 ? { tls: { fingerprint256: kit.sim.fingerprint256 } } : {}),
+    requestTimeoutMs: 2_000,
+    retries: 1,
+    minBackoffMs: 1,
+    maxBackoffMs: 5,
+  });
+  return new SourcePoller({
+    source: { id: kit.sourceId ?? 'pizzeria', name: 'Пиццерия' },
+    settings: { ...TEST_SETTINGS, ...options.settings },
+    owner: options.owner ?? `owner-${randomUUID().slice(0, 6)}`,
+    store: options.store ?? kit.store,
+    fetchEvents: (cursor, o) => client.fetchEvents(cursor, o),
+    deliverer: options.deliverer ?? new RecordingDeliverer(),
+    clock: kit.clock,
+    log: options.log ?? new RecordingLog(),
+    metrics: options.metrics ?? new RecordingMetrics(),
+    ...(options.ops ? { ops: options.ops } : {}),
+    ...(options.probe ? { probe: options.probe } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+}
+
+/** A deterministic random source (mulberry32) for seeded scenarios. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Thrown by a probe to stop a poller dead, as a killed process would stop. */
+export class SimulatedCrash extends Error {
+  override readonly name = 'SimulatedCrash';
+}
