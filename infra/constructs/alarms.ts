@@ -1,0 +1,136 @@
+/**
+ * The alarms that page the operator through the ops topic (state changes to ALARM and back to OK):
+ *   per source — no successful poll for 5 minutes (missing data counts as breaching: a poller
+ *   that stopped writing metrics is the worst case), token rejected, deliveries given up on,
+ *   a possible gap (events may have expired unseen);
+ *   overall — poller errors and throttles, a non-empty schedule dead-letter queue, and the SMS
+ *   month-to-date spend nearing the account's limit.
+ * Names are `qrmenu-alerts-<deployment>.<source>.<what>` (names.ts): the ops topic trusts exactly those.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRIC } from '../../lambda/obs/metric-names';
+import { alarmName } from '../names';
+import type { PollerMetrics } from './poller-metrics';
+
+const FIVE_MINUTES = Duration.minutes(5);
+/** The SMS spend alarm fires at this share of the monthly limit, before SNS stops sending. */
+export const SMS_SPEND_ALARM_SHARE = 0.8;
+
+export interface PollerAlarmsProps {
+  readonly deploymentName: string;
+  readonly sources: readonly { readonly id: string; readonly name: string }[];
+  readonly metrics: PollerMetrics;
+  readonly fn: lambda.IFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly opsTopic: sns.ITopic;
+  /** The account's SMS monthly spend limit (USD); no spend alarm when null. */
+  readonly smsMonthlySpendLimitUsd: number | null;
+}
+
+export class PollerAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly action: actions.SnsAction;
+  private readonly props: PollerAlarmsProps;
+
+  constructor(scope: Construct, id: string, props: PollerAlarmsProps) {
+    super(scope, id);
+    this.props = props;
+    this.action = new actions.SnsAction(props.opsTopic);
+    const { metrics } = props;
+
+    for (const source of props.sources) {
+      const sum = (name: (typeof METRIC)[keyof typeof METRIC]) => metrics.of(name, source.id, { statistic: 'Sum', period: FIVE_MINUTES });
+      this.add('no-poll', source.id, {
+        description: `No successful poll of ${source.name} for 5 minutes: the server is unreachable, rejects the token, or the poller is not running. Events older than the server's queue time are lost.`,
+        metric: sum(METRIC.pollSucceeded),
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: 1,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+      this.add('auth-errors', source.id, {
+        description: `The QR-menu server ${source.name} rejects the token: put the current "Secret key" into the source's secret (docs/DEPLOY.md).`,
+        metric: sum(METRIC.authErrors),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.add('delivery-failed', source.id, {
+        description: `Alerts from ${source.name} were given up on after their delivery attempts (SES/SNS refused them): see the poller's logs.`,
+        metric: sum(METRIC.deliveryFailed),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.add('possible-gap', source.id, {
+        description: `The last successful poll of ${source.name} is older than the server keeps events: some guest calls may have been missed.`,
+        metric: sum(METRIC.possibleGap),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    this.add('lambda-errors', undefined, {
+      description: 'The poller Lambda failed (crash, timeout or out of memory): see its logs.',
+      metric: props.fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.add('lambda-throttles', undefined, {
+      description: 'Runs of the poller were throttled: runs overlap more than the reserved concurrency allows, or the account is out of concurrency.',
+      metric: props.fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.add('schedule-dlq', undefined, {
+      description: 'EventBridge Scheduler could not invoke the poller (see the messages in the dead-letter queue for the reason).',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.smsMonthlySpendLimitUsd !== null) {
+      const threshold = Math.round(props.smsMonthlySpendLimitUsd * SMS_SPEND_ALARM_SHARE * 100) / 100;
+      this.add('sms-spend', undefined, {
+        description: `SMS spend this month passed ${threshold} USD, ${SMS_SPEND_ALARM_SHARE * 100} % of the account's SMS limit of ${props.smsMonthlySpendLimitUsd} USD; at the limit SNS stops sending SMS until next month. Raise the limit (docs/DEPLOY.md).`,
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/SNS',
+          metricName: 'SMSMonthToDateSpentUSD',
+          statistic: 'Maximum',
+          period: FIVE_MINUTES,
+        }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+  }
+
+  private add(
+    what: string,
+    sourceId: string | undefined,
+    options: Pick<cloudwatch.AlarmProps, 'metric' | 'comparisonOperator' | 'threshold' | 'treatMissingData'> & { description: string },
+  ): void {
+    const alarm = new cloudwatch.Alarm(this, sourceId === undefined ? what : `${sourceId}-${what}`, {
+      alarmName: alarmName(this.props.deploymentName, what, sourceId),
+      alarmDescription: options.description,
+      metric: options.metric,
+      comparisonOperator: options.comparisonOperator,
+      threshold: options.threshold,
+      treatMissingData: options.treatMissingData,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+    });
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The CloudWatch dashboard `qrmenu-alerts-<deployment>`: alarm states at the top, then per
+ * metric family one graph with a line per source — events (received, new, suppressed,
+ * duplicates), deliveries (delivered, retries, failed, latency), poll health (successes and each
+ * kind of error, possible gaps), tick latency — and the poller Lambda itself.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { METRIC, type MetricName } from '../../lambda/obs/metric-names';
+import type { PollerMetrics } from './poller-metrics';
+
+const MINUTE = Duration.minutes(1);
+
+export interface PollerDashboardProps {
+  readonly dashboardName: string;
+  readonly title: string;
+  readonly sources: readonly { readonly id: string; readonly name: string }[];
+  readonly metrics: PollerMetrics;
+  readonly fn: lambda.IFunction;
+  readonly alarms: readonly cloudwatch.IAlarm[];
+}
+
+export class PollerDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: PollerDashboardProps) {
+    super(scope, id);
+    const { metrics, sources } = props;
+    const perSource = (names: readonly MetricName[], statistic: string) =>
+      sources.flatMap((source) =>
+        names.map((name) => metrics.of(name, source.id, { statistic, period: MINUTE, label: `${source.name}: ${name}${statistic === 'Sum' ? '' : ` ${statistic}`}` })),
+      );
+    const graph = (title: string, left: cloudwatch.IMetric[], unit?: string) =>
+      new cloudwatch.GraphWidget({ title, left, width: 12, height: 6, ...(unit ? { leftYAxis: { label: unit, showUnits: false } } : {}) });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# ${props.title}\nGuest events from the QR-menu servers and the alerts sent for them. Counts per minute; latencies in ms.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    if (props.alarms.length > 0) {
+      this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 4 }));
+    }
+    this.dashboard.addWidgets(
+      graph('Events', perSource([METRIC.eventsReceived, METRIC.eventsNew, METRIC.eventsSuppressed, METRIC.duplicatesSkipped], 'Sum')),
+      graph('Deliveries', perSource([METRIC.delivered, METRIC.deliveryRetries, METRIC.deliveryFailed], 'Sum')),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Polls and failures',
+        perSource(
+          [
+            METRIC.pollSucceeded,
+            METRIC.pollErrors,
+            METRIC.authErrors,
+            METRIC.unreachableErrors,
+            METRIC.tlsErrors,
+            METRIC.serverErrors,
+            METRIC.badResponseErrors,
+            METRIC.possibleGap,
+          ],
+          'Sum',
+        ),
+      ),
+      graph('Tick latency (p50, p99)', [...perSource([METRIC.tickLatency], 'p50'), ...perSource([METRIC.tickLatency], 'p99')], 'ms'),
+    );
+    this.dashboard.addWidgets(
+      graph('Delivery latency, first seen → sent (p50, p99)', [
+        ...perSource([METRIC.deliveryLatency], 'p50'),
+        ...perSource([METRIC.deliveryLatency], 'p99'),
+      ], 'ms'),
+      new cloudwatch.GraphWidget({
+        title: 'Poller Lambda',
+        left: [
+          props.fn.metricInvocations({ period: MINUTE }),
+          props.fn.metricErrors({ period: MINUTE }),
+          props.fn.metricThrottles({ period: MINUTE }),
+        ],
+        right: [props.fn.metricDuration({ period: MINUTE, statistic: 'Maximum' })],
+        width: 12,
+        height: 6,
+      }),
+    );
+  }
+}

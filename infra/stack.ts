@@ -1,0 +1,162 @@
+/**
+ * The qrmenu-alerts stack: everything one `cdk deploy` puts into a restaurant's AWS account,
+ * derived from one validated deployment config (infra/config.ts):
+ * state table, poller Lambda (+ log group), its one-minute schedule (+ dead-letter queue), one
+ * token secret per source, the alerts topic with its SMS and extra subscriptions, the optional
+ * SES sender identity and SMS account defaults, the ops topic with the operator's e-mails,
+ * alarms, dashboard, and outputs that tell the operator what to do next.
+ * This file wires the constructs together and grants the poller exactly what it uses.
+ */
+import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { sourceName } from '../lambda/config/schema';
+import { RUNTIME_ENV } from '../lambda/config/runtime';
+import { METRICS_SERVICE } from '../lambda/obs/metric-names';
+import { lambdaConfigOf, senderAddress, type DeploymentConfig } from './config';
+import { PollerAlarms } from './constructs/alarms';
+import { AlertSubscriptions } from './constructs/alert-subscriptions';
+import { PollerDashboard } from './constructs/dashboard';
+import { EncryptedTopic } from './constructs/encrypted-topic';
+import { PollSchedule } from './constructs/poll-schedule';
+import { Poller } from './constructs/poller';
+import { PollerMetrics } from './constructs/poller-metrics';
+import { grantSendEmail, SesSenderIdentity } from './constructs/ses-sender';
+import { SmsSettings } from './constructs/sms-settings';
+import { SourceSecrets } from './constructs/source-secrets';
+import { StateTable } from './constructs/state-table';
+import { alarmNamePrefix, logicalIdPart, resourcePrefix } from './names';
+
+export interface QrmenuAlertsStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+}
+
+/** SNS's default SMS spend limit of a new account (USD): the alarm's default base. */
+export const DEFAULT_SMS_SPEND_LIMIT_USD = 1;
+
+export class QrmenuAlertsStack extends Stack {
+  readonly stateTable: StateTable;
+  readonly poller: Poller;
+  readonly schedule: PollSchedule;
+  readonly secrets: SourceSecrets;
+  readonly alertsTopic: EncryptedTopic;
+  readonly opsTopic: EncryptedTopic;
+  readonly subscriptions: AlertSubscriptions;
+  readonly alarms: PollerAlarms;
+  readonly dashboard?: PollerDashboard;
+
+  constructor(scope: Construct, id: string, props: QrmenuAlertsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const { aws } = config;
+    const prefix = resourcePrefix(config.name);
+    const metrics = new PollerMetrics(config.name);
+    const sources = config.sources.map((s) => ({ id: s.id, name: sourceName(s) }));
+    const logRetention = aws.logRetentionDays as logs.RetentionDays;
+    Tags.of(this).add('app', 'qrmenu-alerts');
+    Tags.of(this).add('qrmenu-alerts:deployment', config.name);
+
+    this.stateTable = new StateTable(this, 'State', { retain: aws.retainData });
+    this.secrets = new SourceSecrets(this, 'TokenSecrets', { deploymentName: config.name, sources: config.sources });
+    this.alertsTopic = new EncryptedTopic(this, 'Alerts', {
+      purpose: `guest events of ${prefix}`,
+    });
+    this.opsTopic = new EncryptedTopic(this, 'Ops', {
+      purpose: `operator notices and alarms of ${prefix}`,
+      displayName: 'QR-menu alerts: operations',
+      allowAlarmsWithPrefix: alarmNamePrefix(config.name),
+    });
+    this.subscriptions = new AlertSubscriptions(this, 'AlertSubscriptions', {
+      topic: this.alertsTopic.topic,
+      config,
+      extra: aws.subscriptions,
+    });
+    for (const address of aws.ops.emails) this.opsTopic.topic.addSubscription(new subscriptions.EmailSubscription(address));
+
+    this.poller = new Poller(this, 'Poller', {
+      lambdaConfig: lambdaConfigOf(config, (sourceId) => this.secrets.nameOf(sourceId)),
+      environment: {
+        [RUNTIME_ENV.stateTable]: this.stateTable.tableName,
+        [RUNTIME_ENV.alertsTopicArn]: this.alertsTopic.topicArn,
+        [RUNTIME_ENV.opsTopicArn]: this.opsTopic.topicArn,
+        POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
+      },
+      reservedConcurrency: aws.reservedConcurrency,
+      logRetention,
+      retainLogs: aws.retainData,
+      vpc: aws.vpc,
+    });
+    const fn = this.poller.fn;
+    this.stateTable.grantStateAccess(fn);
+    this.secrets.grantRead(fn);
+    this.alertsTopic.grantPublish(fn);
+    this.opsTopic.grantPublish(fn);
+    const emailRecipients = [...new Set(config.routes.flatMap((r) => r.email.map((a) => a.toLowerCase())))];
+    const from = config.email ? senderAddress(config.email.from) : undefined;
+    if (from !== undefined && emailRecipients.length > 0) grantSendEmail(fn, this, from, emailRecipients);
+
+    if (aws.sesIdentity) new SesSenderIdentity(this, 'SesIdentity', { identity: aws.sesIdentity });
+    if (aws.sms.senderId !== undefined || aws.sms.smsType !== undefined) {
+      new SmsSettings(this, 'SmsSettings', { senderId: aws.sms.senderId, smsType: aws.sms.smsType, logRetention });
+    }
+
+    this.schedule = new PollSchedule(this, 'PollSchedule', {
+      fn,
+      description: `Runs the ${prefix} poller once a minute`,
+    });
+
+    const hasSms = config.routes.some((r) => r.sms.length > 0);
+    const smsLimit = aws.sms.monthlySpendLimitUsd === undefined ? (hasSms ? DEFAULT_SMS_SPEND_LIMIT_USD : null) : aws.sms.monthlySpendLimitUsd;
+    this.alarms = new PollerAlarms(this, 'Alarms', {
+      deploymentName: config.name,
+      sources,
+      metrics,
+      fn,
+      deadLetterQueue: this.schedule.deadLetterQueue,
+      opsTopic: this.opsTopic.topic,
+      smsMonthlySpendLimitUsd: smsLimit,
+    });
+    if (aws.dashboard) {
+      this.dashboard = new PollerDashboard(this, 'Dashboard', {
+        dashboardName: prefix,
+        title: `QR-menu alerts — ${config.name}`,
+        sources,
+        metrics,
+        fn,
+        alarms: this.alarms.alarms,
+      });
+    }
+
+    this.outputs(config);
+  }
+
+  private outputs(config: DeploymentConfig): void {
+    new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName, description: 'DynamoDB table with the poller state' });
+    new CfnOutput(this, 'AlertsTopicArn', { value: this.alertsTopic.topicArn, description: 'SNS topic every guest event is published to' });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.opsTopic.topicArn, description: 'SNS topic of alarms and operator notices' });
+    new CfnOutput(this, 'PollerFunctionName', { value: this.poller.fn.functionName, description: 'The poller Lambda' });
+    new CfnOutput(this, 'PollerLogGroup', {
+      value: this.poller.logGroup.logGroupName,
+      description: 'The poller logs: aws logs tail <this name> --follow',
+    });
+    const used = new Set<string>();
+    for (const { sourceId, secretName } of this.secrets.secrets) {
+      let key = `TokenSecret${logicalIdPart(sourceId)}`;
+      while (used.has(key)) key += 'X';
+      used.add(key);
+      new CfnOutput(this, key, {
+        value: secretName,
+        description: `Put the token of source "${sourceId}": aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string file://token.txt`,
+      });
+    }
+    if (this.dashboard) {
+      const region = this.region;
+      new CfnOutput(this, 'DashboardUrl', {
+        value: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${resourcePrefix(config.name)}`,
+        description: 'CloudWatch dashboard',
+      });
+    }
+  }
+}

@@ -1,0 +1,473 @@
+/**
+ * The stack, read from its synthesized template: each resource's important properties, the SMS
+ * filter policies derived from the routes, the alarms' metrics, the poller's IAM policy (no
+ * wildcard resource except where AWS allows none other), and cdk-nag's verdict.
+ * Two configs are synthesized once each: the sample (a small restaurant; without bundling — the
+ * bundle has its own test file) and the full one (every `aws` option on).
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { smsSubscriptions } from '../../lambda/core/routing';
+import { RUNTIME_ENV } from '../../lambda/config/runtime';
+import { METRIC, METRICS_SERVICE } from '../../lambda/obs/metric-names';
+import { TABLE_SCHEMA } from '../../lambda/state/keys';
+import { parseDeploymentConfig } from '../../infra/config';
+import {
+  acknowledgements,
+  asArray,
+  cfnSchemaViolations,
+  FULL_CONFIG,
+  SAMPLE_CONFIG,
+  statementsOfRole,
+  synthesize,
+  wildcardGrants,
+  type Synthesized,
+} from './support';
+
+let sample: Synthesized;
+let full: Synthesized;
+
+beforeAll(() => {
+  sample = synthesize(SAMPLE_CONFIG, { bundle: false });
+  full = synthesize(FULL_CONFIG, { bundle: false });
+}, 120_000);
+
+const alarmNamed = (s: Synthesized, name: string) => {
+  const found = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === name);
+  if (!found) throw new Error(`no alarm named ${name}`);
+  return found.Properties;
+};
+const sourceDimensions = (sourceId: string) => [
+  { Name: 'service', Value: METRICS_SERVICE },
+  { Name: 'source', Value: sourceId },
+];
+
+describe('the state table', () => {
+  it('has the key schema, TTL attribute and sparse due index of TABLE_SCHEMA', () => {
+    sample.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'duePk', AttributeType: 'S' },
+        { AttributeName: 'dueAt', AttributeType: 'N' },
+      ]),
+      TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttlAttribute, Enabled: true },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: TABLE_SCHEMA.dueIndex.name,
+          KeySchema: [
+            { AttributeName: TABLE_SCHEMA.dueIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_SCHEMA.dueIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
+  it('is on-demand, with point-in-time recovery, encrypted with the AWS-owned key', () => {
+    sample.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: false }, // false = AWS-owned key (encryption at rest is always on)
+    });
+  });
+
+  it('is retained by default, and deleted with the stack when retainData is false', () => {
+    sample.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    sample.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    full.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('the poller function', () => {
+  it('runs Node.js 24 on arm64 with 256 MB and a 90 s timeout', () => {
+    sample.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 90,
+      Handler: 'index.handler',
+    });
+  });
+
+  it('gets the table, both topics, the metrics namespace and source maps through its environment', () => {
+    sample.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          [RUNTIME_ENV.stateTable]: { Ref: Match.stringLikeRegexp('^StateTable') },
+          [RUNTIME_ENV.alertsTopicArn]: { Ref: Match.stringLikeRegexp('^AlertsTopic') },
+          [RUNTIME_ENV.opsTopicArn]: { Ref: Match.stringLikeRegexp('^OpsTopic') },
+          POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+          POWERTOOLS_METRICS_NAMESPACE: 'QrmenuAlerts/sample',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
+    });
+  });
+
+  it('reserves 2 concurrent runs by default, none when reservedConcurrency is null', () => {
+    sample.template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
+    const [fullFn] = Object.values(full.template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Runtime: 'nodejs24.x', MemorySize: 256 } }));
+    expect(fullFn?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+  });
+
+  it('logs to its own log group with the configured retention', () => {
+    sample.template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^PollerLogs') } } });
+    sample.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    full.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
+  });
+
+  it('is placed in the configured subnets and security groups', () => {
+    full.template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: {
+        SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
+        SecurityGroupIds: ['sg-0123456789abcdef0'],
+      },
+    });
+    sample.template.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: Match.absent() });
+  });
+});
+
+describe('the schedule', () => {
+  it('invokes the poller every minute, without retries, dropping invocations older than 60 s into a DLQ', () => {
+    sample.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PollerFunction'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PollScheduleDeadLetterQueue'), 'Arn'] } },
+      },
+    });
+  });
+
+  it('has an encrypted dead-letter queue that refuses requests without TLS', () => {
+    sample.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    sample.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the secrets', () => {
+  it('creates one secret per source, named for the deployment and source, with no value in the template', () => {
+    full.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    for (const id of ['main-hall', 'terrace']) {
+      full.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: `qrmenu-alerts/full/${id}/token`,
+        GenerateSecretString: Match.objectLike({ PasswordLength: 32 }),
+        SecretString: Match.absent(),
+      });
+    }
+  });
+
+  it('outputs each secret name with the command that puts the token', () => {
+    sample.template.hasOutput('TokenSecretLenina', {
+      Value: 'qrmenu-alerts/sample/lenina/token',
+      Description: Match.stringLikeRegexp('aws secretsmanager put-secret-value --secret-id qrmenu-alerts/sample/lenina/token'),
+    });
+  });
+});
+
+describe('the topics', () => {
+  it('encrypts both topics with their own rotating customer managed keys', () => {
+    sample.template.resourceCountIs('AWS::SNS::Topic', 2);
+    for (const prefix of ['AlertsKey', 'OpsKey']) {
+      sample.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] } });
+    }
+    sample.template.allResourcesProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('gives the alerts topic no display name, which SNS would put in front of every SMS', () => {
+    sample.template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertsKey'), 'Arn'] },
+      DisplayName: Match.absent(),
+    });
+  });
+
+  it('refuses requests without TLS on both topics', () => {
+    const policies = Object.values(sample.template.findResources('AWS::SNS::TopicPolicy'));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+
+  it("lets only this deployment's alarms publish to the ops topic and use its key", () => {
+    sample.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':alarm:qrmenu-alerts-sample.*'])] }) },
+            },
+          }),
+        ]),
+      },
+    });
+    sample.template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes the operator e-mails to the ops topic', () => {
+    sample.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'it@pizza.example',
+      TopicArn: { Ref: Match.stringLikeRegexp('^OpsTopic') },
+    });
+  });
+});
+
+describe('the SMS subscriptions', () => {
+  const smsOf = (s: Synthesized) =>
+    Object.values(s.template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'sms' } })).map((r) => r.Properties);
+
+  it('gives the waiter of tables "1-10" a numeric range on the table number', () => {
+    const waiter = smsOf(sample).find((p) => p.Endpoint === '+79161234567');
+    expect(waiter).toMatchObject({
+      TopicArn: { Ref: expect.stringMatching(/^AlertsTopic/) },
+      FilterPolicyScope: 'MessageAttributes',
+      FilterPolicy: { code: ['waiter_call'], table_num: [{ numeric: ['>=', 1, '<=', 10] }] },
+    });
+  });
+
+  it('gives a route over a zone and a named table an $or of a range and a name', () => {
+    const waiter = smsOf(sample).find((p) => p.Endpoint === '+79167654321');
+    expect(waiter?.FilterPolicy).toEqual({
+      $or: [
+        { code: ['waiter_call'], table: ['VIP'] },
+        { code: ['waiter_call'], table_num: [{ numeric: ['>=', 20, '<=', 29] }] },
+      ],
+    });
+  });
+
+  it('creates exactly one subscription per phone, with the policy smsSubscriptions derives', () => {
+    const expected = smsSubscriptions(parseDeploymentConfig(SAMPLE_CONFIG));
+    const actual = smsOf(sample);
+    expect(actual).toHaveLength(expected.length);
+    for (const subscription of expected) {
+      const found = actual.find((p) => p.Endpoint === subscription.phone);
+      expect(found?.FilterPolicy).toEqual(subscription.filterPolicy ?? undefined);
+    }
+  });
+});
+
+describe('the extra subscriptions', () => {
+  it('subscribes each listed endpoint, filtered like its route when it names one', () => {
+    full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://hooks.example.com/qrmenu', FilterPolicy: Match.absent() });
+    full.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      Endpoint: 'arn:aws:sqs:eu-central-1:123456789012:forwarder',
+      FilterPolicy: { code: ['waiter_call'], table_num: [{ numeric: ['>=', 1, '<=', 10] }] },
+    });
+  });
+
+  it('lets SNS invoke a subscribed Lambda function, from this topic only', () => {
+    full.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: 'arn:aws:lambda:eu-central-1:123456789012:function:telegram',
+      Principal: 'sns.amazonaws.com',
+      SourceArn: { Ref: Match.stringLikeRegexp('^AlertsTopic') },
+    });
+  });
+});
+
+describe('SES and SMS settings', () => {
+  it('creates the domain identity with DKIM records in the hosted zone', () => {
+    full.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.com' });
+    full.template.resourceCountIs('AWS::Route53::RecordSet', 3);
+  });
+
+  it('creates no SES identity unless asked', () => {
+    sample.template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+  });
+
+  it("sets the account's SMS sender ID and type only when configured", () => {
+    full.template.hasResourceProperties('Custom::AWS', {
+      Create: Match.serializedJson(Match.objectLike({ action: 'SetSMSAttributes', parameters: { attributes: { DefaultSenderID: 'Pizza', DefaultSMSType: 'Transactional' } } })),
+    });
+    sample.template.resourceCountIs('Custom::AWS', 0);
+  });
+});
+
+describe('the alarms', () => {
+  it('pages when a source has no successful poll for 5 minutes, missing data counting as breaching', () => {
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lenina.no-poll')).toMatchObject({
+      Namespace: 'QrmenuAlerts/sample',
+      MetricName: METRIC.pollSucceeded,
+      Dimensions: sourceDimensions('lenina'),
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: expect.stringMatching(/^OpsTopic/) }],
+      OKActions: [{ Ref: expect.stringMatching(/^OpsTopic/) }],
+    });
+  });
+
+  it.each([
+    ['auth-errors', METRIC.authErrors],
+    ['delivery-failed', METRIC.deliveryFailed],
+    ['possible-gap', METRIC.possibleGap],
+  ])('pages on %s of each source, with the service and source dimensions', (suffix, metric) => {
+    for (const id of ['main-hall', 'terrace']) {
+      expect(alarmNamed(full, `qrmenu-alerts-full.${id}.${suffix}`)).toMatchObject({
+        Namespace: 'QrmenuAlerts/full',
+        MetricName: metric,
+        Dimensions: sourceDimensions(id),
+        Statistic: 'Sum',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  it('pages on Lambda errors and throttles and on a non-empty schedule DLQ', () => {
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-errors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors' });
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-throttles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles' });
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.schedule-dlq')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+    });
+  });
+
+  it("pages at 80 % of the account's SMS spend limit (1 USD by default when there are SMS recipients)", () => {
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.sms-spend')).toMatchObject({
+      Namespace: 'AWS/SNS',
+      MetricName: 'SMSMonthToDateSpentUSD',
+      Statistic: 'Maximum',
+      Threshold: 0.8,
+    });
+    expect(alarmNamed(full, 'qrmenu-alerts-full.sms-spend')).toMatchObject({ Threshold: 40 });
+  });
+
+  it('sends every alarm to the ops topic', () => {
+    const alarms = Object.values(full.template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2 * 4 + 4);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
+  });
+});
+
+describe('the dashboard and outputs', () => {
+  it('creates the dashboard with per-source events, deliveries, failures and tick latency', () => {
+    const [dashboard] = Object.values(sample.template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboard?.Properties.DashboardName).toBe('qrmenu-alerts-sample');
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const metric of [METRIC.eventsNew, METRIC.delivered, METRIC.deliveryFailed, METRIC.tickLatency, METRIC.authErrors]) {
+      expect(body).toContain(metric);
+    }
+    full.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+  });
+
+  it('outputs the table name, topic ARNs and dashboard URL', () => {
+    const outputs = sample.template.toJSON().Outputs as Record<string, unknown>;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['StateTableName', 'AlertsTopicArn', 'OpsTopicArn', 'DashboardUrl', 'TokenSecretLenina']));
+    expect(JSON.stringify(outputs.DashboardUrl)).toContain('#dashboards:name=qrmenu-alerts-sample');
+  });
+});
+
+describe('least privilege', () => {
+  it('grants the poller only named resources: no wildcard at all without a VPC', () => {
+    const statements = statementsOfRole(sample.template, 'PollerRole');
+    expect(statements.length).toBeGreaterThan(0);
+    expect(wildcardGrants(statements)).toEqual([]);
+  });
+
+  it('grants SES sending only as the sender (address and domain) and to the routed recipients', () => {
+    const ses = statementsOfRole(sample.template, 'PollerRole').find((s) => asArray(s.Action).includes('ses:SendEmail'));
+    const identities = asArray(ses?.Resource).map((r) => JSON.stringify(r).match(/:identity\/([^"]+)"/)?.[1]);
+    expect(identities.sort()).toEqual(['alerts@pizza.example', 'manager@pizza.example', 'pizza.example', 'zal@pizza.example']);
+  });
+
+  it('grants table access on the table and the due index only', () => {
+    const dynamo = statementsOfRole(sample.template, 'PollerRole').filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap((s) => asArray(s.Resource).map((r) => JSON.stringify(r)))).toEqual([
+      expect.stringMatching(/^\{"Fn::GetAtt":\["StateTable[0-9A-F]+","Arn"\]\}$/),
+      expect.stringContaining('/index/due'),
+    ]);
+  });
+
+  // Where AWS allows no other resource than "*":
+  //  - the EC2 network-interface actions Lambda needs in a VPC (Describe* has no resource-level
+  //    permissions; AWS's own AWSLambdaVPCAccessExecutionRole grants them on "*");
+  //  - sns:SetSMSAttributes (account-level, no resource-level permissions), in the SMS-settings role;
+  //  - lambda:InvokeFunction on "<poller ARN>:*" in the scheduler's role: the poller's own versions/aliases.
+  it('leaves "*" only where AWS allows no other resource', () => {
+    const vpcWildcards = wildcardGrants(statementsOfRole(full.template, 'PollerRole'));
+    expect(vpcWildcards).toEqual([
+      {
+        resource: '*',
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+      },
+    ]);
+    expect(wildcardGrants(statementsOfRole(full.template, 'SmsSettingsRole'))).toEqual([{ resource: '*', actions: ['sns:SetSMSAttributes'] }]);
+    expect(wildcardGrants(statementsOfRole(sample.template, 'PollScheduleRole'))).toEqual([
+      { resource: expect.stringMatching(/PollerFunction[0-9A-F]+","Arn"\]\},":\*"\]\]\}$/), actions: ['lambda:InvokeFunction'] },
+    ]);
+  });
+
+  it('attaches no AWS managed policy to any role', () => {
+    for (const s of [sample, full]) {
+      for (const role of Object.values(s.template.findResources('AWS::IAM::Role'))) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('CloudFormation validation', () => {
+  // The CLI test validates the example config's template the same way, as part of `cdk synth`.
+  it("passes CDK's CloudFormation schema validation with every aws option on", { timeout: 180_000 }, () => {
+    expect(cfnSchemaViolations(full)).toEqual([]);
+  });
+});
+
+describe('cdk-nag (AWS Solutions)', () => {
+  it('reports no unacknowledged finding, for the sample and the full config', () => {
+    expect(sample.nag.validateScope(sample.app).violations).toEqual([]);
+    expect(full.nag.validateScope(full.app).violations).toEqual([]);
+  });
+
+  it('is acknowledged only where a reason is recorded, with these rules', () => {
+    const acks = acknowledgements(full.app);
+    for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(40);
+    expect([...new Set(acks.map((a) => a.id.replace(/<[^>]+>/, '<fn>')))].sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::<fn>:*]',
+      'AwsSolutions-SMG4',
+      'AwsSolutions-SQS3',
+    ]);
+  });
+});
