@@ -2,8 +2,9 @@
  * How the deployed Lambda finds its config and its AWS resources: the names of the environment
  * variables the CDK stack sets, and the file the stack bundles next to the handler.
  * The config file is the deployment's AlertsConfig with every source's token replaced by a
- * `{ "secret": "<secret name>" }` reference (a name: ARNs are unresolved at synth) (a file, not an environment variable: Lambda's 4 KB
- * environment would not hold a restaurant chain's routes).
+ * `{ "secret": "<secret name>" }` reference (a name, because ARNs are unresolved at synth).
+ * It is a file, not an environment variable: Lambda's 4 KB environment would not hold a
+ * restaurant chain's routes.
  */
 
 export const RUNTIME_ENV = {
