@@ -4,6 +4,7 @@
  * actionable things: a possible gap in polling, an alert that could not be delivered.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { awsClientConfig } from '../aws-clients';
 import type { OpsNotifier } from '../poller/ports';
 
 /** SNS subjects are ASCII-printable and at most 100 characters. */
@@ -13,7 +14,7 @@ export function snsSubject(text: string): string {
 }
 
 export function createOpsNotifier(options: { topicArn: string; client?: SNSClient }): OpsNotifier {
-  const client = options.client ?? new SNSClient({ maxAttempts: 3 });
+  const client = options.client ?? new SNSClient(awsClientConfig());
   return {
     async alert(subject, message) {
       await client.send(new PublishCommand({ TopicArn: options.topicArn, Subject: snsSubject(subject), Message: message }));
