@@ -1,17 +1,151 @@
 /**
- * The Lambda entry point (EventBridge Scheduler invokes it once a minute).
- * Work in progress: the poll loop is wired in by the poll-cycle work; for now it validates the
- * bundled config at cold start so that a broken deployment fails loudly.
+ * The Lambda entry point. EventBridge Scheduler invokes it once a minute; it polls every source
+ * tick after tick (polling.intervalSeconds apart) until shortly before its deadline, then saves
+ * each source's state and returns. Everything is wired here from the config (validated at cold
+ * start, so a broken deployment fails loudly) and the environment the CDK stack sets:
+ * see lambda/config/runtime.ts. `npm start` runs this very handler against local emulators.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseAlertsConfig } from './config/schema';
-import { BUNDLED_CONFIG_FILE, RUNTIME_ENV } from './config/runtime';
+import type { Context } from 'aws-lambda';
+import { RUNTIME_ENV, BUNDLED_CONFIG_FILE } from './config/runtime';
+import { ConfigError, parseAlertsConfig, sourceName, type AlertsConfig } from './config/schema';
+import { tokenResolver } from './config/tokens';
+import { createDeliverer } from './notify/deliverer';
+import { createOpsNotifier } from './notify/ops';
+import type { Deliverer } from './notify/port';
+import { feed } from './obs/feed';
+import { metricsNamespace } from './obs/metric-names';
+import { createLogger, createSourceMetrics } from './obs/telemetry';
+import { runInvocation, type InvocationReport } from './poller/invocation';
+import { systemClock, type Clock, type FetchEvents, type Log, type OpsNotifier, type SourceMetrics } from './poller/ports';
+import { SourcePoller } from './poller/source-poller';
+import { QrMenuClient } from './qrmenu/client';
+import { StateStore } from './state/store';
 
-const configText =
-  process.env[RUNTIME_ENV.configJson] ??
-  readFileSync(process.env[RUNTIME_ENV.configFile] ?? new URL(`./${BUNDLED_CONFIG_FILE}`, import.meta.url), 'utf8');
-const config = parseAlertsConfig(JSON.parse(configText), 'the bundled config');
+/** The longest one invocation polls: the next scheduled one starts a minute after this one. */
+export const MAX_RUN_MS = 57_000;
+/** Time kept back at the end of an invocation for the last tick and saving the state. */
+export const SAFETY_MS = 12_000;
 
-export async function handler(): Promise<{ sources: number }> {
-  return { sources: config.sources.length };
+export interface PollHandlerDeps {
+  readonly config: AlertsConfig;
+  readonly store: StateStore;
+  readonly deliverer: Deliverer;
+  readonly log: Log;
+  readonly metricsFor: (sourceId: string) => SourceMetrics;
+  readonly fetchFor: (source: AlertsConfig['sources'][number]) => FetchEvents;
+  readonly clock?: Clock;
+  readonly ops?: OpsNotifier;
 }
+
+export type PollHandler = (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>) => Promise<InvocationReport>;
+
+/** The handler, from its dependencies (tests and the local runner may pass their own). */
+export function createPollHandler(deps: PollHandlerDeps): PollHandler {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const fetchers = new Map(config.sources.map((source) => [source.id, deps.fetchFor(source)]));
+  const settings = {
+    intervalMs: config.polling.intervalSeconds * 1000,
+    retentionMs: config.polling.retentionSeconds * 1000,
+    reconcileMs: config.polling.reconcileSeconds * 1000,
+    cooldownMs: config.delivery.cooldownSeconds * 1000,
+    claimTimeoutMs: config.delivery.claimTimeoutSeconds * 1000,
+    maxAttempts: config.delivery.maxAttempts,
+    deliverBacklog: config.polling.deliverBacklog,
+    recordTtlSeconds: config.delivery.recordTtlSeconds,
+    concurrency: config.delivery.concurrency,
+  };
+  return async (_event, context) => {
+    const start = clock.now();
+    const hardEnd = start + context.getRemainingTimeInMillis();
+    const stopAt = Math.min(start + MAX_RUN_MS, hardEnd - SAFETY_MS);
+    // The invocation id makes the lease owner unique; a retried delivery of the same invocation must not share it.
+    const owner = `${context.awsRequestId}/${randomUUID().slice(0, 8)}`;
+    const pollers = config.sources.map(
+      (source) =>
+        new SourcePoller({
+          source: { id: source.id, name: sourceName(source) },
+          settings,
+          owner,
+          store: deps.store,
+          fetchEvents: fetchers.get(source.id)!,
+          deliverer: deps.deliverer,
+          clock,
+          log: deps.log,
+          metrics: deps.metricsFor(source.id),
+          ...(deps.ops ? { ops: deps.ops } : {}),
+          observer: (entry) => feed.emit('entry', entry),
+        }),
+    );
+    const report = await runInvocation({
+      pollers,
+      clock,
+      log: deps.log,
+      intervalMs: settings.intervalMs,
+      stopAt,
+      leaseUntil: hardEnd,
+      concurrency: config.polling.concurrency,
+    });
+    deps.log.info('invocation done', { ...report });
+    return report;
+  };
+}
+
+/** Read and validate the config: ALERTS_CONFIG (inline JSON), else the file next to the handler. */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): AlertsConfig {
+  const inline = env[RUNTIME_ENV.configJson];
+  const file = env[RUNTIME_ENV.configFile] ?? new URL(`./${BUNDLED_CONFIG_FILE}`, import.meta.url);
+  const where = inline !== undefined ? `the ${RUNTIME_ENV.configJson} environment variable` : `the config file ${String(file)}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(inline ?? readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([`cannot be read as JSON: ${error instanceof Error ? error.message : String(error)}`], where);
+  }
+  return parseAlertsConfig(json, where);
+}
+
+function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError([`${name} is not set (the CDK stack sets it)`], 'the Lambda environment');
+  return value;
+}
+
+/** The production wiring, from the environment. */
+export function createDefaultHandler(env: NodeJS.ProcessEnv = process.env): PollHandler {
+  const config = loadRuntimeConfig(env);
+  const log = createLogger();
+  const topicArn = env[RUNTIME_ENV.alertsTopicArn];
+  const opsTopicArn = env[RUNTIME_ENV.opsTopicArn];
+  const namespace = metricsNamespace(config.name);
+  return createPollHandler({
+    config,
+    store: new StateStore({ tableName: requiredEnv(env, RUNTIME_ENV.stateTable) }),
+    deliverer: createDeliverer({ config, ...(topicArn ? { topicArn } : {}) }),
+    log,
+    metricsFor: (sourceId) => createSourceMetrics(namespace, sourceId),
+    fetchFor: (source) => {
+      const client = new QrMenuClient({
+        baseUrl: source.url,
+        token: tokenResolver(source),
+        ...(source.tls ? { tls: source.tls } : {}),
+        requestTimeoutMs: config.polling.requestTimeoutMs,
+        maxResponseBytes: config.polling.maxResponseBytes,
+        retries: config.polling.retries,
+        onWarning: (message) => log.warn(message, { source: source.id }),
+      });
+      return (cursor, options) => client.fetchEvents(cursor, options);
+    },
+    ...(opsTopicArn ? { ops: createOpsNotifier({ topicArn: opsTopicArn }) } : {}),
+  });
+}
+
+let cached: PollHandler | undefined;
+
+/** The Lambda handler: wired once per container (cold start), reused by every invocation. */
+export const handler: PollHandler = (event, context) => {
+  cached ??= createDefaultHandler();
+  return cached(event, context);
+};

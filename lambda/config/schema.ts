@@ -104,7 +104,7 @@ export const AlertsConfigSchema = z
     /** Language of every message. */
     locale: z.enum(['ru', 'en']).default('ru'),
     /** Time zone for times printed in e-mails. */
-    timeZone: z.string().default('Europe/Moscow'),
+    timeZone: z.string().refine(isTimeZone, 'is not an IANA time zone (e.g. "Europe/Moscow")').default('Europe/Moscow'),
     sources: z.array(SourceSchema).min(1, 'list at least one QR-menu server'),
     /** Named groups of tables: { "terrace": ["20-29"], "bar": ["Bar-1", "Bar-2"] }. */
     zones: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/), z.array(z.string()).min(1)).default({}),
@@ -172,6 +172,15 @@ export const AlertsConfigSchema = z
   });
 
 export type AlertsConfig = z.infer<typeof AlertsConfigSchema>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 export type AlertsConfigInput = z.input<typeof AlertsConfigSchema>;
 
 export class ConfigError extends Error {

@@ -4,7 +4,8 @@
  * an environment variable or the config itself locally. Every token read is registered with the
  * log redaction before anything else sees it.
  */
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { awsClientConfig } from '../aws-clients';
 import { registerSecret } from '../obs/telemetry';
 import { TokenUnavailableError } from '../qrmenu/errors';
 import type { SourceConfig } from './schema';
@@ -19,6 +20,9 @@ export interface TokenResolverOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** One provider (and its cache) for every source; timeouts as every other client of the poller. */
+let provider: SecretsProvider | undefined;
+
 export function tokenResolver(source: Pick<SourceConfig, 'id' | 'token'>, options: TokenResolverOptions = {}): () => Promise<string> {
   const ref = source.token ?? { env: DEFAULT_TOKEN_ENV };
   const env = options.env ?? process.env;
@@ -30,7 +34,9 @@ export function tokenResolver(source: Pick<SourceConfig, 'id' | 'token'>, option
       if (!token) throw new TokenUnavailableError(`the token of source "${source.id}" is not set: put it in the environment variable ${ref.env}`);
     } else {
       try {
-        token = await getSecret<string>(ref.secret, { maxAge: options.maxAgeSeconds ?? 300 });
+        provider ??= new SecretsProvider({ clientConfig: awsClientConfig() });
+        const value = await provider.get(ref.secret, { maxAge: options.maxAgeSeconds ?? 300 });
+        token = typeof value === 'string' ? value : undefined;
       } catch (error) {
         throw new TokenUnavailableError(
           `the token of source "${source.id}" could not be read from Secrets Manager (${ref.secret}): ` +

@@ -19,6 +19,7 @@ import {
   UpdateCommand,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig } from '../aws-clients';
 import type { Channel } from '../notify/port';
 import type { QrEvent } from '../qrmenu/event';
 import { TABLE_SCHEMA, duePk, eventKey, eventSk, sourceStateKey } from './keys';
@@ -82,7 +83,7 @@ export class StateStore {
 
   constructor(options: StateStoreOptions) {
     this.#table = options.tableName;
-    const client = options.client ?? new DynamoDBClient({ maxAttempts: 4 });
+    const client = options.client ?? new DynamoDBClient(awsClientConfig({ maxAttempts: 4 }));
     this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
