@@ -15,6 +15,7 @@ import type { Clock, FeedEntry, Log, OpsNotifier, Probe, SourceMetrics } from '.
 import { SourcePoller, type PollerSettings } from '../../lambda/poller/source-poller';
 import { QrMenuClient } from '../../lambda/qrmenu/client';
 import { StateStore } from '../../lambda/state/store';
+export { seededRandom } from './random';
 
 export class ManualClock implements Clock {
   constructor(public t = Date.UTC(2026, 10, 28, 18, 0, 0)) {}
@@ -170,18 +171,6 @@ export function makePoller(
     ...(options.probe ? { probe: options.probe } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
   });
-}
-
-/** A deterministic random source (mulberry32) for seeded scenarios. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Thrown by a probe to stop a poller dead, as a killed process would stop. */

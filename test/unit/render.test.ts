@@ -19,6 +19,7 @@ import {
 } from '../../lambda/core/render';
 import { clip, graphemes, isGsm7, oneLine, smsSegments, smsSize } from '../../lambda/core/sms';
 import type { QrEvent } from '../../lambda/qrmenu/event';
+import { seededRandom } from '../support/random';
 
 function qrEvent(overrides: Partial<QrEvent> = {}): QrEvent {
   return {
@@ -63,17 +64,6 @@ const SENTENCES: Record<Locale, Record<string, string>> = {
 };
 const CODES = Object.keys(SENTENCES.ru);
 
-/** Deterministic pseudo-random numbers (mulberry32), so property tests replay exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('event sentences', () => {
   for (const locale of LOCALES) {
@@ -217,7 +207,7 @@ describe('renderSms', () => {
   }
 
   it('fits one segment for 3000 generated events, always naming the table', () => {
-    const next = random(20_260_312);
+    const next = seededRandom(20_260_312);
     const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const alphabets = ['abcXYZ0123 -', 'абвгдЖЗИЙ ', '{}[]~^|€\\', '🍕🙂👍🏽', 'é@£$_', '\n\t\u00A0\u2028', '«»“”…—', '漢字かな'];
     const text = (max: number): string => {

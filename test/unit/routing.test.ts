@@ -18,6 +18,7 @@ import {
   snsAttributes,
   type RoutingFacts,
 } from '../../lambda/core/routing';
+import { seededRandom } from '../support/random';
 
 const SOURCES = [
   { id: 'pizza', url: 'http://127.0.0.1:9' },
@@ -155,20 +156,9 @@ describe('SNS filter policies, evaluated by a real SNS (fauxqs)', () => {
   const sns = new SNSClient(clientConfig);
   const sqs = new SQSClient(clientConfig);
 
-  /** Deterministic pseudo-random numbers (mulberry32). */
-  function random(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   function generateEvents(count: number): RoutingFacts[] {
-    const next = random(7_031_2026);
+    const next = seededRandom(7_031_2026);
     const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const odd = ['06', ' 7 ', '007', 'VIP', 'vip', 'Bar-1', 'Bar-2', 'T1', 'T2', 't1', '?', '999999999', '1000000000', '5.5', '-3', '12a', 'Стол 5', '<img src=x onerror=alert(1)>', '6 ', '1e1'];
     const codes = ['waiter_call', 'waiter_call_cash', 'bill_request', 'new_order', 'order_paid', 'table_cleaning', 'Waiter_Call'];
