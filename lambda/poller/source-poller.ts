@@ -101,7 +101,8 @@ export class SourcePoller {
     this.#leaseUntil = leaseUntil;
     const lease = await store.acquireLease(this.#id, this.#o.owner, clock.now(), leaseUntil);
     if (!lease.acquired) {
-      this.#retryLeaseAt = lease.leaseUntil ?? clock.now() + this.#o.settings.intervalMs;
+      // The holder may release early (its run ended): try again next tick, not only at its expiry.
+      this.#retryLeaseAt = Math.min(lease.leaseUntil ?? Number.POSITIVE_INFINITY, clock.now() + this.#o.settings.intervalMs);
       log.info('another poller holds this source; waiting for its lease to end', {
         source: this.#id,
         holder: lease.holder,

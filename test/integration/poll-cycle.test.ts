@@ -405,3 +405,16 @@ describe('possible gaps', () => {
     expect(metrics.get(METRIC.possibleGap)).toBe(0);
   });
 });
+
+describe('overlapping invocations', () => {
+  it('a waiting poller takes over on its next tick once the holder releases early', async () => {
+    const a = makePoller(kit, { owner: 'a' });
+    const b = makePoller(kit, { owner: 'b' });
+    await a.begin(clock.now() + 90_000);
+    expect(await b.begin(clock.now() + 90_000)).toBe(false);
+    await a.tick(clock.now() + 90_000);
+    await a.end(); // a's run ends long before its lease would have
+    clock.advance(10_000);
+    expect((await b.tick(clock.now() + 80_000)).polled).toBe(true);
+  });
+});
