@@ -134,6 +134,7 @@ export function createDefaultHandler(env: NodeJS.ProcessEnv = process.env): Poll
         requestTimeoutMs: config.polling.requestTimeoutMs,
         maxResponseBytes: config.polling.maxResponseBytes,
         retries: config.polling.retries,
+        now: systemClock.now,
         onWarning: (message) => log.warn(message, { source: source.id }),
       });
       return (cursor, options) => client.fetchEvents(cursor, options);

@@ -42,7 +42,7 @@ async function handlerFor(intervalSeconds: number, sims: Simulator[]) {
     log: new RecordingLog(),
     metricsFor: () => new RecordingMetrics(),
     fetchFor: (source) => {
-      const client = new QrMenuClient({ baseUrl: source.url, token: TOKEN, requestTimeoutMs: 1_000, retries: 0 });
+      const client = new QrMenuClient({ baseUrl: source.url, token: TOKEN, requestTimeoutMs: 1_000, retries: 0, now: clock.now });
       return (cursor, options) => client.fetchEvents(cursor, options);
     },
     clock,

@@ -17,8 +17,12 @@ import { QrMenuClient } from '../../lambda/qrmenu/client';
 import { StateStore } from '../../lambda/state/store';
 export { seededRandom } from './random';
 
+/**
+ * A clock that moves only when told. It starts years before real time on purpose: code that mixes
+ * it with Date.now (a deadline from one, "now" from the other) fails at once, not on some later day.
+ */
 export class ManualClock implements Clock {
-  constructor(public t = Date.UTC(2026, 10, 28, 18, 0, 0)) {}
+  constructor(public t = Date.UTC(2020, 0, 6, 18, 0, 0)) {}
   now = (): number => this.t;
   sleep = async (ms: number): Promise<void> => {
     this.t += Math.max(0, ms);
@@ -156,6 +160,7 @@ export function makePoller(
     retries: 1,
     minBackoffMs: 1,
     maxBackoffMs: 5,
+    now: kit.clock.now, // deadlines come from the manual clock: measure them with it
   });
   return new SourcePoller({
     source: { id: kit.sourceId ?? 'pizzeria', name: 'Пиццерия' },
