@@ -4,7 +4,8 @@
  * Strict where it must be (the envelope: `result: true`, `data.updates` an array), lenient where
  * the vendor is silent: unknown keys survive in `raw`, `invoice`/`order` are kept as sent when they
  * are objects, `table_repr` may be missing. One malformed event never hides the good ones beside
- * it: an event without a usable `hash` is reported in `skipped`; other gaps get placeholders.
+ * it: an event without a usable `hash` is reported in `skipped`; other gaps get placeholders, and
+ * server objects nested absurdly deep are dropped (nothing downstream may overflow on them).
  * Pure: no I/O.
  */
 import * as z from 'zod';
@@ -31,6 +32,9 @@ export interface RawAnswer {
 
 /** The longest hash kept (DynamoDB keys are small; real hashes are 10 characters). */
 export const MAX_HASH_LENGTH = 128;
+/** Server objects nested deeper than this are dropped: storing or rendering them would overflow the stack. */
+export const MAX_NESTING = 32;
+const TOO_DEEP = `[dropped: nested deeper than ${MAX_NESTING} levels]`;
 
 const Envelope = z.looseObject({ result: z.boolean() });
 const Success = z.looseObject({ data: z.looseObject({ updates: z.array(z.unknown()) }) });
@@ -77,7 +81,7 @@ export function parseEventsAnswer(answer: RawAnswer, secrets: readonly string[] 
   }
   const envelope = Envelope.safeParse(json);
   if (!envelope.success) {
-    throw new BadResponseError('schema', `the QR-menu server's answer has no boolean "result": ${snippet(JSON.stringify(json) ?? '', secrets, 120)}`, status);
+    throw new BadResponseError('schema', `the QR-menu server's answer has no boolean "result": ${snippet(safeStringify(json), secrets, 120)}`, status);
   }
   if (!envelope.data.result) {
     const message = failureMessage(envelope.data);
@@ -121,9 +125,29 @@ export function parseEvent(item: unknown): QrEvent | string {
     tableName,
     invoice: objectOrNull(item.invoice, 'invoice', placeholders),
     order: objectOrNull(item.order, 'order', placeholders),
-    raw: item,
+    raw: Object.fromEntries(Object.entries(item).map(([key, value]) => [key, nestedDeeperThan(value, MAX_NESTING) ? TOO_DEEP : value])),
     placeholders,
   };
+}
+
+/** Does a JSON value nest deeper than `limit`? Iterative: safe on any input. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '(too deeply nested to show)';
+  }
 }
 
 function usableHash(value: unknown): string | undefined {
@@ -134,7 +158,7 @@ function usableHash(value: unknown): string | undefined {
 
 function objectOrNull(value: unknown, field: string, placeholders: string[]): Readonly<Record<string, unknown>> | null {
   if (value === null || value === undefined) return null;
-  if (isRecord(value)) return value;
+  if (isRecord(value) && !nestedDeeperThan(value, MAX_NESTING)) return value;
   placeholders.push(field);
   return null;
 }

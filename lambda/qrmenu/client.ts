@@ -10,7 +10,7 @@
 import pRetry from 'p-retry';
 import type { TlsOptions } from '../config/schema';
 import { parseEventsAnswer, type EventsAnswer } from './answer';
-import { QrMenuError, TokenUnavailableError, UnreachableError, redact } from './errors';
+import { BadResponseError, QrMenuError, TokenUnavailableError, UnreachableError, redact } from './errors';
 import { httpGet, type PeerCertificateInfo } from './http';
 
 export interface QrMenuClientOptions {
@@ -101,7 +101,7 @@ export class QrMenuClient {
           timeoutMs: Math.min(o.requestTimeoutMs, left),
           maxBytes: o.maxResponseBytes,
         });
-        const answer = parseEventsAnswer(response, secrets);
+        const answer = readAnswer(response, secrets);
         return {
           ...answer,
           hashParam,
@@ -140,6 +140,16 @@ export function eventsUrl(base: URL, hashParam: string): URL {
   url.search = '';
   url.searchParams.set('hash', hashParam);
   return url;
+}
+
+/** The answer's events; a failure of the parser itself is the answer's fault, not the network's. */
+function readAnswer(response: Parameters<typeof parseEventsAnswer>[0], secrets: readonly string[]) {
+  try {
+    return parseEventsAnswer(response, secrets);
+  } catch (error) {
+    if (error instanceof QrMenuError) throw error;
+    throw new BadResponseError('schema', `the QR-menu server's answer could not be read (${error instanceof Error ? error.message : String(error)})`, response.status);
+  }
 }
 
 /** Anything thrown below becomes a QrMenuError with the token scrubbed from its message. */

@@ -387,11 +387,19 @@ export class StateStore {
 
 /** The event as stored for later retries; oversized server objects are dropped, largest first. */
 export function serializeEvent(event: QrEvent): string {
-  const full = JSON.stringify(event);
-  if (Buffer.byteLength(full) <= MAX_STORED_EVENT_BYTES) return full;
-  const slim = JSON.stringify({ ...event, raw: { hash: event.hash, dropped: 'too large to store' } });
-  if (Buffer.byteLength(slim) <= MAX_STORED_EVENT_BYTES) return slim;
-  return JSON.stringify({ ...event, raw: { hash: event.hash }, invoice: null, order: null, placeholders: [...event.placeholders, 'invoice', 'order'] });
+  const fits = (value: QrEvent): string | undefined => {
+    try {
+      const text = JSON.stringify(value);
+      return Buffer.byteLength(text) <= MAX_STORED_EVENT_BYTES ? text : undefined;
+    } catch {
+      return undefined; // not serialisable (e.g. nested too deep): try a smaller form
+    }
+  };
+  return (
+    fits(event) ??
+    fits({ ...event, raw: { hash: event.hash, dropped: 'too large to store' } }) ??
+    JSON.stringify({ ...event, raw: { hash: event.hash }, invoice: null, order: null, placeholders: [...event.placeholders, 'invoice', 'order'] })
+  );
 }
 
 export function deserializeEvent(text: string): QrEvent {
