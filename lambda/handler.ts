@@ -126,21 +126,24 @@ export function createDefaultHandler(env: NodeJS.ProcessEnv = process.env): Poll
     deliverer: createDeliverer({ config, ...(topicArn ? { topicArn } : {}) }),
     log,
     metricsFor: (sourceId) => createSourceMetrics(namespace, sourceId),
-    fetchFor: (source) => {
-      const client = new QrMenuClient({
-        baseUrl: source.url,
-        token: tokenResolver(source),
-        ...(source.tls ? { tls: source.tls } : {}),
-        requestTimeoutMs: config.polling.requestTimeoutMs,
-        maxResponseBytes: config.polling.maxResponseBytes,
-        retries: config.polling.retries,
-        now: systemClock.now,
-        onWarning: (message) => log.warn(message, { source: source.id }),
-      });
-      return (cursor, options) => client.fetchEvents(cursor, options);
-    },
+    fetchFor: (source) => qrMenuFetcher(source, config, { log }),
     ...(opsTopicArn ? { ops: createOpsNotifier({ topicArn: opsTopicArn }) } : {}),
   });
+}
+
+/** How the poller asks one source for events: the QR-menu client with the config's settings. */
+export function qrMenuFetcher(source: AlertsConfig['sources'][number], config: AlertsConfig, options: { log: Log; clock?: Clock }): FetchEvents {
+  const client = new QrMenuClient({
+    baseUrl: source.url,
+    token: tokenResolver(source),
+    ...(source.tls ? { tls: source.tls } : {}),
+    requestTimeoutMs: config.polling.requestTimeoutMs,
+    maxResponseBytes: config.polling.maxResponseBytes,
+    retries: config.polling.retries,
+    now: (options.clock ?? systemClock).now,
+    onWarning: (message) => options.log.warn(message, { source: source.id }),
+  });
+  return (cursor, fetchOptions) => client.fetchEvents(cursor, fetchOptions);
 }
 
 let cached: PollHandler | undefined;

@@ -30,6 +30,20 @@ export const POLLER_MEMORY_MB = 256;
 /** The handler works ≈ 60 s per invocation and stops short of its deadline; 90 s leaves room. */
 export const POLLER_TIMEOUT = Duration.seconds(90);
 
+/** How esbuild bundles the handler (`npm run bench` builds it with these very settings). */
+export const POLLER_BUNDLING = {
+  format: nodejs.OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  // Bundle the SDK too; 'module' first, or the ESM bundle pulls CommonJS builds that `require` node: modules.
+  externalModules: [] as string[],
+  mainFields: ['module', 'main'],
+  // Whatever CommonJS is left still gets a working `require`.
+  banner: "import { createRequire as __qrmenuCreateRequire } from 'module'; const require = __qrmenuCreateRequire(import.meta.url);",
+  logLevel: nodejs.LogLevel.ERROR,
+} satisfies nodejs.BundlingOptions;
+
 export interface PollerProps {
   /** What goes into alerts-config.json (tokens already pointing at secrets). */
   readonly lambdaConfig: AlertsConfig;
@@ -75,16 +89,7 @@ export class Poller extends Construct {
       ...(props.reservedConcurrency === null ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
-        format: nodejs.OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the SDK too; 'module' first, or the ESM bundle pulls CommonJS builds that `require` node: modules.
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        // Whatever CommonJS is left still gets a working `require`.
-        banner: "import { createRequire as __qrmenuCreateRequire } from 'module'; const require = __qrmenuCreateRequire(import.meta.url);",
-        logLevel: nodejs.LogLevel.ERROR,
+        ...POLLER_BUNDLING,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
