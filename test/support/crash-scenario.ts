@@ -10,7 +10,7 @@
  */
 import type { Simulator } from '../../local/simulator';
 import type { Deliverer } from '../../lambda/notify/port';
-import type { Step } from '../../lambda/poller/ports';
+import type { Log, Step } from '../../lambda/poller/ports';
 import type { PollerSettings } from '../../lambda/poller/source-poller';
 import type { StateStore } from '../../lambda/state/store';
 import { ManualClock, RecordingDeliverer, SimulatedCrash, makePoller, seededRandom } from './harness';
@@ -32,6 +32,8 @@ export interface CrashScenarioOptions {
   /** Make the deliverer fail some of the time. Default: never. */
   readonly deliveryFaultChance?: number;
   readonly settings?: Partial<PollerSettings>;
+  /** Where the pollers log (e.g. for a token scan). Default: a RecordingLog per poller, dropped. */
+  readonly log?: Log;
 }
 
 export interface CrashScenarioOutcome {
@@ -94,6 +96,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
         deliverer: killable<Deliverer>(deliverer, () => dead),
         probe,
         ...(options.settings ? { settings: options.settings } : {}),
+        ...(options.log ? { log: options.log } : {}),
       },
     );
     const leaseUntil = start + INVOCATION_MS - 5_000;

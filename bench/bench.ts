@@ -1,0 +1,162 @@
+/**
+ * `npm run bench` — measures what issue 7 asks and prints it beside its goals:
+ *   1. the Lambda bundle as CDK builds it (bytes, what takes them) and its cold start;
+ *   2. a burst of 1,000 events through the real wiring on DynamoDB Local and the SES/SNS emulators;
+ *   3. latency from queue to SNS publish / SES send at 1-, 5- and 10-s polling, in real time;
+ *   4. idle cost per empty tick and a monthly AWS cost model for one restaurant.
+ * Writes bench/results.json (with the machine) and prints the tables; `--markdown` prints them
+ * for BENCHMARKS.md. Exits 0 whatever the figures: it measures, it does not judge by hand.
+ *   npm run bench                 # ≈ 4 minutes on 2 cores
+ *   npm run bench -- --quick      # ≈ 1.5 minutes: fewer runs, one latency minute
+ */
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { POLLER_MEMORY_MB } from '../infra/constructs/poller';
+import { MAX_RUN_MS } from '../lambda/handler';
+import { stackInventory } from './cost/inventory';
+import { buildCostModel, type RunFigures } from './cost/model';
+import { evaluateGoals } from './evaluate';
+import { startBenchStack } from './lib/bench-stack';
+import { describeMachine, machineLine } from './lib/machine';
+import { renderReport } from './report';
+import { writeResults, type BenchOptions, type BenchResults } from './results';
+import { buildLambdaBundle } from './sections/bundle';
+import { measureBurst } from './sections/burst';
+import { measureColdStart, measureFirstInvocation } from './sections/cold-start';
+import type { InvocationCost } from './sections/idle';
+import { measureIdle } from './sections/idle';
+import { measureLatency } from './sections/latency';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** How long tokenResolver caches a secret (lambda/config/tokens.ts, maxAgeSeconds default). */
+const SECRET_CACHE_SECONDS = 300;
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return parsed;
+}
+
+const program = new Command()
+  .name('npm run bench --')
+  .description('Measure bundle, cold start, burst, latency and idle cost of qrmenu-alerts; write bench/results.json')
+  .option('--quick', 'a shorter run: 7 cold starts, one latency minute, no extra burst', false)
+  .option('--cold-runs <n>', 'fresh processes per cold-start figure (default 9, quick 7)', positiveInt)
+  .option('--latency-invocations <n>', 'scheduled minutes of the latency run (default 3, quick 1)', positiveInt)
+  .option('--events-per-minute <n>', 'simulated traffic per source in the latency run', positiveInt, 30)
+  .option('--seed <n>', 'seed of the simulated traffic', positiveInt, 7)
+  .option('--config <file>', 'deployment config whose stack the fixed costs are counted from', 'config/example.yaml')
+  .option('--out <file>', 'where to write the results', 'bench/results.json')
+  .option('--markdown', 'print the tables as Markdown (for BENCHMARKS.md)', false)
+  .parse();
+
+const flags = program.opts<{
+  quick: boolean;
+  coldRuns?: number;
+  latencyInvocations?: number;
+  eventsPerMinute: number;
+  seed: number;
+  config: string;
+  out: string;
+  markdown: boolean;
+}>();
+
+const options: BenchOptions = {
+  quick: flags.quick,
+  coldRuns: flags.coldRuns ?? (flags.quick ? 7 : 9),
+  firstInvocationRuns: flags.quick ? 3 : 5,
+  burstEvents: 1_000,
+  sensitivityConcurrency: flags.quick ? null : 32,
+  latencyInvocations: flags.latencyInvocations ?? (flags.quick ? 1 : 3),
+  latencyIntervals: [1, 5, 10],
+  eventsPerMinute: flags.eventsPerMinute,
+  idleRepeats: flags.quick ? 2 : 3,
+  costConfig: flags.config,
+  seed: flags.seed,
+};
+
+const say = (text: string) => process.stderr.write(`${text}\n`);
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const started = Date.now();
+const machine = describeMachine();
+say(`bench on ${machineLine(machine)}`);
+
+say('1/6 building the Lambda bundle as CDK does…');
+const bundle = await buildLambdaBundle(REPO_ROOT);
+say(`    ${bundle.bytes} bytes in ${Math.round(bundle.buildMs)} ms`);
+say(`2/6 cold start: ${options.coldRuns} fresh processes per figure…`);
+const cold = await measureColdStart(bundle.file, options.coldRuns, options.costConfig);
+
+say('    starting DynamoDB Local and the SES/SNS emulators…');
+const stack = await startBenchStack();
+let results: BenchResults;
+try {
+  say(`    first invocation's wiring: ${options.firstInvocationRuns} fresh processes…`);
+  const firstInvocation = await measureFirstInvocation(bundle.file, stack, options.firstInvocationRuns);
+  say(`3/6 idle cost: ${options.idleRepeats} runs at 60-s and 10-s polling…`);
+  const idle = await measureIdle(stack, options.idleRepeats);
+  say(`4/6 burst of ${options.burstEvents} events…`);
+  const burst = await measureBurst(stack, options.burstEvents);
+  const burstAtHigherConcurrency =
+    options.sensitivityConcurrency === null ? undefined : await measureBurst(stack, options.burstEvents, options.sensitivityConcurrency);
+  say(`5/6 latency at ${options.latencyIntervals.join(', ')}-s polling for ${options.latencyInvocations} minute(s) in real time…`);
+  const latency = await measureLatency(stack, {
+    intervalsSeconds: options.latencyIntervals,
+    invocations: options.latencyInvocations,
+    eventsPerMinute: options.eventsPerMinute,
+    seed: options.seed,
+  });
+  say(`6/6 cost model: counting the fixed resources of ${options.costConfig}'s stack…`);
+  const inventory = stackInventory(options.costConfig);
+  const figures = (x: InvocationCost): RunFigures => ({
+    ticks: x.ticks,
+    writeUnits: x.writeCapacityUnits,
+    readUnits: x.readCapacityUnits,
+    readRequests: x.dynamoDbReads,
+    logBytes: x.logBytes,
+    logLines: x.logLines,
+  });
+  const cost = buildCostModel({
+    memoryMb: POLLER_MEMORY_MB,
+    maxRunMs: MAX_RUN_MS,
+    runWorkMs: idle.runWorkMsMedian,
+    runs: new Map([
+      [60, figures(idle.at60)],
+      [10, figures(idle.at10)],
+    ]),
+    secretCacheSeconds: SECRET_CACHE_SECONDS,
+    inventory,
+    customMetrics: { idle: idle.emfMetricsIdle.length, busy: burst.emfMetrics.length },
+    perEvent: {
+      writeUnits: burst.perEvent.writeCapacityUnits,
+      readUnits: burst.perEvent.readCapacityUnits,
+      readRequests: burst.perEvent.dynamoDbReads,
+      snsPublishes: burst.perEvent.snsCalls,
+      sesRecipients: burst.perEvent.sesRecipients,
+      smsMessages: burst.perEvent.smsMessages,
+      lambdaMs: burst.wallMs / burst.events,
+    },
+  });
+  const { file: _file, dir: _dir, packages, ...bundleFigures } = bundle;
+  const partial = {
+    schema: 1 as const,
+    machine,
+    options,
+    bundle: { ...bundleFigures, topPackages: packages.slice(0, 20) },
+    coldStart: { ...cold, firstInvocation },
+    burst,
+    ...(burstAtHigherConcurrency ? { burstAtHigherConcurrency } : {}),
+    latency,
+    idle,
+    inventory,
+    cost,
+  };
+  results = { ...partial, goals: evaluateGoals(partial), durationSeconds: (Date.now() - started) / 1000 };
+} finally {
+  await stack.stop();
+}
+
+writeResults(flags.out, results);
+process.stdout.write(`${renderReport(results, flags.markdown ? 'markdown' : 'text')}\n`);
+say(`\nwrote ${flags.out}`);
