@@ -1,9 +1,9 @@
 /**
- * The bench's restaurant config and the handler wired exactly as `createDefaultHandler`
+ * The bench's restaurant config and the handler wired as `createDefaultHandler`
  * (lambda/handler.ts) wires it — the real StateStore, `createDeliverer` over SES and SNS, the
- * QR-menu client, Powertools logs and metrics — except that the AWS clients are created here so
- * that the AwsMeter can count and time their calls, and each delivery's calls carry the event's
- * hash as their label. Keep `wireHandler` in step with `createDefaultHandler`.
+ * handler's own `qrMenuFetcher`, Powertools logs and metrics — except that the AWS clients are
+ * created here so that the AwsMeter can count and time their calls, and each delivery's calls
+ * carry the event's hash as their label.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
