@@ -63,7 +63,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const { jar, libraries } = dynamoDbLocalJar();
   const args = [`-Djava.library.path=${libraries}`, '-jar', jar, '-port', String(port), '-sharedDb'];
   args.push(...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']));
-  const watchdog = 'java "$@" </dev/null & jvm=$!; cat >/dev/null; kill $jvm 2>/dev/null; wait $jvm';
+  // Ctrl-C reaches the whole process group: the shell ignores it (after starting java, which as a
+  // background job ignores SIGINT anyway) and waits for stdin to close, then stops the JVM.
+  const watchdog = 'java "$@" </dev/null & jvm=$!; trap "" INT TERM HUP; cat >/dev/null; kill $jvm 2>/dev/null; wait $jvm';
   const child = spawn('sh', ['-c', watchdog, 'dynamodb-local', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));

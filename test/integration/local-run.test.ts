@@ -2,7 +2,8 @@
  * `npm start -- --json` end to end, as a separate process: the simulator, DynamoDB Local, the SES
  * and SNS emulators and the unchanged Lambda handler. Injected events must come out exactly once
  * per route (e-mail lines and SMS lines on the right stand-in phones); a wrong token must give an
- * `error` line of kind auth without the token; SIGTERM must leave no child process behind.
+ * `error` line of kind auth without the token; SIGTERM, and Ctrl-C to the whole process group,
+ * must leave no child process behind.
  */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request } from 'node:https';
@@ -37,9 +38,10 @@ class Run {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  static start(args: string[]): Run {
-    // node itself (not npx) so that the signal reaches the runner, as Ctrl-C reaches `npm start`
-    return new Run(spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--json', ...args], { env: { ...process.env } }));
+  /** `group`: in a process group of its own, so that a test can press Ctrl-C (signal the whole group). */
+  static start(args: string[], options: { group?: boolean } = {}): Run {
+    // node itself (not npx) so that a signal to the process reaches the runner
+    return new Run(spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--json', ...args], { env: { ...process.env }, detached: options.group ?? false }));
   }
 
   next(match: (l: Line) => boolean, timeoutMs = 60_000): Promise<Line> {
@@ -142,6 +144,18 @@ describe('npm start --json', () => {
     for (let i = 0; i < 50 && family.some(alive); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(family.filter(alive).map((pid) => ({ pid, cmd: commandOf(pid) }))).toEqual([]);
   }, 150_000);
+
+  it('Ctrl-C (SIGINT to the whole process group) stops every process it started and exits 0', async () => {
+    const run = Run.start(['--rate', '0'], { group: true });
+    runs.push(run);
+    await run.next((l) => l.type === 'ready', 90_000);
+    const family = descendants(run.child.pid!);
+    expect(family.length).toBeGreaterThan(0);
+    process.kill(-run.child.pid!, 'SIGINT');
+    expect(await run.exited).toBe(0);
+    for (let i = 0; i < 50 && family.some(alive); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(family.filter(alive).map((pid) => ({ pid, cmd: commandOf(pid) }))).toEqual([]);
+  }, 120_000);
 
   it('--url with a wrong token: an error line of kind auth, without the token, and a non-zero exit with --once', async () => {
     const server = await createSimulator({ token: 'the-real-token', seed: 5 });
