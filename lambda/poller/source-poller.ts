@@ -235,9 +235,10 @@ export class SourcePoller {
     const firstRun = state.baselineAt === undefined;
     const unknown = answer.events.map((e) => e.hash).filter((hash) => !this.#recorded.has(hash));
     if (unknown.length > 0) {
+      const byHash = new Map(answer.events.map((e) => [e.hash, e]));
       for (const [hash, found] of await store.findRecorded(this.#id, unknown)) {
         this.#recorded.set(hash, found.firstSeenAt);
-        const event = answer.events.find((e) => e.hash === hash)!;
+        const event = byHash.get(hash)!;
         observer?.({ type: 'skipped', source: this.#id, hash, code: event.code, table: event.tableName, reason: 'duplicate' });
       }
     }
