@@ -21,6 +21,12 @@ import type { PollerMetrics } from './poller-metrics';
 const FIVE_MINUTES = Duration.minutes(5);
 /** The SMS spend alarm fires at this share of the monthly limit, before SNS stops sending. */
 export const SMS_SPEND_ALARM_SHARE = 0.8;
+/** The shape most alarms share: one occurrence in the period alarms; no data means all is well. */
+const ANY_OCCURRENCE = {
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  threshold: 1,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+} as const;
 
 export interface PollerAlarmsProps {
   readonly deploymentName: string;
@@ -56,46 +62,34 @@ export class PollerAlarms extends Construct {
       this.add('auth-errors', source.id, {
         description: `The QR-menu server ${source.name} rejects the token: put the current "Secret key" into the source's secret (docs/DEPLOY.md).`,
         metric: sum(METRIC.authErrors),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        threshold: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ANY_OCCURRENCE,
       });
       this.add('delivery-failed', source.id, {
         description: `Alerts from ${source.name} were given up on after their delivery attempts (SES/SNS refused them): see the poller's logs.`,
         metric: sum(METRIC.deliveryFailed),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        threshold: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ANY_OCCURRENCE,
       });
       this.add('possible-gap', source.id, {
         description: `The last successful poll of ${source.name} is older than the server keeps events: some guest calls may have been missed.`,
         metric: sum(METRIC.possibleGap),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        threshold: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ANY_OCCURRENCE,
       });
     }
 
     this.add('lambda-errors', undefined, {
       description: 'The poller Lambda failed (crash, timeout or out of memory): see its logs.',
       metric: props.fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ANY_OCCURRENCE,
     });
     this.add('lambda-throttles', undefined, {
       description: 'Runs of the poller were throttled: runs overlap more than the reserved concurrency allows, or the account is out of concurrency.',
       metric: props.fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ANY_OCCURRENCE,
     });
     this.add('schedule-dlq', undefined, {
       description: 'EventBridge Scheduler could not invoke the poller (see the messages in the dead-letter queue for the reason).',
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ANY_OCCURRENCE,
     });
     if (props.smsMonthlySpendLimitUsd !== null) {
       const threshold = Math.round(props.smsMonthlySpendLimitUsd * SMS_SPEND_ALARM_SHARE * 100) / 100;
