@@ -74,7 +74,7 @@ export function cooldownKey(tableName: string, code: string): string {
  */
 export function triage(
   events: readonly QrEvent[],
-  recorded: ReadonlySet<string>,
+  recorded: { has(hash: string): boolean },
   context: { readonly firstRun: boolean; readonly cooldowns: Readonly<Record<string, number>>; readonly now: number },
   settings: PollSettings,
 ): Triage {

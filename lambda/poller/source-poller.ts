@@ -242,7 +242,7 @@ export class SourcePoller {
         observer?.({ type: 'skipped', source: this.#id, hash, code: event.code, table: event.tableName, reason: 'duplicate' });
       }
     }
-    const decided = triage(answer.events, new Set(this.#recorded.keys()), { firstRun, cooldowns: state.cooldowns, now }, settings);
+    const decided = triage(answer.events, this.#recorded, { firstRun, cooldowns: state.cooldowns, now }, settings);
     const limit = pLimit(settings.concurrency);
     const claimed: QrEvent[] = [];
     const ttl = { now, ttlSeconds: settings.recordTtlSeconds };
