@@ -99,8 +99,12 @@ try {
   say(`4/6 burst of ${options.burstEvents} events…`);
   const burst = await measureBurst(stack, options.burstEvents);
   const burstAtHigherConcurrency =
-    options.sensitivityConcurrency === null ? undefined : await measureBurst(stack, options.burstEvents, options.sensitivityConcurrency);
-  say(`5/6 latency at ${options.latencyIntervals.join(', ')}-s polling for ${options.latencyInvocations} minute(s) in real time…`);
+    options.sensitivityConcurrency === null
+      ? undefined
+      : await measureBurst(stack, options.burstEvents, options.sensitivityConcurrency);
+  say(
+    `5/6 latency at ${options.latencyIntervals.join(', ')}-s polling for ${options.latencyInvocations} minute(s) in real time…`,
+  );
   const latency = await measureLatency(stack, {
     intervalsSeconds: options.latencyIntervals,
     invocations: options.latencyInvocations,

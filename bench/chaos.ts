@@ -39,25 +39,57 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const started = Date.now();
 print(`chaos on ${machineLine(describeMachine())}`);
-print(`runs ${flags.runs} from seed ${flags.seed}, ${flags.concurrency} at once; starting DynamoDB Local and the SES/SNS emulators…`);
+print(
+  `runs ${flags.runs} from seed ${flags.seed}, ${flags.concurrency} at once; starting DynamoDB Local and the SES/SNS emulators…`,
+);
 const [dynamodb, ses, sns] = await Promise.all([startDynamoDbLocal(), startSesEmulator(), startSnsEmulator()]);
 let failed = 1;
 try {
-  Object.assign(process.env, emulatorEnvironment({ dynamodb: dynamodb.endpoint, ses: ses.endpoint, sns: sns.endpoint }));
+  Object.assign(
+    process.env,
+    emulatorEnvironment({ dynamodb: dynamodb.endpoint, ses: ses.endpoint, sns: sns.endpoint }),
+  );
   const answers = flags.corpus ? hostileAnswers(CHAOS_TOKEN) : [];
   const poison = flags.corpus ? poisonEvents(CHAOS_TOKEN) : [];
-  const result = await runSuite({ runs: flags.runs, seed: flags.seed, concurrency: flags.concurrency, answers, poison, onLine: print });
+  const result = await runSuite({
+    runs: flags.runs,
+    seed: flags.seed,
+    concurrency: flags.concurrency,
+    answers,
+    poison,
+    onLine: print,
+  });
   const t = result.totals;
   const kinds = (kind: string) => result.runs.filter((r) => r.kind === kind).length;
   print('');
-  print(`scenario runs: ${result.runs.length} (crash ${kinds('crash')}, overlap ${kinds('overlap')}, real-delivery ${kinds('real-delivery')}), ${t.events} events`);
-  print(`crashes by step: ${Object.entries(t.crashes).map(([step, n]) => `${step} ${n}`).join(', ') || 'none'}`);
-  print(`server: ${t.restartsKeep} restarts keeping the queue, ${t.restartsForget} forgetting it, ${t.faultyAnswers} faulty answers in the stream, unknown-hash modes ${t.unknownHashModes.join(', ')}`);
-  print(`events lost: ${t.lost} (goal ${GOALS.eventsLost}) → ${t.lost <= GOALS.eventsLost ? 'meets the goal' : 'MISSES the goal'}`);
-  print(`duplicates: ${t.windowDuplicates} in the deliver→mark crash window, ${t.acknowledgedDuplicates} after a lost lease (logged "may be sent twice"), ${t.unexplainedDuplicates} unexplained`);
-  print(`not delivered but not lost by the poller: ${t.droppedByServer} dropped by a forgetful server restart before the poller had recorded them, ${t.gaveUp} given up after the delivery attempts (DeliveryFailed alarm)`);
-  print(`unhandled exceptions: ${result.unhandled.length} (goal ${GOALS.unhandledExceptions}) → ${result.unhandled.length <= GOALS.unhandledExceptions ? 'meets the goal' : 'MISSES the goal'}`);
-  print(`hostile answers: ${answers.length}, poison events: ${poison.length}; token found in logs: ${result.tokenScan.hits} times in ${result.tokenScan.linesScanned} lines`);
+  print(
+    `scenario runs: ${result.runs.length} (crash ${kinds('crash')}, overlap ${kinds('overlap')}, real-delivery ${kinds('real-delivery')}), ${t.events} events`,
+  );
+  print(
+    `crashes by step: ${
+      Object.entries(t.crashes)
+        .map(([step, n]) => `${step} ${n}`)
+        .join(', ') || 'none'
+    }`,
+  );
+  print(
+    `server: ${t.restartsKeep} restarts keeping the queue, ${t.restartsForget} forgetting it, ${t.faultyAnswers} faulty answers in the stream, unknown-hash modes ${t.unknownHashModes.join(', ')}`,
+  );
+  print(
+    `events lost: ${t.lost} (goal ${GOALS.eventsLost}) → ${t.lost <= GOALS.eventsLost ? 'meets the goal' : 'MISSES the goal'}`,
+  );
+  print(
+    `duplicates: ${t.windowDuplicates} in the deliver→mark crash window, ${t.acknowledgedDuplicates} after a lost lease (logged "may be sent twice"), ${t.unexplainedDuplicates} unexplained`,
+  );
+  print(
+    `not delivered but not lost by the poller: ${t.droppedByServer} dropped by a forgetful server restart before the poller had recorded them, ${t.gaveUp} given up after the delivery attempts (DeliveryFailed alarm)`,
+  );
+  print(
+    `unhandled exceptions: ${result.unhandled.length} (goal ${GOALS.unhandledExceptions}) → ${result.unhandled.length <= GOALS.unhandledExceptions ? 'meets the goal' : 'MISSES the goal'}`,
+  );
+  print(
+    `hostile answers: ${answers.length}, poison events: ${poison.length}; token found in logs: ${result.tokenScan.hits} times in ${result.tokenScan.linesScanned} lines`,
+  );
   print(`took ${Math.round((Date.now() - started) / 1000)} s`);
   print(`${result.passed} passed, ${result.failed} failed`);
   failed = result.failed;

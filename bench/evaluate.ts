@@ -10,7 +10,12 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
   const checks: GoalCheck[] = [
     atMost('bundle size', r.bundle.kib, GOALS.bundleKiB, 'KiB'),
     atMost('fresh-process import (median, --enable-source-maps)', r.coldStart.importMsMedian, GOALS.importMs, 'ms'),
-    atMost(`burst of ${r.burst.events} events (delivery.concurrency ${r.burst.concurrency})`, r.burst.wallMs / 1000, GOALS.burstSeconds, 's'),
+    atMost(
+      `burst of ${r.burst.events} events (delivery.concurrency ${r.burst.concurrency})`,
+      r.burst.wallMs / 1000,
+      GOALS.burstSeconds,
+      's',
+    ),
     atMost('DynamoDB write requests per new event', r.burst.perEvent.dynamoDbWrites, GOALS.writesPerEvent, 'writes'),
   ];
   for (const l of r.latency) {
@@ -18,8 +23,11 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
     checks.push(atMost(`latency p95 to SNS publish, ${l.intervalSeconds}-s polling`, l.sns.p95, limit, 'ms'));
     checks.push(atMost(`latency p95 to SES send, ${l.intervalSeconds}-s polling`, l.ses.p95, limit, 'ms'));
   }
-  checks.push(atMost('DynamoDB writes per empty tick', r.idle.perEmptyTick.dynamoDbWrites, GOALS.idleWritesPerTick, 'writes'));
-  const polling = (seconds: number) => r.cost.polling.find((p) => p.intervalSeconds === seconds)?.totalUsd ?? Number.NaN;
+  checks.push(
+    atMost('DynamoDB writes per empty tick', r.idle.perEmptyTick.dynamoDbWrites, GOALS.idleWritesPerTick, 'writes'),
+  );
+  const polling = (seconds: number) =>
+    r.cost.polling.find((p) => p.intervalSeconds === seconds)?.totalUsd ?? Number.NaN;
   checks.push(atMost('polling part at 60-s polling (list prices)', polling(60), GOALS.pollingUsdAt60s, 'USD/month'));
   checks.push(atMost('polling part at 10-s polling (list prices)', polling(10), GOALS.pollingUsdAt10s, 'USD/month'));
   return checks;

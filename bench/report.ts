@@ -18,15 +18,23 @@ const num = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFix
 export function renderReport(r: BenchResults, format: Format): string {
   const out: string[] = [];
   const heading = (title: string) => out.push(format === 'markdown' ? `\n### ${title}\n` : `\n== ${title} ==\n`);
-  const table = (header: Row, rows: readonly Row[]) => out.push(format === 'markdown' ? `\n${markdownTable(header, rows)}\n` : textTable(header, rows));
+  const table = (header: Row, rows: readonly Row[]) =>
+    out.push(format === 'markdown' ? `\n${markdownTable(header, rows)}\n` : textTable(header, rows));
   const note = (text: string) => out.push(format === 'markdown' ? `\n${text}` : text);
 
-  note(`Machine: ${machineLine(r.machine)}${r.options.quick ? ' (quick run)' : ''}; bench took ${Math.round(r.durationSeconds)} s.`);
+  note(
+    `Machine: ${machineLine(r.machine)}${r.options.quick ? ' (quick run)' : ''}; bench took ${Math.round(r.durationSeconds)} s.`,
+  );
 
   heading('Goals');
   table(
     ['figure', 'measured', 'goal', 'verdict'],
-    r.goals.map((g) => [g.what, `${num(g.measured, g.unit === 'USD/month' ? 2 : 1)} ${g.unit}`, `≤ ${g.limit} ${g.unit}`, g.met ? 'meets' : 'MISSES']),
+    r.goals.map((g) => [
+      g.what,
+      `${num(g.measured, g.unit === 'USD/month' ? 2 : 1)} ${g.unit}`,
+      `≤ ${g.limit} ${g.unit}`,
+      g.met ? 'meets' : 'MISSES',
+    ]),
   );
 
   heading('1. Bundle (esbuild as CDK runs it)');
@@ -37,12 +45,25 @@ export function renderReport(r: BenchResults, format: Format): string {
       ['index.mjs', `${b.bytes.toLocaleString('en-US')} bytes = ${kib(b.bytes)}`],
       ['source map (not loaded unless an error is printed)', kib(b.sourceMapBytes)],
       ['target / esbuild', `${b.target} / ${b.esbuild}`],
-      ...(b.cdkOutAssetBytes !== undefined ? [['asset of the last `cdk synth` (cdk.out, may be stale)', `${b.cdkOutAssetBytes.toLocaleString('en-US')} bytes`] as Row] : []),
+      ...(b.cdkOutAssetBytes !== undefined
+        ? [
+            [
+              'asset of the last `cdk synth` (cdk.out, may be stale)',
+              `${b.cdkOutAssetBytes.toLocaleString('en-US')} bytes`,
+            ] as Row,
+          ]
+        : []),
     ],
   );
   note('What the bytes are (esbuild metafile, bytes in the minified output):');
-  table(['package family', 'bytes', 'share'], b.families.map((f) => [f.name, kib(f.bytes), `${((f.bytes / b.bytes) * 100).toFixed(0)} %`]));
-  table(['package', 'bytes'], b.topPackages.slice(0, 12).map((p) => [p.name, kib(p.bytes)]));
+  table(
+    ['package family', 'bytes', 'share'],
+    b.families.map((f) => [f.name, kib(f.bytes), `${((f.bytes / b.bytes) * 100).toFixed(0)} %`]),
+  );
+  table(
+    ['package', 'bytes'],
+    b.topPackages.slice(0, 12).map((p) => [p.name, kib(p.bytes)]),
+  );
 
   heading(`2. Cold start (${r.coldStart.runs} fresh node processes each, medians)`);
   const c = r.coldStart;
@@ -56,7 +77,10 @@ export function renderReport(r: BenchResults, format: Format): string {
       ['process spawn → exit, importing an empty module (Node alone)', ms(c.nodeOnlyWallMsMedian)],
       ...(c.firstInvocation
         ? ([
-            [`first handler call: wiring + one poll (emulators, ${c.firstInvocation.runs} processes)`, ms(c.firstInvocation.firstMsMedian)],
+            [
+              `first handler call: wiring + one poll (emulators, ${c.firstInvocation.runs} processes)`,
+              ms(c.firstInvocation.firstMsMedian),
+            ],
             ['second handler call: one poll', ms(c.firstInvocation.secondMsMedian)],
             ['first − second ≈ the wiring on first call', ms(c.firstInvocation.wiringMsMedian)],
           ] as Row[])
@@ -65,7 +89,9 @@ export function renderReport(r: BenchResults, format: Format): string {
   );
 
   const bursts = [r.burst, ...(r.burstAtHigherConcurrency ? [r.burstAtHigherConcurrency] : [])];
-  heading(`3. Burst: ${r.burst.events} new events in one answer (DynamoDB Local, SES and SNS emulators, real deliverer)`);
+  heading(
+    `3. Burst: ${r.burst.events} new events in one answer (DynamoDB Local, SES and SNS emulators, real deliverer)`,
+  );
   table(
     ['figure', ...bursts.map((x) => `delivery.concurrency ${x.concurrency}${x === r.burst ? ' (default)' : ''}`)],
     [
@@ -74,22 +100,52 @@ export function renderReport(r: BenchResults, format: Format): string {
       ['events per second', ...bursts.map((x) => num(x.eventsPerSecond, 0))],
       ['claims (first PutItem → last)', ...bursts.map((x) => ms(x.phases.claimMs))],
       ['deliveries (first send → last)', ...bursts.map((x) => ms(x.phases.deliverMs))],
-      ['median call: PutItem / SES / SNS / UpdateItem', ...bursts.map((x) => ['dynamodb:PutItemCommand', 'ses:SendEmailCommand', 'sns:PublishCommand', 'dynamodb:UpdateItemCommand'].map((k) => num(x.phases.medianCallMs[k] ?? Number.NaN, 0)).join(' / ') + ' ms')],
+      [
+        'median call: PutItem / SES / SNS / UpdateItem',
+        ...bursts.map(
+          (x) =>
+            `${['dynamodb:PutItemCommand', 'ses:SendEmailCommand', 'sns:PublishCommand', 'dynamodb:UpdateItemCommand']
+              .map((k) => num(x.phases.medianCallMs[k] ?? Number.NaN, 0))
+              .join(' / ')} ms`,
+        ),
+      ],
       ['delivered / undelivered', ...bursts.map((x) => `${x.delivered} / ${x.undelivered}`)],
-      ['DynamoDB write requests per event', ...bursts.map((x) => `${num(x.perEvent.dynamoDbWrites)} (all-in ${num(x.dynamoDbWritesPerEventAllIn, 3)})`)],
+      [
+        'DynamoDB write requests per event',
+        ...bursts.map((x) => `${num(x.perEvent.dynamoDbWrites)} (all-in ${num(x.dynamoDbWritesPerEventAllIn, 3)})`),
+      ],
       ['DynamoDB write units per event (table + index)', ...bursts.map((x) => num(x.perEvent.writeCapacityUnits))],
       ['DynamoDB read requests per event', ...bursts.map((x) => num(x.perEvent.dynamoDbReads, 3))],
-      ['SES calls / recipients per event', ...bursts.map((x) => `${num(x.perEvent.sesCalls)} / ${num(x.perEvent.sesRecipients)}`)],
+      [
+        'SES calls / recipients per event',
+        ...bursts.map((x) => `${num(x.perEvent.sesCalls)} / ${num(x.perEvent.sesRecipients)}`),
+      ],
       ['SNS publishes per event', ...bursts.map((x) => num(x.perEvent.snsCalls))],
       ['SMS per event (phones of matching routes)', ...bursts.map((x) => num(x.perEvent.smsMessages))],
       ['e-mails the SES emulator received', ...bursts.map((x) => String(x.sesEmulatorEmails))],
-      ['per-invocation calls (empty run)', ...bursts.map((x) => `${x.emptyInvocation.dynamoDbWrites} writes, ${x.emptyInvocation.dynamoDbReads} read`)],
+      [
+        'per-invocation calls (empty run)',
+        ...bursts.map((x) => `${x.emptyInvocation.dynamoDbWrites} writes, ${x.emptyInvocation.dynamoDbReads} read`),
+      ],
     ],
   );
 
-  heading(`4. Latency: event queued → delivered, real time (${r.options.latencyInvocations} scheduled invocation(s) per interval, ${r.options.eventsPerMinute} events/min)`);
+  heading(
+    `4. Latency: event queued → delivered, real time (${r.options.latencyInvocations} scheduled invocation(s) per interval, ${r.options.eventsPerMinute} events/min)`,
+  );
   table(
-    ['poll interval', 'events', 'SNS p50', 'SNS p95', 'SNS max', 'SES p50', 'SES p95', 'SES max', 'goal p95', 'undelivered'],
+    [
+      'poll interval',
+      'events',
+      'SNS p50',
+      'SNS p95',
+      'SNS max',
+      'SES p50',
+      'SES p95',
+      'SES max',
+      'goal p95',
+      'undelivered',
+    ],
     r.latency.map((l) => [
       `${l.intervalSeconds} s`,
       String(l.events),
@@ -109,18 +165,48 @@ export function renderReport(r: BenchResults, format: Format): string {
   table(
     ['what', 'writes', 'reads', 'WRU', 'RRU', 'log bytes', 'log lines'],
     [
-      ['one empty tick', num(i.perEmptyTick.dynamoDbWrites), num(i.perEmptyTick.dynamoDbReads), num(i.perEmptyTick.writeCapacityUnits), num(i.perEmptyTick.readCapacityUnits), '', ''],
-      ...[i.at60, i.at10].map((x): Row => [`one run at ${x.intervalSeconds}-s polling (${x.ticks} tick${x.ticks === 1 ? '' : 's'})`, num(x.dynamoDbWrites), num(x.dynamoDbReads), num(x.writeCapacityUnits), num(x.readCapacityUnits), num(x.logBytes, 0), num(x.logLines, 0)]),
+      [
+        'one empty tick',
+        num(i.perEmptyTick.dynamoDbWrites),
+        num(i.perEmptyTick.dynamoDbReads),
+        num(i.perEmptyTick.writeCapacityUnits),
+        num(i.perEmptyTick.readCapacityUnits),
+        '',
+        '',
+      ],
+      ...[i.at60, i.at10].map(
+        (x): Row => [
+          `one run at ${x.intervalSeconds}-s polling (${x.ticks} tick${x.ticks === 1 ? '' : 's'})`,
+          num(x.dynamoDbWrites),
+          num(x.dynamoDbReads),
+          num(x.writeCapacityUnits),
+          num(x.readCapacityUnits),
+          num(x.logBytes, 0),
+          num(x.logLines, 0),
+        ],
+      ),
     ],
   );
-  note(`Work of one run at 60-s polling (real clock, emulators): median ${ms(i.runWorkMsMedian)} of ${i.runWorkMs.map((x) => Math.round(x)).join(', ')} ms. Custom metrics when idle: ${i.emfMetricsIdle.length}; with events: ${r.burst.emfMetrics.length}.`);
+  note(
+    `Work of one run at 60-s polling (real clock, emulators): median ${ms(i.runWorkMsMedian)} of ${i.runWorkMs.map((x) => Math.round(x)).join(', ')} ms. Custom metrics when idle: ${i.emfMetricsIdle.length}; with events: ${r.burst.emfMetrics.length}.`,
+  );
 
   heading(`6. Monthly cost, one restaurant — ${r.cost.prices.region}, ${r.cost.prices.date}; ${r.cost.prices.caveat}`);
   for (const p of r.cost.polling) {
-    note(`Polling part at ${p.intervalSeconds}-s polling (${p.ticksPerRun} tick(s) per run, ${num(p.runSeconds)} s billed per run):`);
-    table(['item', 'arithmetic (USD)', 'USD/month'], [...p.items.map((x) => [x.item, x.arithmetic, usd(x.usd)]), ['total', '', usd(p.totalUsd)], ['total after the always-free tier', '', usd(p.afterFreeTierUsd)]]);
+    note(
+      `Polling part at ${p.intervalSeconds}-s polling (${p.ticksPerRun} tick(s) per run, ${num(p.runSeconds)} s billed per run):`,
+    );
+    table(
+      ['item', 'arithmetic (USD)', 'USD/month'],
+      [
+        ...p.items.map((x) => [x.item, x.arithmetic, usd(x.usd)]),
+        ['total', '', usd(p.totalUsd)],
+        ['total after the always-free tier', '', usd(p.afterFreeTierUsd)],
+      ],
+    );
   }
-  const lambdaAt = (seconds: number) => MINUTES_PER_MONTH * seconds * (r.cost.memoryMb / 1024) * PRICES.lambdaArmGbSecond;
+  const lambdaAt = (seconds: number) =>
+    MINUTES_PER_MONTH * seconds * (r.cost.memoryMb / 1024) * PRICES.lambdaArmGbSecond;
   const at10 = r.cost.polling.find((p) => p.intervalSeconds === 10);
   if (at10) {
     note(
@@ -132,10 +218,26 @@ export function renderReport(r: BenchResults, format: Format): string {
   note(`Fixed part (resources counted in the synthesized stack of ${r.inventory.configPath}):`);
   table(
     ['item', 'arithmetic (USD)', 'USD/month', 'optional?'],
-    [...r.cost.fixed.map((f) => [f.item, f.arithmetic, usd(f.usd), f.optional ? `optional: ${f.howToSwitchOff}` : f.howToSwitchOff]), ['total', '', usd(r.cost.fixedTotalUsd), `${usd(r.cost.fixedRequiredUsd)} with the optional items off`]],
+    [
+      ...r.cost.fixed.map((f) => [
+        f.item,
+        f.arithmetic,
+        usd(f.usd),
+        f.optional ? `optional: ${f.howToSwitchOff}` : f.howToSwitchOff,
+      ]),
+      ['total', '', usd(r.cost.fixedTotalUsd), `${usd(r.cost.fixedRequiredUsd)} with the optional items off`],
+    ],
   );
-  note(`Per 1,000 events (this bench's routes: ${num(r.burst.perEvent.sesRecipients)} e-mail recipients and ${num(r.burst.perEvent.snsCalls)} publish per event):`);
-  table(['item', 'arithmetic (USD)', 'USD'], [...r.cost.perThousandEvents.map((x) => [x.item, x.arithmetic, usd(x.usd)]), ['total', '', usd(r.cost.perThousandEventsUsd)]]);
+  note(
+    `Per 1,000 events (this bench's routes: ${num(r.burst.perEvent.sesRecipients)} e-mail recipients and ${num(r.burst.perEvent.snsCalls)} publish per event):`,
+  );
+  table(
+    ['item', 'arithmetic (USD)', 'USD'],
+    [
+      ...r.cost.perThousandEvents.map((x) => [x.item, x.arithmetic, usd(x.usd)]),
+      ['total', '', usd(r.cost.perThousandEventsUsd)],
+    ],
+  );
   note(
     `SMS, priced apart: ${Math.round(r.cost.smsPerThousandEvents)} SMS per 1,000 events with this bench's routes × the destination country's price per SMS segment ` +
       '(AWS End User Messaging SMS pricing page; each SMS is written to fit one segment).',

@@ -54,6 +54,7 @@ export function writeResults(path: string, results: BenchResults): void {
 
 export function readResults(path: string): BenchResults {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
-  if (parsed.schema !== RESULTS_SCHEMA) throw new Error(`${path} has schema ${String(parsed.schema)}, this script reads ${RESULTS_SCHEMA}`);
+  if (parsed.schema !== RESULTS_SCHEMA)
+    throw new Error(`${path} has schema ${String(parsed.schema)}, this script reads ${RESULTS_SCHEMA}`);
   return parsed;
 }

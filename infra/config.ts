@@ -31,16 +31,23 @@ export const VpcPlacementSchema = z.strictObject({
   /** The VPC that can reach the QR-menu server (through a VPN or Direct Connect). */
   vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id like "vpc-0abc1234"'),
   /** Private subnets with a route to the QR-menu server AND to AWS APIs (NAT gateway or VPC endpoints). */
-  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id like "subnet-0abc1234"')).min(1, 'list at least one subnet'),
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id like "subnet-0abc1234"'))
+    .min(1, 'list at least one subnet'),
   /** Security groups for the poller; they must allow outbound HTTPS to the server and to AWS. */
-  securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id like "sg-0abc1234"')).min(1, 'list at least one security group'),
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id like "sg-0abc1234"'))
+    .min(1, 'list at least one security group'),
 });
 
 export const SesIdentitySchema = z.strictObject({
   /** Verify the whole domain of `email.from` (DKIM). Give either `domain` or `email`. */
   domain: z.string().toLowerCase().regex(DOMAIN, 'must be a domain name like "example.com"').optional(),
   /** Route 53 public hosted zone of `domain`: the stack then writes the DKIM records itself. */
-  hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id like "Z0123456789ABC"').optional(),
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id like "Z0123456789ABC"')
+    .optional(),
   /** Name of that hosted zone. Default: `domain`. */
   hostedZoneName: z.string().toLowerCase().regex(DOMAIN, 'must be a domain name').optional(),
   /** Verify one address only (SES sends it a link to click). */
@@ -113,42 +120,79 @@ export const DeploymentConfigSchema = AlertsConfigSchema.safeExtend({
   const identity = aws.sesIdentity;
   if (identity) {
     if ((identity.domain === undefined) === (identity.email === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['aws', 'sesIdentity'], message: 'give either "domain" or "email", not both and not neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'sesIdentity'],
+        message: 'give either "domain" or "email", not both and not neither',
+      });
     }
-    if (identity.email !== undefined && (identity.hostedZoneId !== undefined || identity.hostedZoneName !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['aws', 'sesIdentity'], message: 'hostedZoneId/hostedZoneName go with "domain", not with "email"' });
+    if (
+      identity.email !== undefined &&
+      (identity.hostedZoneId !== undefined || identity.hostedZoneName !== undefined)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'sesIdentity'],
+        message: 'hostedZoneId/hostedZoneName go with "domain", not with "email"',
+      });
     }
     if (identity.hostedZoneName !== undefined && identity.hostedZoneId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['aws', 'sesIdentity', 'hostedZoneId'], message: 'is needed when hostedZoneName is given' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'sesIdentity', 'hostedZoneId'],
+        message: 'is needed when hostedZoneName is given',
+      });
     }
     const from = config.email ? senderAddress(config.email.from) : undefined;
     if (from === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['email', 'from'], message: 'aws.sesIdentity is set, so set email.from to an address it covers' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['email', 'from'],
+        message: 'aws.sesIdentity is set, so set email.from to an address it covers',
+      });
     } else if (identity.domain !== undefined && domainOf(from) !== identity.domain) {
-      ctx.addIssue({ code: 'custom', path: ['aws', 'sesIdentity', 'domain'], message: `does not cover email.from (${from})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'sesIdentity', 'domain'],
+        message: `does not cover email.from (${from})`,
+      });
     } else if (identity.email !== undefined && identity.email.toLowerCase() !== from) {
       ctx.addIssue({ code: 'custom', path: ['aws', 'sesIdentity', 'email'], message: `is not email.from (${from})` });
     }
   }
   if (config.email && senderAddress(config.email.from) === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['email', 'from'], message: 'must hold one e-mail address, like "alerts@example.com" or "Alerts <alerts@example.com>"' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['email', 'from'],
+      message: 'must hold one e-mail address, like "alerts@example.com" or "Alerts <alerts@example.com>"',
+    });
   }
   const opsEmails = new Set<string>();
   aws.ops.emails.forEach((address, i) => {
-    if (opsEmails.has(address.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['aws', 'ops', 'emails', i], message: `${address} is listed twice` });
+    if (opsEmails.has(address.toLowerCase()))
+      ctx.addIssue({ code: 'custom', path: ['aws', 'ops', 'emails', i], message: `${address} is listed twice` });
     opsEmails.add(address.toLowerCase());
   });
   const endpoints = new Set<string>();
   aws.subscriptions.forEach((sub, i) => {
     const key = `${sub.protocol} ${sub.endpoint}`;
-    if (endpoints.has(key)) ctx.addIssue({ code: 'custom', path: ['aws', 'subscriptions', i], message: `${sub.protocol} ${sub.endpoint} is listed twice` });
+    if (endpoints.has(key))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'subscriptions', i],
+        message: `${sub.protocol} ${sub.endpoint} is listed twice`,
+      });
     endpoints.add(key);
     const problem = endpointProblem(sub);
     if (problem) ctx.addIssue({ code: 'custom', path: ['aws', 'subscriptions', i, 'endpoint'], message: problem });
     if (sub.route === undefined) return;
     const route = config.routes.find((r) => r.name === sub.route);
     if (!route) {
-      ctx.addIssue({ code: 'custom', path: ['aws', 'subscriptions', i, 'route'], message: `no route is named "${sub.route}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'subscriptions', i, 'route'],
+        message: `no route is named "${sub.route}"`,
+      });
       return;
     }
     const { keys, combinations } = policyComplexity(safeClauses(route, config.zones));
@@ -182,9 +226,13 @@ function endpointProblem(sub: ExtraSubscription): string | undefined {
     case 'https':
       return /^https:\/\/[^\s/]+/.test(sub.endpoint) ? undefined : 'must be an https:// URL';
     case 'sqs':
-      return SQS_ARN.test(sub.endpoint) ? undefined : 'must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)';
+      return SQS_ARN.test(sub.endpoint)
+        ? undefined
+        : 'must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)';
     case 'lambda':
-      return LAMBDA_ARN.test(sub.endpoint) ? undefined : 'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)';
+      return LAMBDA_ARN.test(sub.endpoint)
+        ? undefined
+        : 'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)';
   }
 }
 
@@ -236,5 +284,8 @@ export function loadDeploymentConfig(path: string): DeploymentConfig {
  */
 export function lambdaConfigOf(config: DeploymentConfig, secretNameOf: (sourceId: string) => string): AlertsConfig {
   const { aws: _aws, ...alerts } = config;
-  return { ...alerts, sources: alerts.sources.map((source) => ({ ...source, token: { secret: secretNameOf(source.id) } })) };
+  return {
+    ...alerts,
+    sources: alerts.sources.map((source) => ({ ...source, token: { secret: secretNameOf(source.id) } })),
+  };
 }

@@ -8,7 +8,7 @@
  * This file wires the constructs together and grants the poller exactly what it uses.
  */
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { sourceName } from '../lambda/config/schema';
@@ -72,7 +72,8 @@ export class QrmenuAlertsStack extends Stack {
       config,
       extra: aws.subscriptions,
     });
-    for (const address of aws.ops.emails) this.opsTopic.topic.addSubscription(new subscriptions.EmailSubscription(address));
+    for (const address of aws.ops.emails)
+      this.opsTopic.topic.addSubscription(new subscriptions.EmailSubscription(address));
 
     this.poller = new Poller(this, 'Poller', {
       lambdaConfig: lambdaConfigOf(config, (sourceId) => this.secrets.nameOf(sourceId)),
@@ -108,7 +109,12 @@ export class QrmenuAlertsStack extends Stack {
     });
 
     const hasSms = config.routes.some((r) => r.sms.length > 0);
-    const smsLimit = aws.sms.monthlySpendLimitUsd === undefined ? (hasSms ? DEFAULT_SMS_SPEND_LIMIT_USD : null) : aws.sms.monthlySpendLimitUsd;
+    const smsLimit =
+      aws.sms.monthlySpendLimitUsd === undefined
+        ? hasSms
+          ? DEFAULT_SMS_SPEND_LIMIT_USD
+          : null
+        : aws.sms.monthlySpendLimitUsd;
     this.alarms = new PollerAlarms(this, 'Alarms', {
       deploymentName: config.name,
       sources,
@@ -133,9 +139,18 @@ export class QrmenuAlertsStack extends Stack {
   }
 
   private outputs(config: DeploymentConfig): void {
-    new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName, description: 'DynamoDB table with the poller state' });
-    new CfnOutput(this, 'AlertsTopicArn', { value: this.alertsTopic.topicArn, description: 'SNS topic every guest event is published to' });
-    new CfnOutput(this, 'OpsTopicArn', { value: this.opsTopic.topicArn, description: 'SNS topic of alarms and operator notices' });
+    new CfnOutput(this, 'StateTableName', {
+      value: this.stateTable.tableName,
+      description: 'DynamoDB table with the poller state',
+    });
+    new CfnOutput(this, 'AlertsTopicArn', {
+      value: this.alertsTopic.topicArn,
+      description: 'SNS topic every guest event is published to',
+    });
+    new CfnOutput(this, 'OpsTopicArn', {
+      value: this.opsTopic.topicArn,
+      description: 'SNS topic of alarms and operator notices',
+    });
     new CfnOutput(this, 'PollerFunctionName', { value: this.poller.fn.functionName, description: 'The poller Lambda' });
     new CfnOutput(this, 'PollerLogGroup', {
       value: this.poller.logGroup.logGroupName,

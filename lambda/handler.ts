@@ -18,7 +18,14 @@ import { feed } from './obs/feed';
 import { metricsNamespace } from './obs/metric-names';
 import { createLogger, createSourceMetrics } from './obs/telemetry';
 import { runInvocation, type InvocationReport } from './poller/invocation';
-import { systemClock, type Clock, type FetchEvents, type Log, type OpsNotifier, type SourceMetrics } from './poller/ports';
+import {
+  systemClock,
+  type Clock,
+  type FetchEvents,
+  type Log,
+  type OpsNotifier,
+  type SourceMetrics,
+} from './poller/ports';
 import { SourcePoller } from './poller/source-poller';
 import { QrMenuClient } from './qrmenu/client';
 import { StateStore } from './state/store';
@@ -39,7 +46,10 @@ export interface PollHandlerDeps {
   readonly ops?: OpsNotifier;
 }
 
-export type PollHandler = (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>) => Promise<InvocationReport>;
+export type PollHandler = (
+  event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+) => Promise<InvocationReport>;
 
 /** The handler, from its dependencies (tests and the local runner may pass their own). */
 export function createPollHandler(deps: PollHandlerDeps): PollHandler {
@@ -97,7 +107,8 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
 export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): AlertsConfig {
   const inline = env[RUNTIME_ENV.configJson];
   const file = env[RUNTIME_ENV.configFile] ?? new URL(`./${BUNDLED_CONFIG_FILE}`, import.meta.url);
-  const where = inline !== undefined ? `the ${RUNTIME_ENV.configJson} environment variable` : `the config file ${String(file)}`;
+  const where =
+    inline !== undefined ? `the ${RUNTIME_ENV.configJson} environment variable` : `the config file ${String(file)}`;
   let json: unknown;
   try {
     json = JSON.parse(inline ?? readFileSync(file, 'utf8'));
@@ -132,7 +143,11 @@ export function createDefaultHandler(env: NodeJS.ProcessEnv = process.env): Poll
 }
 
 /** How the poller asks one source for events: the QR-menu client with the config's settings. */
-export function qrMenuFetcher(source: AlertsConfig['sources'][number], config: AlertsConfig, options: { log: Log; clock?: Clock }): FetchEvents {
+export function qrMenuFetcher(
+  source: AlertsConfig['sources'][number],
+  config: AlertsConfig,
+  options: { log: Log; clock?: Clock },
+): FetchEvents {
   const client = new QrMenuClient({
     baseUrl: source.url,
     token: tokenResolver(source),

@@ -15,8 +15,18 @@ export const DEMO_CONFIG: AlertsConfigInput = {
   routes: [
     { name: 'hall-waiter', codes: ['waiter_call', 'waiter_call_cash'], tables: ['hall'], sms: ['+79160000001'] },
     { name: 'terrace-waiter', codes: ['waiter_call', 'waiter_call_cash'], tables: ['terrace'], sms: ['+79160000002'] },
-    { name: 'vip-and-bar', codes: ['waiter_call', 'waiter_call_cash', 'bill_request'], tables: ['VIP', 'Бар 2'], sms: ['+79160000003'] },
-    { name: 'manager', codes: ['bill_request', 'waiter_call_cash', 'order_paid'], email: ['manager@pizzeria.example'], sms: ['+79160000004'] },
+    {
+      name: 'vip-and-bar',
+      codes: ['waiter_call', 'waiter_call_cash', 'bill_request'],
+      tables: ['VIP', 'Бар 2'],
+      sms: ['+79160000003'],
+    },
+    {
+      name: 'manager',
+      codes: ['bill_request', 'waiter_call_cash', 'order_paid'],
+      email: ['manager@pizzeria.example'],
+      sms: ['+79160000004'],
+    },
     { name: 'log', email: ['log@pizzeria.example'] },
   ],
   email: { from: 'alerts@pizzeria.example' },

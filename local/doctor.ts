@@ -53,7 +53,12 @@ export async function inspectCertificate(url: URL, timeoutMs: number): Promise<C
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve, reject) => {
     // Nothing is sent on this connection: it only reads what certificate the server presents.
-    const socket = tlsConnect({ host, port: Number(url.port || 443), servername: isIP(host) ? undefined : host, rejectUnauthorized: false });
+    const socket = tlsConnect({
+      host,
+      port: Number(url.port || 443),
+      servername: isIP(host) ? undefined : host,
+      rejectUnauthorized: false,
+    });
     const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
     socket.once('secureConnect', () => {
       clearTimeout(timer);
@@ -95,14 +100,22 @@ export async function runDoctor(options: DoctorOptions): Promise<number> {
     ...(options.caPem ? { caPem: options.caPem } : {}),
   };
   if (url.protocol === 'http:') {
-    row(print, 'tls', 'none: plain http:// — the token crosses the network unencrypted; prefer https:// if the server offers it');
+    row(
+      print,
+      'tls',
+      'none: plain http:// — the token crosses the network unencrypted; prefer https:// if the server offers it',
+    );
   } else {
     let cert: CertificateReport;
     try {
       cert = await inspectCertificate(url, timeoutMs);
     } catch (error) {
       row(print, 'reachable', 'no');
-      return verdict(print, EXIT.unreachable, `cannot make a TLS connection to ${url.host}: ${error instanceof Error ? error.message : String(error)}`);
+      return verdict(
+        print,
+        EXIT.unreachable,
+        `cannot make a TLS connection to ${url.host}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     row(print, 'reachable', 'yes');
     row(print, 'certificate', `${cert.selfSigned ? 'self-signed, ' : ''}${cert.subject}; valid until ${cert.validTo}`);
@@ -120,7 +133,11 @@ export async function runDoctor(options: DoctorOptions): Promise<number> {
     }
   }
   if (!options.token) {
-    return verdict(print, EXIT.auth, 'no token: give --token or set QRMENU_TOKEN (the "Secret key" on the QR-menu admin page)');
+    return verdict(
+      print,
+      EXIT.auth,
+      'no token: give --token or set QRMENU_TOKEN (the "Secret key" on the QR-menu admin page)',
+    );
   }
   const client = new QrMenuClient({
     baseUrl: url.toString(),
@@ -133,8 +150,13 @@ export async function runDoctor(options: DoctorOptions): Promise<number> {
     const answer = await client.fetchEvents(null);
     if (url.protocol === 'https:') row(print, 'trusted by', answer.certificate?.trustedBy ?? 'unknown');
     row(print, 'token', 'accepted');
-    row(print, 'queued events', `${answer.events.length}${answer.events.length ? ` (${describeCodes(answer.events.map((e) => e.code))})` : ''}`);
-    if (answer.skipped.length > 0) row(print, 'unusable events', `${answer.skipped.length}: ${answer.skipped.map((s) => s.reason).join('; ')}`);
+    row(
+      print,
+      'queued events',
+      `${answer.events.length}${answer.events.length ? ` (${describeCodes(answer.events.map((e) => e.code))})` : ''}`,
+    );
+    if (answer.skipped.length > 0)
+      row(print, 'unusable events', `${answer.skipped.length}: ${answer.skipped.map((s) => s.reason).join('; ')}`);
     return verdict(print, EXIT.ok, 'this server can be polled');
   } catch (error) {
     if (!(error instanceof QrMenuError)) throw error;

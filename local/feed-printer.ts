@@ -35,7 +35,10 @@ export class FeedPrinter {
     switch (entry.type) {
       case 'delivered': {
         const after = sinceQueuedMs ?? entry.latencyMs;
-        const to = entry.channel === 'email' ? `e-mail to ${entry.recipients.join(', ')}` : 'published to SNS (SMS by subscription)';
+        const to =
+          entry.channel === 'email'
+            ? `e-mail to ${entry.recipients.join(', ')}`
+            : 'published to SNS (SMS by subscription)';
         this.#line(`${entry.source} · table ${entry.table} · ${entry.code} → ${to}  (+${(after / 1000).toFixed(1)} s)`);
         break;
       }
@@ -43,10 +46,14 @@ export class FeedPrinter {
         this.#line(`${entry.source} · table ${entry.table} · ${entry.code} · skipped: ${SKIP_REASON[entry.reason]}`);
         break;
       case 'retry':
-        this.#line(`${entry.source} · table ${entry.table} · ${entry.code} · delivery failed (${entry.kind}), will retry: ${entry.message}`);
+        this.#line(
+          `${entry.source} · table ${entry.table} · ${entry.code} · delivery failed (${entry.kind}), will retry: ${entry.message}`,
+        );
         break;
       case 'failed':
-        this.#line(`${entry.source} · table ${entry.table} · ${entry.code} · DELIVERY FAILED after ${entry.attempt} attempts: ${entry.message}`);
+        this.#line(
+          `${entry.source} · table ${entry.table} · ${entry.code} · DELIVERY FAILED after ${entry.attempt} attempts: ${entry.message}`,
+        );
         break;
       case 'error':
         this.#line(`${entry.source} · ERROR (${entry.kind}): ${entry.message}`);
@@ -58,7 +65,8 @@ export class FeedPrinter {
   }
 
   sms(phone: string, message: PhoneMessage): void {
-    if (this.#o.json) this.#json({ type: 'sms', phone, ...(message.hash ? { hash: message.hash } : {}), text: message.text });
+    if (this.#o.json)
+      this.#json({ type: 'sms', phone, ...(message.hash ? { hash: message.hash } : {}), text: message.text });
     else this.#line(`  SMS → ${phone}: «${message.text}»`);
   }
 
@@ -79,26 +87,39 @@ export class FeedPrinter {
 
   /** What runs where, and how to poke it. JSON mode prints a `ready` line instead. */
   banner(stack: LocalStack, options: { realUrl?: string; intervalSeconds: number }): void {
-    const sims = [...stack.simulators].map(([id, sim]) => ({ id, url: sim.url, fingerprint256: sim.fingerprint256, certPem: sim.certPem }));
+    const sims = [...stack.simulators].map(([id, sim]) => ({
+      id,
+      url: sim.url,
+      fingerprint256: sim.fingerprint256,
+      certPem: sim.certPem,
+    }));
     if (this.#o.json) {
-      this.#json({ type: 'ready', sources: options.realUrl ? [{ url: options.realUrl }] : sims, ...stack.endpoints, phones: stack.phones.map((p) => p.phone) });
+      this.#json({
+        type: 'ready',
+        sources: options.realUrl ? [{ url: options.realUrl }] : sims,
+        ...stack.endpoints,
+        phones: stack.phones.map((p) => p.phone),
+      });
       return;
     }
     const w = (text: string) => this.#o.write(text);
     w('');
     w('qrmenu-alerts — running locally (no AWS account involved)');
-    for (const sim of sims) w(`  QR-menu       ${sim.url}  (simulator for "${sim.id}", token demo-token, SHA-256 ${sim.fingerprint256})`);
+    for (const sim of sims)
+      w(`  QR-menu       ${sim.url}  (simulator for "${sim.id}", token demo-token, SHA-256 ${sim.fingerprint256})`);
     if (options.realUrl) w(`  QR-menu       ${options.realUrl}  (your server)`);
     w(`  polling       every ${options.intervalSeconds} s, the handler invoked once a minute`);
     w(`  state         DynamoDB Local ${stack.endpoints.dynamodb}`);
     w(`  e-mails       ${stack.endpoints.ses}/   ← open it: every e-mail, rendered (SES emulator)`);
-    w(`  SMS           SNS emulator ${stack.endpoints.sns}; stand-in phones ${stack.phones.map((p) => p.phone).join(', ')}`);
+    w(
+      `  SMS           SNS emulator ${stack.endpoints.sns}; stand-in phones ${stack.phones.map((p) => p.phone).join(', ')}`,
+    );
     const first = sims[0];
     if (first) {
       w('');
       w('  a guest at table 6 calls the waiter:');
       w(`    curl -k -X POST ${first.url}/_sim/events -d '{"code":"waiter_call","tableName":"6"}'`);
-      w('  (-k only because the simulator\'s certificate is made at start; the notifier itself pins it)');
+      w("  (-k only because the simulator's certificate is made at start; the notifier itself pins it)");
     }
     w('');
     w('Ctrl-C stops everything.');

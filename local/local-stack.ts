@@ -8,12 +8,24 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
 import type { AlertsConfig } from '../lambda/config/schema';
 import { smsSubscriptions } from '../lambda/core/routing';
 import { createSimulator, type Simulator } from './simulator';
-import { emulatorEnvironment, startDynamoDbLocal, startSesEmulator, startSnsEmulator, type Emulator } from './emulators';
+import {
+  emulatorEnvironment,
+  startDynamoDbLocal,
+  startSesEmulator,
+  startSnsEmulator,
+  type Emulator,
+} from './emulators';
 import { ensureStateTable } from './state-table';
 
 export interface LocalStackOptions {
@@ -59,10 +71,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await Promise.allSettled(started.map((e) => e.stop()));
   };
   try {
+    const track = <T extends Emulator>(e: T): T => {
+      started.push(e);
+      return e;
+    };
     const [dynamodb, ses, sns] = await Promise.all([
-      startDynamoDbLocal(options.stateDir ? { dataDir: options.stateDir } : {}).then((e) => (started.push(e), e)),
-      startSesEmulator().then((e) => (started.push(e), e)),
-      startSnsEmulator().then((e) => (started.push(e), e)),
+      startDynamoDbLocal(options.stateDir ? { dataDir: options.stateDir } : {}).then(track),
+      startSesEmulator().then(track),
+      startSnsEmulator().then(track),
     ]);
     const endpoints = { dynamodb: dynamodb.endpoint, ses: ses.endpoint, sns: sns.endpoint };
     const awsEnv = emulatorEnvironment(endpoints);
@@ -80,7 +96,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           const sim = await createSimulator({ token, seed: 1 + i });
           simulators.set(source.id, sim);
           tokens[tokenEnvName(source.id)] = token;
-          return { ...source, url: sim.url, tls: { fingerprint256: sim.fingerprint256! }, token: { env: tokenEnvName(source.id) } };
+          return {
+            ...source,
+            url: sim.url,
+            tls: { fingerprint256: sim.fingerprint256! },
+            token: { env: tokenEnvName(source.id) },
+          };
         }),
       );
       config = { ...config, sources };
@@ -91,7 +112,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const opsTopic = await snsClient.send(new CreateTopicCommand({ Name: `qrmenu-alerts-${config.name}-ops` }));
     const phones: Phone[] = [];
     for (const subscription of smsSubscriptions(config)) {
-      const queueUrl = await subscribedQueue(sqs, snsClient, alertsTopic.TopicArn!, `phone-${subscription.phone.replace(/\D/g, '')}`, subscription.filterPolicy);
+      const queueUrl = await subscribedQueue(
+        sqs,
+        snsClient,
+        alertsTopic.TopicArn!,
+        `phone-${subscription.phone.replace(/\D/g, '')}`,
+        subscription.filterPolicy,
+      );
       phones.push({ phone: subscription.phone, queueUrl });
     }
     const opsQueueUrl = await subscribedQueue(sqs, snsClient, opsTopic.TopicArn!, 'ops-inbox', null);
@@ -111,9 +138,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function subscribedQueue(sqs: SQSClient, sns: SNSClient, topicArn: string, name: string, filterPolicy: object | null): Promise<string> {
+async function subscribedQueue(
+  sqs: SQSClient,
+  sns: SNSClient,
+  topicArn: string,
+  name: string,
+  filterPolicy: object | null,
+): Promise<string> {
   const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-${randomUUID().slice(0, 6)}` }));
-  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl!, AttributeNames: ['QueueArn'] }));
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl!, AttributeNames: ['QueueArn'] }),
+  );
   await sns.send(
     new SubscribeCommand({
       TopicArn: topicArn,
@@ -136,12 +171,21 @@ export interface PhoneMessage {
  * is our MessageStructure=json object. Real SNS would hand an SMS subscriber only the `sms` value;
  * the emulator delivers the whole object, so the `sms` key is read out here.
  */
-export async function drainQueue(sqs: SQSClient, queueUrl: string, waitSeconds = 0): Promise<{ subject?: string; message: string; structured?: Record<string, string> }[]> {
-  const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }));
+export async function drainQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  waitSeconds = 0,
+): Promise<{ subject?: string; message: string; structured?: Record<string, string> }[]> {
+  const out = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
+  );
   const messages = out.Messages ?? [];
   if (messages.length > 0) {
     await sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
     );
   }
   return messages.map((m) => {
@@ -150,11 +194,16 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, waitSeconds =
     let structured: Record<string, string> | undefined;
     try {
       const parsed = JSON.parse(message) as unknown;
-      if (parsed && typeof parsed === 'object' && typeof (parsed as Record<string, unknown>).sms === 'string') structured = parsed as Record<string, string>;
+      if (parsed && typeof parsed === 'object' && typeof (parsed as Record<string, unknown>).sms === 'string')
+        structured = parsed as Record<string, string>;
     } catch {
       structured = undefined;
     }
-    return { ...(envelope.Subject ? { subject: envelope.Subject } : {}), message, ...(structured ? { structured } : {}) };
+    return {
+      ...(envelope.Subject ? { subject: envelope.Subject } : {}),
+      message,
+      ...(structured ? { structured } : {}),
+    };
   });
 }
 

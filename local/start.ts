@@ -42,7 +42,11 @@ export async function start(options: StartOptions): Promise<number> {
   const config = buildConfig(options);
   const printer = new FeedPrinter({ json: options.json ?? false, write: (line) => process.stdout.write(`${line}\n`) });
   if (!options.json) printer.note('starting DynamoDB Local, the SES and SNS emulators and the QR-menu simulator…');
-  const stack = await startLocalStack({ config, realServer: options.url !== undefined, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
+  const stack = await startLocalStack({
+    config,
+    realServer: options.url !== undefined,
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+  });
   Object.assign(process.env, stack.env, {
     POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
     POWERTOOLS_METRICS_DISABLED: options.verbose ? 'false' : 'true',
@@ -63,15 +67,20 @@ export async function start(options: StartOptions): Promise<number> {
   for (const [, sim] of stack.simulators) {
     for (const event of sim.queue()) enqueuedAt.set(event.hash ?? '', event.enqueuedAt);
   }
-  feed.on('entry', (entry: FeedEntry) => printer.entry(entry, 'hash' in entry ? enqueuedAt.get(entry.hash) : undefined));
+  feed.on('entry', (entry: FeedEntry) =>
+    printer.entry(entry, 'hash' in entry ? enqueuedAt.get(entry.hash) : undefined),
+  );
   printer.banner(stack, { realUrl: options.url, intervalSeconds: config.polling.intervalSeconds });
 
   const invoke = async () => {
     const startedAt = Date.now();
-    return handler({ source: 'local-schedule' }, {
-      awsRequestId: randomUUID(),
-      getRemainingTimeInMillis: () => (options.once ? 12_001 : INVOCATION_TIMEOUT_MS) - (Date.now() - startedAt),
-    });
+    return handler(
+      { source: 'local-schedule' },
+      {
+        awsRequestId: randomUUID(),
+        getRemainingTimeInMillis: () => (options.once ? 12_001 : INVOCATION_TIMEOUT_MS) - (Date.now() - startedAt),
+      },
+    );
   };
 
   if (options.once) {
@@ -96,11 +105,14 @@ export async function start(options: StartOptions): Promise<number> {
   // The schedule: one invocation a minute, overlapping as real ones may (the lease sorts that out).
   const schedule = (at: number) => {
     if (stopping) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      schedule(at + SCHEDULE_MS);
-      invoke().catch((error: unknown) => printer.fatal(error));
-    }, Math.max(0, at - Date.now()));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        schedule(at + SCHEDULE_MS);
+        invoke().catch((error: unknown) => printer.fatal(error));
+      },
+      Math.max(0, at - Date.now()),
+    );
     timers.add(timer);
   };
   schedule(Date.now());
@@ -158,7 +170,8 @@ async function readPhones(stack: LocalStack, printer: FeedPrinter, waitSeconds =
       }
     }),
     (async () => {
-      for (const message of await drainQueue(stack.sqs, stack.opsQueueUrl, waitSeconds)) printer.ops(message.subject ?? '', message.message);
+      for (const message of await drainQueue(stack.sqs, stack.opsQueueUrl, waitSeconds))
+        printer.ops(message.subject ?? '', message.message);
     })(),
   ]);
 }
@@ -185,7 +198,15 @@ function buildConfig(options: StartOptions): AlertsConfig {
   return parseAlertsConfig(
     {
       ...config,
-      sources: [{ id: source.id, name: source.name ?? source.id, url: options.url, ...(Object.keys(tls).length ? { tls } : {}), token: { env: tokenEnvName(source.id) } }],
+      sources: [
+        {
+          id: source.id,
+          name: source.name ?? source.id,
+          url: options.url,
+          ...(Object.keys(tls).length ? { tls } : {}),
+          token: { env: tokenEnvName(source.id) },
+        },
+      ],
       routes: config.routes.map((route) => ({ ...route, sources: undefined })),
     },
     where,
@@ -201,7 +222,9 @@ function readDeploymentFile(path: string): AlertsConfig {
 async function main(argv: readonly string[]): Promise<void> {
   const program = new Command()
     .name('npm start --')
-    .description('Run the notifier locally: simulator, DynamoDB Local, SES and SNS emulators, and the Lambda handler on a one-minute schedule.')
+    .description(
+      'Run the notifier locally: simulator, DynamoDB Local, SES and SNS emulators, and the Lambda handler on a one-minute schedule.',
+    )
     .option('--config <file>', 'deployment config (YAML or JSON); default: a demo restaurant')
     .option('--url <url>', 'poll this real QR-menu server instead of the simulator')
     .addOption(new Option('--token <token>', "the real server's token").env('QRMENU_TOKEN'))

@@ -51,6 +51,9 @@ export async function ensureStateTable(client: DynamoDBClient, tableName: string
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await client.send(
-    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }),
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
+    }),
   );
 }

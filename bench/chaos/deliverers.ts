@@ -20,7 +20,11 @@ export class CountingDeliverer implements Deliverer {
     const hash = request.event.hash;
     for (const channel of result.channels) {
       if (channel.ok) this.sent[channel.channel].set(hash, (this.sent[channel.channel].get(hash) ?? 0) + 1);
-      else this.failures.set(hash, [...(this.failures.get(hash) ?? []), `${channel.channel} ${channel.kind}: ${channel.message}`]);
+      else
+        this.failures.set(hash, [
+          ...(this.failures.get(hash) ?? []),
+          `${channel.channel} ${channel.kind}: ${channel.message}`,
+        ]);
     }
     return result;
   }
@@ -34,11 +38,20 @@ export class CountingDeliverer implements Deliverer {
 export type Outage = 'none' | 'ses' | 'sns' | 'both';
 
 /** The real deliverer; `outage` decides, call by call, which service is unreachable. */
-export function deliverersWithOutages(config: AlertsConfig, topicArn: string, deadEndpoint: string): { deliverer: Deliverer; setOutage(o: Outage): void } {
+export function deliverersWithOutages(
+  config: AlertsConfig,
+  topicArn: string,
+  deadEndpoint: string,
+): { deliverer: Deliverer; setOutage(o: Outage): void } {
   const live = { ses: createSesClient(), sns: createSnsClient() };
   const dead = { ses: createSesClient({ endpoint: deadEndpoint }), sns: createSnsClient({ endpoint: deadEndpoint }) };
   const make = (ses: 'live' | 'dead', sns: 'live' | 'dead') =>
-    createDeliverer({ config, topicArn, ses: ses === 'live' ? live.ses : dead.ses, sns: sns === 'live' ? live.sns : dead.sns });
+    createDeliverer({
+      config,
+      topicArn,
+      ses: ses === 'live' ? live.ses : dead.ses,
+      sns: sns === 'live' ? live.sns : dead.sns,
+    });
   const byOutage: Record<Outage, Deliverer> = {
     none: make('live', 'live'),
     ses: make('dead', 'live'),

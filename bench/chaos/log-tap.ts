@@ -49,7 +49,10 @@ export function scanForToken(texts: Iterable<string>, token: string): TokenScan 
     let at = text.indexOf(token);
     while (at >= 0) {
       hits += 1;
-      if (excerpts.length < 5) excerpts.push(`…${text.slice(Math.max(0, at - 80), at)}***${text.slice(at + token.length, at + token.length + 40)}…`);
+      if (excerpts.length < 5)
+        excerpts.push(
+          `…${text.slice(Math.max(0, at - 80), at)}***${text.slice(at + token.length, at + token.length + 40)}…`,
+        );
       at = text.indexOf(token, at + token.length);
     }
   }

@@ -22,7 +22,14 @@ export async function runCrashKind(env: ChaosEnv, seed: number): Promise<RunOutc
   const shortRetention = random() < 0.5;
   const mode = (['all', 'empty', 'error'] as const)[Math.floor(random() * 3)] as UnknownHashMode;
   const clock = new ManualClock(CLOCK_START);
-  const sim = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed, unknownHash: mode, retentionSeconds: shortRetention ? 120 : 300 });
+  const sim = await createSimulator({
+    token: CHAOS_TOKEN,
+    tls: false,
+    now: clock.now,
+    seed,
+    unknownHash: mode,
+    retentionSeconds: shortRetention ? 120 : 300,
+  });
   try {
     const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
     const chaos = serverChaos(sim, mode);
@@ -53,7 +60,12 @@ export async function runCrashKind(env: ChaosEnv, seed: number): Promise<RunOutc
       events: outcome.injected.length,
       ...verdict,
       unexpected: outcome.unexpected.map(describeError),
-      server: { restartsKeep: chaos.counts.persistingRestarts, restartsForget: chaos.counts.forgetfulRestarts, faults: chaos.counts.faults, modes: [...chaos.modesSeen] },
+      server: {
+        restartsKeep: chaos.counts.persistingRestarts,
+        restartsForget: chaos.counts.forgetfulRestarts,
+        faults: chaos.counts.faults,
+        modes: [...chaos.modesSeen],
+      },
       crashes: outcome.crashes.map((x) => x.step),
       details: `server: ${c.persistingRestarts}+${c.forgetfulRestarts} restarts (keep+forget), modes ${[...chaos.modesSeen].join('/')}, ${c.faults} faulty answers`,
       ms: performance.now() - started,

@@ -55,7 +55,12 @@ class Timeout extends Error {}
 async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Timeout(`no outcome within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Timeout(`no outcome within ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -65,14 +70,20 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
   const clock = new ManualClock(CLOCK_START);
   const sim: Simulator = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed: 4242 });
   const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
-  const counting = new CountingDeliverer(createDeliverer({ config: benchConfig([{ id: SOURCE_ID, url: sim.url }], 10), topicArn: env.topicArn }));
+  const counting = new CountingDeliverer(
+    createDeliverer({ config: benchConfig([{ id: SOURCE_ID, url: sim.url }], 10), topicArn: env.topicArn }),
+  );
   const client = new QrMenuClient({ baseUrl: sim.url, token: CHAOS_TOKEN, retries: 0, requestTimeoutMs: 2_000 });
   let pollers = 0;
 
   const newPoller = async (): Promise<SourcePoller> => {
     pollers += 1;
-    const poller = makePoller({ clock, sim, store, token: CHAOS_TOKEN, sourceId: SOURCE_ID }, { owner: `hostile-${pollers}`, deliverer: counting, log: env.log });
-    if (!(await poller.begin(clock.now() + 86_400_000))) throw new Error('the hostile-answer poller did not get the lease');
+    const poller = makePoller(
+      { clock, sim, store, token: CHAOS_TOKEN, sourceId: SOURCE_ID },
+      { owner: `hostile-${pollers}`, deliverer: counting, log: env.log },
+    );
+    if (!(await poller.begin(clock.now() + 86_400_000)))
+      throw new Error('the hostile-answer poller did not get the lease');
     return poller;
   };
   // The source's first poll records the (empty) backlog.
@@ -85,7 +96,9 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
     try {
       return await within(poller.tick(clock.now() + 86_400_000), HANG_LIMIT_MS);
     } catch (error) {
-      problems.push(error instanceof Timeout ? `the tick hung: ${error.message}` : `the tick threw ${describeError(error)}`);
+      problems.push(
+        error instanceof Timeout ? `the tick hung: ${error.message}` : `the tick threw ${describeError(error)}`,
+      );
       return undefined;
     } finally {
       clock.advance(INTERVAL_MS);
@@ -93,7 +106,11 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
   };
 
   const describeTick = (report: TickReport | undefined) =>
-    report === undefined ? 'no report' : report.error !== undefined ? `poll error ${report.error}` : `lenient: ${report.received} received, ${report.claimed} claimed`;
+    report === undefined
+      ? 'no report'
+      : report.error !== undefined
+        ? `poll error ${report.error}`
+        : `lenient: ${report.received} received, ${report.claimed} claimed`;
 
   /** Own events: hashes the deliverer saw that the run did not queue. */
   const ownEvents = (before: Set<string>, queued: readonly string[]) => {
@@ -101,10 +118,13 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
     const own = [...seen].filter((h) => !before.has(h) && !queued.includes(h));
     return {
       delivered: own.filter((h) => counting.deliveredFully(h)).length,
-      failed: own.filter((h) => counting.failures.has(h)).flatMap((h) => counting.failures.get(h)!.map((m) => `${h.slice(0, 24)}: ${m}`)),
+      failed: own
+        .filter((h) => counting.failures.has(h))
+        .flatMap((h) => counting.failures.get(h)!.map((m) => `${h.slice(0, 24)}: ${m}`)),
     };
   };
-  const known = () => new Set([...counting.sent.sns.keys(), ...counting.sent.email.keys(), ...counting.failures.keys()]);
+  const known = () =>
+    new Set([...counting.sent.sns.keys(), ...counting.sent.email.keys(), ...counting.failures.keys()]);
 
   return {
     async runAnswer(answer) {
@@ -122,8 +142,10 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
         if (error instanceof QrMenuError) {
           const reason = (error as { reason?: string; how?: string }).reason ?? (error as { how?: string }).how;
           clientOutcome = `${error.name} ${error.kind}${reason ? `/${reason}` : ''}`;
-          if (answer.expect === 'lenient') problems.push(`the client refused it (${clientOutcome}: ${error.message.slice(0, 120)})`);
-          else if (answer.kind !== undefined && error.kind !== answer.kind) problems.push(`the client called it ${error.kind}, not ${answer.kind}: "${error.message.slice(0, 120)}"`);
+          if (answer.expect === 'lenient')
+            problems.push(`the client refused it (${clientOutcome}: ${error.message.slice(0, 120)})`);
+          else if (answer.kind !== undefined && error.kind !== answer.kind)
+            problems.push(`the client called it ${error.kind}, not ${answer.kind}: "${error.message.slice(0, 120)}"`);
         } else {
           clientOutcome = error instanceof Timeout ? 'hung' : `untyped ${describeError(error)}`;
           problems.push(`the client gave no typed error: ${clientOutcome}`);
@@ -139,9 +161,19 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
       if (ticksToDeliver === null) problems.push('the events queued before it did not go out within 5 ticks');
       const after = sim.inject().hash;
       await tick(poller, problems);
-      if (!counting.deliveredFully(after)) problems.push('an event queued after recovery did not go out on the next tick (cursor?)');
+      if (!counting.deliveredFully(after))
+        problems.push('an event queued after recovery did not go out on the next tick (cursor?)');
       await poller.end();
-      return { kind: 'answer', name: answer.name, client: clientOutcome, tick: describeTick(first), ticksToDeliver, ownEvents: ownEvents(before, [...queued, after]), messages, problems };
+      return {
+        kind: 'answer',
+        name: answer.name,
+        client: clientOutcome,
+        tick: describeTick(first),
+        ticksToDeliver,
+        ownEvents: ownEvents(before, [...queued, after]),
+        messages,
+        problems,
+      };
     },
 
     async runPoison(poison) {
@@ -150,7 +182,15 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
       const poller = await newPoller();
       const id = `${pollers}`;
       const good = [`0xgood${id}a`, `0xgood${id}b`];
-      const wire = (hash: string) => JSON.stringify({ hash, code: 'waiter_call', table: 1_000_006, invoice: null, order: null, table_repr: { id: 1_000_006, name: '6', max_guests: 4 } });
+      const wire = (hash: string) =>
+        JSON.stringify({
+          hash,
+          code: 'waiter_call',
+          table: 1_000_006,
+          invoice: null,
+          order: null,
+          table_repr: { id: 1_000_006, name: '6', max_guests: 4 },
+        });
       const body = `{"result":true,"data":{"updates":[${wire(good[0]!)},${poison.json},${wire(good[1]!)}]}}`;
       for (let i = 0; i < 6; i += 1) sim.failNext({ status: 200, body, contentType: 'application/json' });
       const first = await tick(poller, problems);
@@ -163,16 +203,31 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
       }
       await poller.end();
       if (ticksToDeliver === null || ticksToDeliver > 2) {
-        problems.push(`the good events beside it went out ${ticksToDeliver === null ? 'not at all within 10 ticks' : `only at tick ${ticksToDeliver}`} (goal: within 2)`);
+        problems.push(
+          `the good events beside it went out ${ticksToDeliver === null ? 'not at all within 10 ticks' : `only at tick ${ticksToDeliver}`} (goal: within 2)`,
+        );
       }
-      return { kind: 'poison', name: poison.name, tick: describeTick(first), ticksToDeliver, ownEvents: ownEvents(before, good), messages: [], problems };
+      return {
+        kind: 'poison',
+        name: poison.name,
+        tick: describeTick(first),
+        ticksToDeliver,
+        ownEvents: ownEvents(before, good),
+        messages: [],
+        problems,
+      };
     },
 
     close: () => sim.close(),
   };
 
   /** Ticks (at most `extra` after the one already made) until every hash went out: how many ticks it took in all, or null. */
-  async function followUp(poller: SourcePoller, hashes: readonly string[], extra: number, problems: string[]): Promise<number | null> {
+  async function followUp(
+    poller: SourcePoller,
+    hashes: readonly string[],
+    extra: number,
+    problems: string[],
+  ): Promise<number | null> {
     for (let n = 1; n <= extra + 1; n += 1) {
       if (hashes.every((h) => counting.deliveredFully(h))) return n;
       if (n <= extra) await tick(poller, problems);

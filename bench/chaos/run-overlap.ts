@@ -18,7 +18,14 @@ import type { SourcePoller } from '../../lambda/poller/source-poller';
 import { StateStore } from '../../lambda/state/store';
 import { createSimulator } from '../../local/simulator';
 import { killable } from '../../test/support/crash-scenario';
-import { ManualClock, RecordingDeliverer, SimulatedCrash, freshTable, makePoller, seededRandom } from '../../test/support/harness';
+import {
+  ManualClock,
+  RecordingDeliverer,
+  SimulatedCrash,
+  freshTable,
+  makePoller,
+  seededRandom,
+} from '../../test/support/harness';
 import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv } from './env';
 import { serverChaos } from './server-chaos';
 import { classifyUndelivered, describeError, judge, type RunOutcome } from './verdict';
@@ -43,7 +50,12 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
   };
   try {
     const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
-    const chaos = serverChaos(sim, 'all', { restartChance: 0.05, forgetfulShare: 0.3, modeChangeChance: 0.05, faultChance: 0.05 });
+    const chaos = serverChaos(sim, 'all', {
+      restartChance: 0.05,
+      forgetfulShare: 0.3,
+      modeChangeChance: 0.05,
+      faultChance: 0.05,
+    });
     const recording = new RecordingDeliverer();
     const injected: string[] = [];
     const inject = (count: number) => {
@@ -161,7 +173,12 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
       events: injected.length,
       ...verdict,
       unexpected,
-      server: { restartsKeep: chaos.counts.persistingRestarts, restartsForget: chaos.counts.forgetfulRestarts, faults: chaos.counts.faults, modes: [...chaos.modesSeen] },
+      server: {
+        restartsKeep: chaos.counts.persistingRestarts,
+        restartsForget: chaos.counts.forgetfulRestarts,
+        faults: chaos.counts.faults,
+        modes: [...chaos.modesSeen],
+      },
       crashes: aKilled ? ['A killed at timeout'] : [],
       details: `SES ${slow.ms} ms per e-mail in A's last tick, ${aLastTickEnd === undefined ? 'A killed' : `which ended at +${Math.round(aLastTickEnd / 1000)} s`}; server: ${chaos.counts.persistingRestarts}+${chaos.counts.forgetfulRestarts} restarts, ${chaos.counts.faults} faulty answers`,
       ms: performance.now() - started,

@@ -39,7 +39,11 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
   try {
     const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
     const chaos = serverChaos(sim, mode);
-    const outages = deliverersWithOutages(benchConfig([{ id: SOURCE_ID, url: sim.url }], 10), env.topicArn, env.deadEndpoint);
+    const outages = deliverersWithOutages(
+      benchConfig([{ id: SOURCE_ID, url: sim.url }], 10),
+      env.topicArn,
+      env.deadEndpoint,
+    );
     const counting = new CountingDeliverer(outages.deliverer);
     const injected: string[] = [];
     const crashWindow = new Set<string>();
@@ -128,7 +132,12 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
       ...verdict,
       unexpected,
       crashes,
-      server: { restartsKeep: c.persistingRestarts, restartsForget: c.forgetfulRestarts, faults: c.faults, modes: [...chaos.modesSeen] },
+      server: {
+        restartsKeep: c.persistingRestarts,
+        restartsForget: c.forgetfulRestarts,
+        faults: c.faults,
+        modes: [...chaos.modesSeen],
+      },
       details: `outage ticks ses ${outageTicks.ses}, sns ${outageTicks.sns}, both ${outageTicks.both}; server: ${c.persistingRestarts}+${c.forgetfulRestarts} restarts, ${c.faults} faulty answers`,
       ms: performance.now() - started,
     };

@@ -16,10 +16,24 @@ export interface ServerChaosOptions {
   readonly faultChance: number;
 }
 
-export const DEFAULT_SERVER_CHAOS: ServerChaosOptions = { restartChance: 0.06, forgetfulShare: 0.3, modeChangeChance: 0.08, faultChance: 0.08 };
+export const DEFAULT_SERVER_CHAOS: ServerChaosOptions = {
+  restartChance: 0.06,
+  forgetfulShare: 0.3,
+  modeChangeChance: 0.08,
+  faultChance: 0.08,
+};
 
 /** Faults that answer at once (a `hang` costs real seconds; the corpus covers it). */
-const STREAM_FAULTS: readonly OneShotFaultName[] = ['server-error', 'html', 'truncated', 'reset', 'result-false', 'not-json', 'empty-body', 'duplicate'];
+const STREAM_FAULTS: readonly OneShotFaultName[] = [
+  'server-error',
+  'html',
+  'truncated',
+  'reset',
+  'result-false',
+  'not-json',
+  'empty-body',
+  'duplicate',
+];
 const MODES: readonly UnknownHashMode[] = ['all', 'empty', 'error'];
 
 export interface ServerChaos {
@@ -32,7 +46,11 @@ export interface ServerChaos {
   readonly modesSeen: ReadonlySet<UnknownHashMode>;
 }
 
-export function serverChaos(sim: Simulator, initialMode: UnknownHashMode, options: ServerChaosOptions = DEFAULT_SERVER_CHAOS): ServerChaos {
+export function serverChaos(
+  sim: Simulator,
+  initialMode: UnknownHashMode,
+  options: ServerChaosOptions = DEFAULT_SERVER_CHAOS,
+): ServerChaos {
   const dropped = new Set<string>();
   const counts = { persistingRestarts: 0, forgetfulRestarts: 0, modeChanges: 0, faults: 0 };
   const modesSeen = new Set<UnknownHashMode>([initialMode]);

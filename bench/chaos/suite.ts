@@ -57,7 +57,8 @@ export interface SuiteResult {
 export function scenarioOf(index: number): { kind: RunOutcome['kind']; variant?: 'timeout-kill' | 'lost-lease' } {
   const slot = index % 10;
   if ([0, 3, 6, 9].includes(slot)) return { kind: 'crash' };
-  if ([1, 4, 7].includes(slot)) return { kind: 'overlap', variant: Math.floor(index / 10) % 2 === slot % 2 ? 'timeout-kill' : 'lost-lease' };
+  if ([1, 4, 7].includes(slot))
+    return { kind: 'overlap', variant: Math.floor(index / 10) % 2 === slot % 2 ? 'timeout-kill' : 'lost-lease' };
   return { kind: 'real-delivery' };
 }
 
@@ -74,7 +75,10 @@ export async function runSuite(options: SuiteOptions, given?: ChaosEnv): Promise
   const messages: string[] = [];
   let checksPassed = 0;
   let checksFailed = 0;
-  const count = (ok: boolean) => (ok ? (checksPassed += 1) : (checksFailed += 1));
+  const count = (ok: boolean) => {
+    if (ok) checksPassed += 1;
+    else checksFailed += 1;
+  };
   try {
     const limit = pLimit(options.concurrency);
     // Lines go out in run order, whichever run finishes first.
@@ -98,7 +102,24 @@ export async function runSuite(options: SuiteOptions, given?: ChaosEnv): Promise
                   ? await runOverlapKind(env, seed, scenario.variant ?? 'timeout-kill')
                   : await runRealDeliveryKind(env, seed);
           } catch (error) {
-            outcome = { kind: scenario.kind, variant: scenario.variant ?? '', seed, events: 0, lost: [], droppedByServer: 0, gaveUp: 0, windowDuplicates: 0, acknowledgedDuplicates: 0, unexplainedDuplicates: [], tooManyCopies: [], unexpected: [`the run itself failed: ${describeError(error)}`], crashes: [], server: { restartsKeep: 0, restartsForget: 0, faults: 0, modes: [] }, details: '', ms: 0 };
+            outcome = {
+              kind: scenario.kind,
+              variant: scenario.variant ?? '',
+              seed,
+              events: 0,
+              lost: [],
+              droppedByServer: 0,
+              gaveUp: 0,
+              windowDuplicates: 0,
+              acknowledgedDuplicates: 0,
+              unexplainedDuplicates: [],
+              tooManyCopies: [],
+              unexpected: [`the run itself failed: ${describeError(error)}`],
+              crashes: [],
+              server: { restartsKeep: 0, restartsForget: 0, faults: 0, modes: [] },
+              details: '',
+              ms: 0,
+            };
           }
           runs[i] = outcome;
           messages.push(...outcome.unexpected);
@@ -139,7 +160,9 @@ export async function runSuite(options: SuiteOptions, given?: ChaosEnv): Promise
       `the token appears ${tokenScan.hits} times — ${tokenScan.hits === 0 ? 'pass' : `FAIL ${tokenScan.excerpts.join(' | ')}`}`,
   );
   count(unhandled.length === 0);
-  options.onLine(`unhandled rejections and exceptions: ${unhandled.length} — ${unhandled.length === 0 ? 'pass' : `FAIL ${unhandled.slice(0, 5).join(' | ')}`}`);
+  options.onLine(
+    `unhandled rejections and exceptions: ${unhandled.length} — ${unhandled.length === 0 ? 'pass' : `FAIL ${unhandled.slice(0, 5).join(' | ')}`}`,
+  );
 
   const sum = (pick: (o: RunOutcome) => number) => runs.reduce((s, o) => s + pick(o), 0);
   const crashes: Record<string, number> = {};
@@ -169,7 +192,10 @@ export async function runSuite(options: SuiteOptions, given?: ChaosEnv): Promise
 }
 
 export function hostileLine(o: HostileOutcome): string {
-  const own = o.ownEvents.delivered + o.ownEvents.failed.length > 0 ? `, its own events: ${o.ownEvents.delivered} out, ${o.ownEvents.failed.length} failed` : '';
+  const own =
+    o.ownEvents.delivered + o.ownEvents.failed.length > 0
+      ? `, its own events: ${o.ownEvents.delivered} out, ${o.ownEvents.failed.length} failed`
+      : '';
   return (
     `${o.kind} "${o.name}": ${o.client !== undefined ? `client → ${o.client}; ` : ''}tick → ${o.tick}; events beside it out at tick ${o.ticksToDeliver ?? 'never'}${own} — ` +
     `${o.problems.length === 0 ? 'pass' : `FAIL (${o.problems.join('; ')})`}`

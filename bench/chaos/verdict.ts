@@ -28,7 +28,12 @@ export interface RunOutcome {
   readonly unexpected: readonly string[];
   readonly crashes: readonly string[];
   /** What the server did during the run. */
-  readonly server: { readonly restartsKeep: number; readonly restartsForget: number; readonly faults: number; readonly modes: readonly string[] };
+  readonly server: {
+    readonly restartsKeep: number;
+    readonly restartsForget: number;
+    readonly faults: number;
+    readonly modes: readonly string[];
+  };
   readonly details: string;
   readonly ms: number;
 }
@@ -47,7 +52,16 @@ export interface JudgeInput {
 
 export function judge(
   input: JudgeInput,
-): Pick<RunOutcome, 'lost' | 'droppedByServer' | 'gaveUp' | 'windowDuplicates' | 'acknowledgedDuplicates' | 'unexplainedDuplicates' | 'tooManyCopies'> {
+): Pick<
+  RunOutcome,
+  | 'lost'
+  | 'droppedByServer'
+  | 'gaveUp'
+  | 'windowDuplicates'
+  | 'acknowledgedDuplicates'
+  | 'unexplainedDuplicates'
+  | 'tooManyCopies'
+> {
   const never = input.injected.filter((h) => (input.copies.get(h) ?? 0) === 0);
   const duplicates = [...input.copies].filter(([, n]) => n > 1).map(([h]) => h);
   return {
@@ -62,7 +76,12 @@ export function judge(
 }
 
 export function passed(o: RunOutcome): boolean {
-  return o.lost.length === 0 && o.unexplainedDuplicates.length === 0 && o.tooManyCopies.length === 0 && o.unexpected.length === 0;
+  return (
+    o.lost.length === 0 &&
+    o.unexplainedDuplicates.length === 0 &&
+    o.tooManyCopies.length === 0 &&
+    o.unexpected.length === 0
+  );
 }
 
 export function summaryLine(index: number, o: RunOutcome): string {

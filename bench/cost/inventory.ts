@@ -36,7 +36,11 @@ export function stackInventory(configPath: string): InventoryResult {
     ...raw,
     aws: { ...aws, dashboard: OPTIONAL_OFF.dashboard, sms: { ...((aws.sms ?? {}) as object), ...OPTIONAL_OFF.sms } },
   };
-  return { configPath, asWritten: inventoryOf(raw, configPath), optionalOff: inventoryOf(off, `${configPath} (optional items off)`) };
+  return {
+    configPath,
+    asWritten: inventoryOf(raw, configPath),
+    optionalOff: inventoryOf(off, `${configPath} (optional items off)`),
+  };
 }
 
 function inventoryOf(input: unknown, where: string): StackInventory {
@@ -46,7 +50,9 @@ function inventoryOf(input: unknown, where: string): StackInventory {
     builtinCloudFormationValidation: false,
     context: { 'aws:cdk:bundling-stacks': [] },
   });
-  const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string }> };
+  const template = app.synth().getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Type: string }>;
+  };
   const count = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type).length;
   return {
     sources: config.sources.length,

@@ -113,8 +113,16 @@ export function buildCostModel(input: CostInputs): CostModel {
         arithmetic: `${n(runsPerMonth)} runs × ${n(runSeconds, 2)} s × ${n(gb, 2)} GB = ${n(gbSeconds)} GB-s × ${PRICES.lambdaArmGbSecond}`,
         usd: gbSeconds * PRICES.lambdaArmGbSecond,
       },
-      { item: 'Lambda requests', arithmetic: `${n(runsPerMonth)} × ${PRICES.lambdaRequestsPerMillion} / 1M`, usd: (runsPerMonth * PRICES.lambdaRequestsPerMillion) / 1e6 },
-      { item: 'EventBridge Scheduler', arithmetic: `${n(runsPerMonth)} × ${PRICES.schedulerInvocationsPerMillion} / 1M`, usd: (runsPerMonth * PRICES.schedulerInvocationsPerMillion) / 1e6 },
+      {
+        item: 'Lambda requests',
+        arithmetic: `${n(runsPerMonth)} × ${PRICES.lambdaRequestsPerMillion} / 1M`,
+        usd: (runsPerMonth * PRICES.lambdaRequestsPerMillion) / 1e6,
+      },
+      {
+        item: 'EventBridge Scheduler',
+        arithmetic: `${n(runsPerMonth)} × ${PRICES.schedulerInvocationsPerMillion} / 1M`,
+        usd: (runsPerMonth * PRICES.schedulerInvocationsPerMillion) / 1e6,
+      },
       {
         item: 'DynamoDB writes',
         arithmetic: `${n(runsPerMonth)} runs × ${n(run.writeUnits, 2)} WRU × ${PRICES.dynamoWriteUnitsPerMillion} / 1M`,
@@ -139,10 +147,28 @@ export function buildCostModel(input: CostInputs): CostModel {
     const total = sum(items);
     const freeLambda = Math.max(0, gbSeconds - FREE_TIER.lambdaGbSeconds) * PRICES.lambdaArmGbSecond;
     const freeRequests = Math.max(0, runsPerMonth - FREE_TIER.lambdaRequests) * (PRICES.lambdaRequestsPerMillion / 1e6);
-    const freeScheduler = Math.max(0, runsPerMonth - FREE_TIER.schedulerInvocations) * (PRICES.schedulerInvocationsPerMillion / 1e6);
+    const freeScheduler =
+      Math.max(0, runsPerMonth - FREE_TIER.schedulerInvocations) * (PRICES.schedulerInvocationsPerMillion / 1e6);
     const freeLogs = Math.max(0, logGb - FREE_TIER.logsIngestedGb) * PRICES.logsIngestedPerGb;
-    const afterFreeTier = total - items[0]!.usd - items[1]!.usd - items[2]!.usd - items[6]!.usd + freeLambda + freeRequests + freeScheduler + freeLogs;
-    return { intervalSeconds, ticksPerRun: run.ticks, runSeconds, logGb, items, totalUsd: total, afterFreeTierUsd: afterFreeTier };
+    const afterFreeTier =
+      total -
+      items[0]!.usd -
+      items[1]!.usd -
+      items[2]!.usd -
+      items[6]!.usd +
+      freeLambda +
+      freeRequests +
+      freeScheduler +
+      freeLogs;
+    return {
+      intervalSeconds,
+      ticksPerRun: run.ticks,
+      runSeconds,
+      logGb,
+      items,
+      totalUsd: total,
+      afterFreeTierUsd: afterFreeTier,
+    };
   });
 
   const inv = input.inventory.asWritten;
@@ -221,12 +247,23 @@ export function buildCostModel(input: CostInputs): CostModel {
   const e = input.perEvent;
   const thousand = 1000;
   const perThousand: LineItem[] = [
-    { item: 'SNS publishes', arithmetic: `${n(e.snsPublishes * thousand)} × ${PRICES.snsPublishesPerMillion} / 1M (first 1M a month free)`, usd: (e.snsPublishes * thousand * PRICES.snsPublishesPerMillion) / 1e6 },
-    { item: 'SES e-mails', arithmetic: `${n(e.sesRecipients * thousand)} recipients × ${PRICES.sesEmailsPerThousand} / 1,000`, usd: (e.sesRecipients * thousand * PRICES.sesEmailsPerThousand) / 1e3 },
+    {
+      item: 'SNS publishes',
+      arithmetic: `${n(e.snsPublishes * thousand)} × ${PRICES.snsPublishesPerMillion} / 1M (first 1M a month free)`,
+      usd: (e.snsPublishes * thousand * PRICES.snsPublishesPerMillion) / 1e6,
+    },
+    {
+      item: 'SES e-mails',
+      arithmetic: `${n(e.sesRecipients * thousand)} recipients × ${PRICES.sesEmailsPerThousand} / 1,000`,
+      usd: (e.sesRecipients * thousand * PRICES.sesEmailsPerThousand) / 1e3,
+    },
     {
       item: 'DynamoDB units',
       arithmetic: `${n(e.writeUnits * thousand)} WRU × ${PRICES.dynamoWriteUnitsPerMillion} / 1M + ${n(Math.max(e.readUnits, e.readRequests) * thousand)} RRU × ${PRICES.dynamoReadUnitsPerMillion} / 1M`,
-      usd: (e.writeUnits * thousand * PRICES.dynamoWriteUnitsPerMillion + Math.max(e.readUnits, e.readRequests) * thousand * PRICES.dynamoReadUnitsPerMillion) / 1e6,
+      usd:
+        (e.writeUnits * thousand * PRICES.dynamoWriteUnitsPerMillion +
+          Math.max(e.readUnits, e.readRequests) * thousand * PRICES.dynamoReadUnitsPerMillion) /
+        1e6,
     },
     {
       item: 'Lambda time (60-s polling only; at 10 s the run is billed anyway)',

@@ -24,15 +24,30 @@ export interface CallRecord {
   readonly recipients?: number;
 }
 
-const DYNAMODB_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
-const DYNAMODB_ITEM_COMMANDS = new Set([...DYNAMODB_WRITES, 'GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand', 'TransactGetItemsCommand']);
+const DYNAMODB_WRITES = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
+const DYNAMODB_ITEM_COMMANDS = new Set([
+  ...DYNAMODB_WRITES,
+  'GetItemCommand',
+  'BatchGetItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'TransactGetItemsCommand',
+]);
 
 export function isDynamoDbWrite(record: CallRecord): boolean {
   return record.service === 'dynamodb' && DYNAMODB_WRITES.has(record.command);
 }
 
 export function isDynamoDbRead(record: CallRecord): boolean {
-  return record.service === 'dynamodb' && DYNAMODB_ITEM_COMMANDS.has(record.command) && !DYNAMODB_WRITES.has(record.command);
+  return (
+    record.service === 'dynamodb' && DYNAMODB_ITEM_COMMANDS.has(record.command) && !DYNAMODB_WRITES.has(record.command)
+  );
 }
 
 type Args = { input: Record<string, unknown> };
@@ -58,11 +73,22 @@ export class AwsMeter {
       if (service === 'dynamodb' && DYNAMODB_ITEM_COMMANDS.has(command)) args.input.ReturnConsumedCapacity = 'INDEXES';
       const startedAt = this.#now();
       const label = this.#label.getStore();
-      const base = { service, command, startedAt, ...(label !== undefined ? { label } : {}), ...recipientsOf(service, args.input) };
+      const base = {
+        service,
+        command,
+        startedAt,
+        ...(label !== undefined ? { label } : {}),
+        ...recipientsOf(service, args.input),
+      };
       try {
         const result = await next(args);
         const capacity = capacityOf(result.output.ConsumedCapacity);
-        this.calls.push({ ...base, endedAt: this.#now(), ok: true, ...(capacity !== undefined ? { capacityUnits: capacity } : {}) });
+        this.calls.push({
+          ...base,
+          endedAt: this.#now(),
+          ok: true,
+          ...(capacity !== undefined ? { capacityUnits: capacity } : {}),
+        });
         return result;
       } catch (error) {
         this.calls.push({ ...base, endedAt: this.#now(), ok: false });
@@ -119,14 +145,18 @@ export interface CallSummary {
 export function summarizeCalls(calls: readonly CallRecord[]): CallSummary {
   const byCommand: Record<string, number> = {};
   for (const c of calls) byCommand[`${c.service}:${c.command}`] = (byCommand[`${c.service}:${c.command}`] ?? 0) + 1;
-  const sum = (pick: (c: CallRecord) => boolean, value: (c: CallRecord) => number) => calls.filter(pick).reduce((s, c) => s + value(c), 0);
+  const sum = (pick: (c: CallRecord) => boolean, value: (c: CallRecord) => number) =>
+    calls.filter(pick).reduce((s, c) => s + value(c), 0);
   return {
     dynamoDbWrites: calls.filter(isDynamoDbWrite).length,
     dynamoDbReads: calls.filter(isDynamoDbRead).length,
     writeCapacityUnits: sum(isDynamoDbWrite, (c) => c.capacityUnits ?? 0),
     readCapacityUnits: sum(isDynamoDbRead, (c) => c.capacityUnits ?? 0),
     sesCalls: calls.filter((c) => c.service === 'ses').length,
-    sesRecipients: sum((c) => c.service === 'ses' && c.ok, (c) => c.recipients ?? 0),
+    sesRecipients: sum(
+      (c) => c.service === 'ses' && c.ok,
+      (c) => c.recipients ?? 0,
+    ),
     snsCalls: calls.filter((c) => c.service === 'sns').length,
     failed: calls.filter((c) => !c.ok).length,
     byCommand,

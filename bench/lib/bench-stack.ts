@@ -7,7 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { emulatorEnvironment, startDynamoDbLocal, startSesEmulator, startSnsEmulator, type Emulator } from '../../local/emulators';
+import {
+  emulatorEnvironment,
+  startDynamoDbLocal,
+  startSesEmulator,
+  startSnsEmulator,
+  type Emulator,
+} from '../../local/emulators';
 import { ensureStateTable } from '../../local/state-table';
 
 export interface BenchStack {
@@ -28,10 +34,14 @@ export async function startBenchStack(): Promise<BenchStack> {
     await Promise.allSettled(started.map((e) => e.stop()));
   };
   try {
+    const track = <T extends Emulator>(e: T): T => {
+      started.push(e);
+      return e;
+    };
     const [dynamodb, ses, sns] = await Promise.all([
-      startDynamoDbLocal().then((e) => (started.push(e), e)),
-      startSesEmulator().then((e) => (started.push(e), e)),
-      startSnsEmulator().then((e) => (started.push(e), e)),
+      startDynamoDbLocal().then(track),
+      startSesEmulator().then(track),
+      startSnsEmulator().then(track),
     ]);
     const endpoints = { dynamodb: dynamodb.endpoint, ses: ses.endpoint, sns: sns.endpoint };
     const env = emulatorEnvironment(endpoints);

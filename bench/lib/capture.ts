@@ -54,7 +54,9 @@ export function captureOutput(): OutputCapture {
 }
 
 /** Run `work` with the output captured; the capture is stopped whatever happens. */
-export async function withCapturedOutput<T>(work: (capture: OutputCapture) => Promise<T>): Promise<{ result: T; capture: OutputCapture }> {
+export async function withCapturedOutput<T>(
+  work: (capture: OutputCapture) => Promise<T>,
+): Promise<{ result: T; capture: OutputCapture }> {
   const capture = captureOutput();
   try {
     return { result: await work(capture), capture };

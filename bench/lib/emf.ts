@@ -23,10 +23,10 @@ export function emfMetricKeys(lines: readonly string[]): string[] {
     for (const directive of parsed._aws?.CloudWatchMetrics ?? []) {
       for (const dimensionSet of directive.Dimensions ?? [[]]) {
         const dims = dimensionSet.map((d) => `${d}=${String(parsed[d])}`).join(',');
-        for (const metric of directive.Metrics ?? []) keys.add(`${directive.Namespace ?? ''}/${metric.Name ?? ''}{${dims}}`);
+        for (const metric of directive.Metrics ?? [])
+          keys.add(`${directive.Namespace ?? ''}/${metric.Name ?? ''}{${dims}}`);
       }
     }
   }
   return [...keys].sort();
 }
-

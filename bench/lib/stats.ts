@@ -35,4 +35,3 @@ export function distribution(values: readonly number[]): Distribution {
     min: values.length === 0 ? Number.NaN : Math.min(...values),
   };
 }
-

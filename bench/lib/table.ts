@@ -22,8 +22,12 @@ export function textTable(header: Row, rows: readonly Row[]): string {
 }
 
 export function markdownTable(header: Row, rows: readonly Row[]): string {
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
-  return [`| ${header.map(escape).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(escape).join(' | ')} |`)].join('\n');
+  const escapeCell = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [
+    `| ${header.map(escapeCell).join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(escapeCell).join(' | ')} |`),
+  ].join('\n');
 }
 
 export function ms(value: number): string {

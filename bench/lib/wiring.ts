@@ -34,7 +34,11 @@ export interface BenchSource {
  * `cooldownSeconds` is 0: the bench measures delivery, not the collapsing of repeats. Every other
  * setting is the product's default unless a parameter says otherwise.
  */
-export function benchConfig(sources: readonly BenchSource[], intervalSeconds: number, deliveryConcurrency?: number): AlertsConfig {
+export function benchConfig(
+  sources: readonly BenchSource[],
+  intervalSeconds: number,
+  deliveryConcurrency?: number,
+): AlertsConfig {
   return parseAlertsConfig(
     {
       name: 'bench',
@@ -48,13 +52,26 @@ export function benchConfig(sources: readonly BenchSource[], intervalSeconds: nu
       })),
       zones: { hall: ['1-19'], terrace: ['20-30'] },
       routes: [
-        { name: 'waiters', codes: ['waiter_call', 'waiter_call_cash'], tables: ['hall', 'terrace'], sms: ['+79160000001'] },
-        { name: 'manager', codes: ['bill_request', 'waiter_call_cash', 'order_paid'], email: ['manager@bench.example'], sms: ['+79160000004'] },
+        {
+          name: 'waiters',
+          codes: ['waiter_call', 'waiter_call_cash'],
+          tables: ['hall', 'terrace'],
+          sms: ['+79160000001'],
+        },
+        {
+          name: 'manager',
+          codes: ['bill_request', 'waiter_call_cash', 'order_paid'],
+          email: ['manager@bench.example'],
+          sms: ['+79160000004'],
+        },
         { name: 'log', email: ['log@bench.example'] },
       ],
       email: { from: 'alerts@bench.example' },
       polling: { intervalSeconds },
-      delivery: { cooldownSeconds: 0, ...(deliveryConcurrency !== undefined ? { concurrency: deliveryConcurrency } : {}) },
+      delivery: {
+        cooldownSeconds: 0,
+        ...(deliveryConcurrency !== undefined ? { concurrency: deliveryConcurrency } : {}),
+      },
     },
     'the bench config',
   );
@@ -79,14 +96,19 @@ export function wireHandler(options: WireOptions): WiredHandler {
   const { config, meter } = options;
   const log = options.log ?? createLogger();
   const namespace = metricsNamespace(config.name);
-  const store = new StateStore({ tableName: options.tableName, client: meter.attach(new DynamoDBClient(awsClientConfig({ maxAttempts: 4 })), 'dynamodb') });
+  const store = new StateStore({
+    tableName: options.tableName,
+    client: meter.attach(new DynamoDBClient(awsClientConfig({ maxAttempts: 4 })), 'dynamodb'),
+  });
   const real = createDeliverer({
     config,
     topicArn: options.topicArn,
     ses: meter.attach(createSesClient(), 'ses'),
     sns: meter.attach(createSnsClient(), 'sns'),
   });
-  const deliverer: Deliverer = { deliver: (request) => meter.withLabel(request.event.hash, () => real.deliver(request)) };
+  const deliverer: Deliverer = {
+    deliver: (request) => meter.withLabel(request.event.hash, () => real.deliver(request)),
+  };
   const handler = createPollHandler({
     config,
     store,
@@ -100,7 +122,11 @@ export function wireHandler(options: WireOptions): WiredHandler {
 }
 
 /** What Lambda passes: the time left until `deadline` on `now`'s clock, and a request id. */
-export function lambdaContext(deadline: number, now: () => number = Date.now, requestId = 'bench'): Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'> {
+export function lambdaContext(
+  deadline: number,
+  now: () => number = Date.now,
+  requestId = 'bench',
+): Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'> {
   return { getRemainingTimeInMillis: () => Math.max(0, deadline - now()), awsRequestId: requestId };
 }
 

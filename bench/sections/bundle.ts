@@ -98,7 +98,10 @@ export function packageShares(metafile: Metafile): PackageShare[] {
       totals.set(name, (totals.get(name) ?? 0) + input.bytesInOutput);
     }
   }
-  return [...totals].map(([name, bytes]) => ({ name, bytes })).filter((p) => p.bytes > 0).sort((a, b) => b.bytes - a.bytes);
+  return [...totals]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .filter((p) => p.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
 }
 
 const FAMILIES: readonly (readonly [string, (name: string) => boolean])[] = [

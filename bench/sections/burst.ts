@@ -60,7 +60,11 @@ export interface BurstResult {
   };
 }
 
-export async function measureBurst(stack: BenchStack, events: number, deliveryConcurrency?: number): Promise<BurstResult> {
+export async function measureBurst(
+  stack: BenchStack,
+  events: number,
+  deliveryConcurrency?: number,
+): Promise<BurstResult> {
   const sim = await createSimulator({ token: BENCH_TOKEN, seed: 2026 });
   try {
     const source = { id: 'burst', url: sim.url, fingerprint256: sim.fingerprint256! };
@@ -70,13 +74,18 @@ export async function measureBurst(stack: BenchStack, events: number, deliveryCo
     const invoke = () => handler({}, lambdaContext(Date.now() + ONE_TICK_REMAINING_MS));
 
     const warm = await withCapturedOutput(() => invoke());
-    if (warm.result.polls !== 1 || warm.result.errors !== 0) throw new Error(`warm-up poll failed: ${JSON.stringify(warm.result)}`);
+    if (warm.result.polls !== 1 || warm.result.errors !== 0)
+      throw new Error(`warm-up poll failed: ${JSON.stringify(warm.result)}`);
     const emptyMark = meter.mark();
     await withCapturedOutput(() => invoke());
     const emptyInvocation = summarizeCalls(meter.since(emptyMark));
 
     const injected = sim.injectMany(events);
-    const probe = new QrMenuClient({ baseUrl: sim.url, token: BENCH_TOKEN, tls: { fingerprint256: sim.fingerprint256! } });
+    const probe = new QrMenuClient({
+      baseUrl: sim.url,
+      token: BENCH_TOKEN,
+      tls: { fingerprint256: sim.fingerprint256! },
+    });
     const answer = await probe.fetchEvents(null);
     const sesBefore = await stack.sesStoreCount();
 
@@ -130,11 +139,15 @@ export async function measureBurst(stack: BenchStack, events: number, deliveryCo
 function phasesOf(calls: readonly CallRecord[]): BurstResult['phases'] {
   const span = (pick: (c: CallRecord) => boolean) => {
     const chosen = calls.filter(pick);
-    return chosen.length === 0 ? 0 : Math.max(...chosen.map((c) => c.endedAt)) - Math.min(...chosen.map((c) => c.startedAt));
+    return chosen.length === 0
+      ? 0
+      : Math.max(...chosen.map((c) => c.endedAt)) - Math.min(...chosen.map((c) => c.startedAt));
   };
   const medianCallMs: Record<string, number> = {};
   for (const command of new Set(calls.map((c) => `${c.service}:${c.command}`))) {
-    medianCallMs[command] = median(calls.filter((c) => `${c.service}:${c.command}` === command).map((c) => c.endedAt - c.startedAt));
+    medianCallMs[command] = median(
+      calls.filter((c) => `${c.service}:${c.command}` === command).map((c) => c.endedAt - c.startedAt),
+    );
   }
   return {
     claimMs: span((c) => c.command === 'PutItemCommand'),

@@ -82,9 +82,16 @@ const t3 = performance.now();
 process.stdout.write(${JSON.stringify(MARK)} + JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1, secondMs: t3 - t2, first, second }) + '\\n');
 `;
 
-async function child<T>(code: string, args: string[], env: Record<string, string>): Promise<{ result: T; wallMs: number }> {
+async function child<T>(
+  code: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ result: T; wallMs: number }> {
   const started = performance.now();
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code, ...args], { env, maxBuffer: 16 * 1_048_576 });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code, ...args], {
+    env,
+    maxBuffer: 16 * 1_048_576,
+  });
   const wallMs = performance.now() - started;
   const line = stdout.split('\n').find((l) => l.startsWith(MARK));
   if (!line) throw new Error(`the child printed no result:\n${stdout.slice(-2_000)}`);
@@ -98,7 +105,11 @@ export function placeBundledConfig(bundleFile: string, deploymentConfigPath: str
   writeFileSync(join(dirname(bundleFile), BUNDLED_CONFIG_FILE), `${JSON.stringify(lambdaConfig, null, 2)}\n`);
 }
 
-export async function measureColdStart(bundleFile: string, runs: number, deploymentConfigPath: string): Promise<ColdStartResult> {
+export async function measureColdStart(
+  bundleFile: string,
+  runs: number,
+  deploymentConfigPath: string,
+): Promise<ColdStartResult> {
   placeBundledConfig(bundleFile, deploymentConfigPath);
   const url = pathToFileURL(bundleFile).href;
   const empty = 'data:text/javascript,export const x = 1;';
@@ -108,8 +119,13 @@ export async function measureColdStart(bundleFile: string, runs: number, deploym
   const noMaps: number[] = [];
   const nodeOnly: number[] = [];
   for (let i = 0; i < runs; i += 1) {
-    const a = await child<{ importMs: number; sinceOriginMs: number; handler: string }>(IMPORT_CHILD, [url], lambdaEnv({}, true));
-    if (a.result.handler !== 'function') throw new Error(`the bundle exports no handler function (got ${a.result.handler})`);
+    const a = await child<{ importMs: number; sinceOriginMs: number; handler: string }>(
+      IMPORT_CHILD,
+      [url],
+      lambdaEnv({}, true),
+    );
+    if (a.result.handler !== 'function')
+      throw new Error(`the bundle exports no handler function (got ${a.result.handler})`);
     withMaps.push({ importMs: a.result.importMs, sinceOriginMs: a.result.sinceOriginMs, wallMs: a.wallMs });
     noMaps.push((await child<{ importMs: number }>(IMPORT_CHILD, [url], lambdaEnv({}, false))).result.importMs);
     nodeOnly.push((await child(IMPORT_CHILD, [empty], lambdaEnv({}, true))).wallMs);
@@ -129,7 +145,11 @@ export async function measureColdStart(bundleFile: string, runs: number, deploym
  * The first call's wiring, against the emulators: each fresh process imports the bundle and calls
  * the handler twice (one poll each) on a source whose baseline was taken by a discarded process.
  */
-export async function measureFirstInvocation(bundleFile: string, stack: BenchStack, runs: number): Promise<FirstInvocationResult> {
+export async function measureFirstInvocation(
+  bundleFile: string,
+  stack: BenchStack,
+  runs: number,
+): Promise<FirstInvocationResult> {
   const sim = await createSimulator({ token: BENCH_TOKEN, seed: 42 });
   try {
     const config = benchConfig([{ id: 'cold', url: sim.url, fingerprint256: sim.fingerprint256! }], 10);
@@ -145,7 +165,12 @@ export async function measureFirstInvocation(bundleFile: string, stack: BenchSta
     );
     delete env[RUNTIME_ENV.opsTopicArn];
     const url = pathToFileURL(bundleFile).href;
-    type Out = { firstMs: number; secondMs: number; first: { polls: number; errors: number }; second: { polls: number; errors: number } };
+    type Out = {
+      firstMs: number;
+      secondMs: number;
+      first: { polls: number; errors: number };
+      second: { polls: number; errors: number };
+    };
     await child<Out>(INVOKE_CHILD, [url], env); // takes the source's baseline
     const samples: Out[] = [];
     for (let i = 0; i < runs; i += 1) {

@@ -42,7 +42,12 @@ export interface IdleResult {
   readonly at60: InvocationCost;
   readonly at10: InvocationCost;
   /** (at10 − at60) / (ticks10 − ticks60). */
-  readonly perEmptyTick: { readonly dynamoDbWrites: number; readonly dynamoDbReads: number; readonly writeCapacityUnits: number; readonly readCapacityUnits: number };
+  readonly perEmptyTick: {
+    readonly dynamoDbWrites: number;
+    readonly dynamoDbReads: number;
+    readonly writeCapacityUnits: number;
+    readonly readCapacityUnits: number;
+  };
   /** Real-clock invocations at 60-s polling: start to return (one tick, lease, checkpoint). */
   readonly runWorkMs: readonly number[];
   readonly runWorkMsMedian: number;
@@ -58,7 +63,13 @@ export async function measureIdle(stack: BenchStack, repeats: number): Promise<I
     const clock = new FastClock();
     const meter = new AwsMeter();
     const wire = (intervalSeconds: number, withClock?: Clock) =>
-      wireHandler({ config: benchConfig([source], intervalSeconds), tableName, topicArn: stack.topicArn, meter, ...(withClock ? { clock: withClock } : {}) }).handler;
+      wireHandler({
+        config: benchConfig([source], intervalSeconds),
+        tableName,
+        topicArn: stack.topicArn,
+        meter,
+        ...(withClock ? { clock: withClock } : {}),
+      }).handler;
     const fast60 = wire(60, clock);
     const fast10 = wire(10, clock);
     const real60 = wire(60);
@@ -67,8 +78,11 @@ export async function measureIdle(stack: BenchStack, repeats: number): Promise<I
 
     const invocation = async (handler: typeof fast60, intervalSeconds: number): Promise<InvocationCost> => {
       const mark = meter.mark();
-      const { result, capture } = await withCapturedOutput(() => handler({}, lambdaContext(clock.now() + timeout, clock.now, `idle-${intervalSeconds}`)));
-      if (result.errors !== 0 || result.delivered !== 0) throw new Error(`an idle invocation was not idle: ${JSON.stringify(result)}`);
+      const { result, capture } = await withCapturedOutput(() =>
+        handler({}, lambdaContext(clock.now() + timeout, clock.now, `idle-${intervalSeconds}`)),
+      );
+      if (result.errors !== 0 || result.delivered !== 0)
+        throw new Error(`an idle invocation was not idle: ${JSON.stringify(result)}`);
       emf.push(...capture.lines);
       const calls = summarizeCalls(meter.since(mark));
       return {
@@ -99,7 +113,8 @@ export async function measureIdle(stack: BenchStack, repeats: number): Promise<I
     }
     const a = average(at60);
     const b = average(at10);
-    const perTick = (key: 'dynamoDbWrites' | 'dynamoDbReads' | 'writeCapacityUnits' | 'readCapacityUnits') => (b[key] - a[key]) / (b.ticks - a.ticks);
+    const perTick = (key: 'dynamoDbWrites' | 'dynamoDbReads' | 'writeCapacityUnits' | 'readCapacityUnits') =>
+      (b[key] - a[key]) / (b.ticks - a.ticks);
     return {
       at60: a,
       at10: b,

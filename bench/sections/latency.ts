@@ -57,7 +57,10 @@ export async function measureLatency(stack: BenchStack, options: LatencyOptions)
 
 async function prepareSource(stack: BenchStack, intervalSeconds: number, seed: number) {
   const sim = await createSimulator({ token: BENCH_TOKEN, seed });
-  const config = benchConfig([{ id: `every-${intervalSeconds}s`, url: sim.url, fingerprint256: sim.fingerprint256! }], intervalSeconds);
+  const config = benchConfig(
+    [{ id: `every-${intervalSeconds}s`, url: sim.url, fingerprint256: sim.fingerprint256! }],
+    intervalSeconds,
+  );
   const meter = new AwsMeter();
   const { handler } = wireHandler({ config, tableName: await stack.newTable(), topicArn: stack.topicArn, meter });
   const random = createRandom(seed);
@@ -102,7 +105,8 @@ async function prepareSource(stack: BenchStack, intervalSeconds: number, seed: n
       };
       const sns = firstOk('sns');
       const ses = firstOk('ses');
-      const latencies = (done: Map<string, number>) => injected.flatMap((e) => (done.has(e.hash) ? [done.get(e.hash)! - e.enqueuedAt] : []));
+      const latencies = (done: Map<string, number>) =>
+        injected.flatMap((e) => (done.has(e.hash) ? [done.get(e.hash)! - e.enqueuedAt] : []));
       return {
         intervalSeconds,
         invocations: options.invocations,

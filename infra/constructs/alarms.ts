@@ -51,7 +51,8 @@ export class PollerAlarms extends Construct {
     const { metrics } = props;
 
     for (const source of props.sources) {
-      const sum = (name: (typeof METRIC)[keyof typeof METRIC]) => metrics.of(name, source.id, { statistic: 'Sum', period: FIVE_MINUTES });
+      const sum = (name: (typeof METRIC)[keyof typeof METRIC]) =>
+        metrics.of(name, source.id, { statistic: 'Sum', period: FIVE_MINUTES });
       this.add('no-poll', source.id, {
         description: `No successful poll of ${source.name} for 5 minutes: the server is unreachable, rejects the token, or the poller is not running. Events older than the server's queue time are lost.`,
         metric: sum(METRIC.pollSucceeded),
@@ -82,13 +83,18 @@ export class PollerAlarms extends Construct {
       ...ANY_OCCURRENCE,
     });
     this.add('lambda-throttles', undefined, {
-      description: 'Runs of the poller were throttled: runs overlap more than the reserved concurrency allows, or the account is out of concurrency.',
+      description:
+        'Runs of the poller were throttled: runs overlap more than the reserved concurrency allows, or the account is out of concurrency.',
       metric: props.fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
       ...ANY_OCCURRENCE,
     });
     this.add('schedule-dlq', undefined, {
-      description: 'EventBridge Scheduler could not invoke the poller (see the messages in the dead-letter queue for the reason).',
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+      description:
+        'EventBridge Scheduler could not invoke the poller (see the messages in the dead-letter queue for the reason).',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: FIVE_MINUTES,
+        statistic: 'Maximum',
+      }),
       ...ANY_OCCURRENCE,
     });
     if (props.smsMonthlySpendLimitUsd !== null) {
@@ -111,7 +117,9 @@ export class PollerAlarms extends Construct {
   private add(
     what: string,
     sourceId: string | undefined,
-    options: Pick<cloudwatch.AlarmProps, 'metric' | 'comparisonOperator' | 'threshold' | 'treatMissingData'> & { description: string },
+    options: Pick<cloudwatch.AlarmProps, 'metric' | 'comparisonOperator' | 'threshold' | 'treatMissingData'> & {
+      description: string;
+    },
   ): void {
     const alarm = new cloudwatch.Alarm(this, sourceId === undefined ? what : `${sourceId}-${what}`, {
       alarmName: alarmName(this.props.deploymentName, what, sourceId),

@@ -31,7 +31,10 @@ export class AlertSubscriptions extends Construct {
     // Ids from the phone number and the endpoint: reordering the config replaces nothing.
     for (const subscription of smsSubscriptions(props.config)) {
       const id = `Sms${subscription.phone.slice(1)}`;
-      sms.set(subscription.phone, this.subscribe(id, props.topic, 'sms', subscription.phone, subscription.filterPolicy));
+      sms.set(
+        subscription.phone,
+        this.subscribe(id, props.topic, 'sms', subscription.phone, subscription.filterPolicy),
+      );
     }
     this.sms = sms;
 
@@ -51,7 +54,13 @@ export class AlertSubscriptions extends Construct {
     }
   }
 
-  private subscribe(id: string, topic: sns.ITopic, protocol: string, endpoint: string, policy: FilterPolicy | null): sns.CfnSubscription {
+  private subscribe(
+    id: string,
+    topic: sns.ITopic,
+    protocol: string,
+    endpoint: string,
+    policy: FilterPolicy | null,
+  ): sns.CfnSubscription {
     return new sns.CfnSubscription(this, id, {
       topicArn: topic.topicArn,
       protocol,

@@ -30,10 +30,22 @@ export class PollerDashboard extends Construct {
     const { metrics, sources } = props;
     const perSource = (names: readonly MetricName[], statistic: string) =>
       sources.flatMap((source) =>
-        names.map((name) => metrics.of(name, source.id, { statistic, period: MINUTE, label: `${source.name}: ${name}${statistic === 'Sum' ? '' : ` ${statistic}`}` })),
+        names.map((name) =>
+          metrics.of(name, source.id, {
+            statistic,
+            period: MINUTE,
+            label: `${source.name}: ${name}${statistic === 'Sum' ? '' : ` ${statistic}`}`,
+          }),
+        ),
       );
     const graph = (title: string, left: cloudwatch.IMetric[], unit?: string) =>
-      new cloudwatch.GraphWidget({ title, left, width: 12, height: 6, ...(unit ? { leftYAxis: { label: unit, showUnits: false } } : {}) });
+      new cloudwatch.GraphWidget({
+        title,
+        left,
+        width: 12,
+        height: 6,
+        ...(unit ? { leftYAxis: { label: unit, showUnits: false } } : {}),
+      });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
@@ -47,10 +59,15 @@ export class PollerDashboard extends Construct {
       }),
     );
     if (props.alarms.length > 0) {
-      this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 4 }));
+      this.dashboard.addWidgets(
+        new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 4 }),
+      );
     }
     this.dashboard.addWidgets(
-      graph('Events', perSource([METRIC.eventsReceived, METRIC.eventsNew, METRIC.eventsSuppressed, METRIC.duplicatesSkipped], 'Sum')),
+      graph(
+        'Events',
+        perSource([METRIC.eventsReceived, METRIC.eventsNew, METRIC.eventsSuppressed, METRIC.duplicatesSkipped], 'Sum'),
+      ),
       graph('Deliveries', perSource([METRIC.delivered, METRIC.deliveryRetries, METRIC.deliveryFailed], 'Sum')),
     );
     this.dashboard.addWidgets(
@@ -70,13 +87,18 @@ export class PollerDashboard extends Construct {
           'Sum',
         ),
       ),
-      graph('Tick latency (p50, p99)', [...perSource([METRIC.tickLatency], 'p50'), ...perSource([METRIC.tickLatency], 'p99')], 'ms'),
+      graph(
+        'Tick latency (p50, p99)',
+        [...perSource([METRIC.tickLatency], 'p50'), ...perSource([METRIC.tickLatency], 'p99')],
+        'ms',
+      ),
     );
     this.dashboard.addWidgets(
-      graph('Delivery latency, first seen → sent (p50, p99)', [
-        ...perSource([METRIC.deliveryLatency], 'p50'),
-        ...perSource([METRIC.deliveryLatency], 'p99'),
-      ], 'ms'),
+      graph(
+        'Delivery latency, first seen → sent (p50, p99)',
+        [...perSource([METRIC.deliveryLatency], 'p50'), ...perSource([METRIC.deliveryLatency], 'p99')],
+        'ms',
+      ),
       new cloudwatch.GraphWidget({
         title: 'Poller Lambda',
         left: [

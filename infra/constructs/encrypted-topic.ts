@@ -84,6 +84,10 @@ export class EncryptedTopic extends Construct {
   /** sns:Publish on this topic, kms:GenerateDataKey and kms:Decrypt on its key. */
   grantPublish(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [this.topic.topicArn] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [this.key.keyArn] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resourceArns: [this.key.keyArn],
+    });
   }
 }

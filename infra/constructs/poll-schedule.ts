@@ -6,7 +6,7 @@
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -33,7 +33,8 @@ export class PollSchedule extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the poll schedule; nothing consumes it, so it needs no dead-letter queue of its own.',
+      reason:
+        'This queue is itself the dead-letter queue of the poll schedule; nothing consumes it, so it needs no dead-letter queue of its own.',
     });
 
     // Our own role (the target would make one at stack level) so that the acknowledgement sits on it.
@@ -43,7 +44,11 @@ export class PollSchedule extends Construct {
         conditions: {
           StringEquals: {
             'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
+            'aws:SourceArn': stack.formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
           },
         },
       }),
@@ -63,7 +68,8 @@ export class PollSchedule extends Construct {
     const fnLogicalId = stack.getLogicalId(props.fn.node.defaultChild as lambda.CfnFunction);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-      reason: 'The LambdaInvoke target grants lambda:InvokeFunction on the poller and its qualified ARNs (versions and aliases of that one function); no other function matches.',
+      reason:
+        'The LambdaInvoke target grants lambda:InvokeFunction on the poller and its qualified ARNs (versions and aliases of that one function); no other function matches.',
     });
   }
 }

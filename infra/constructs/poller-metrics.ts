@@ -16,7 +16,11 @@ export class PollerMetrics {
   }
 
   /** One metric of one source. */
-  of(name: MetricName, sourceId: string, options: { statistic: string; period: Duration; label?: string }): cloudwatch.Metric {
+  of(
+    name: MetricName,
+    sourceId: string,
+    options: { statistic: string; period: Duration; label?: string },
+  ): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.namespace,
       metricName: name,

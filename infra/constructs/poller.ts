@@ -40,7 +40,8 @@ export const POLLER_BUNDLING = {
   externalModules: [] as string[],
   mainFields: ['module', 'main'],
   // Whatever CommonJS is left still gets a working `require`.
-  banner: "import { createRequire as __qrmenuCreateRequire } from 'module'; const require = __qrmenuCreateRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __qrmenuCreateRequire } from 'module'; const require = __qrmenuCreateRequire(import.meta.url);",
   logLevel: nodejs.LogLevel.ERROR,
 } satisfies nodejs.BundlingOptions;
 
@@ -93,7 +94,9 @@ export class Poller extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [copyCommand(configFile, join(outputDir, BUNDLED_CONFIG_FILE))],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            copyCommand(configFile, join(outputDir, BUNDLED_CONFIG_FILE)),
+          ],
         },
       },
     });
@@ -126,7 +129,8 @@ export class Poller extends Construct {
     );
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Lambda manages the VPC network interfaces of the function through its role with these ec2 actions, which AWS grants on "*" in its own AWSLambdaVPCAccessExecutionRole because the Describe actions support no resource-level permissions and the interfaces do not exist before Lambda creates them.',
+      reason:
+        'Lambda manages the VPC network interfaces of the function through its role with these ec2 actions, which AWS grants on "*" in its own AWSLambdaVPCAccessExecutionRole because the Describe actions support no resource-level permissions and the interfaces do not exist before Lambda creates them.',
     });
   }
 }

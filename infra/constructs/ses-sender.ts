@@ -60,7 +60,12 @@ export function identityArnsFor(scope: Construct, addresses: readonly string[]):
     names.add(domainOf(address));
   }
   return [...names].map((name) =>
-    stack.formatArn({ service: 'ses', resource: 'identity', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    stack.formatArn({
+      service: 'ses',
+      resource: 'identity',
+      resourceName: name,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }),
   );
 }
 
@@ -68,7 +73,12 @@ export function identityArnsFor(scope: Construct, addresses: readonly string[]):
  * ses:SendEmail and ses:SendRawEmail as `from` only (plus, for the SES sandbox, the recipient
  * identities). Nothing is granted when no route sends e-mail.
  */
-export function grantSendEmail(grantee: iam.IGrantable, scope: Construct, from: string, recipients: readonly string[]): void {
+export function grantSendEmail(
+  grantee: iam.IGrantable,
+  scope: Construct,
+  from: string,
+  recipients: readonly string[],
+): void {
   iam.Grant.addToPrincipal({
     grantee,
     actions: ['ses:SendEmail', 'ses:SendRawEmail'],

@@ -46,7 +46,8 @@ export class SmsSettings extends Construct {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'sns:SetSMSAttributes sets account-level SMS preferences and supports no resource-level permissions, so "*" is the only resource IAM accepts for it.',
+      reason:
+        'sns:SetSMSAttributes sets account-level SMS preferences and supports no resource-level permissions, so "*" is the only resource IAM accepts for it.',
     });
   }
 }

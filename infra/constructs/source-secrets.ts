@@ -39,7 +39,8 @@ export class SourceSecrets extends Construct {
       });
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
-        reason: 'The token is issued by the QR-menu server admin page, which AWS cannot change, so Secrets Manager rotation cannot rotate it; the operator replaces it with put-secret-value.',
+        reason:
+          'The token is issued by the QR-menu server admin page, which AWS cannot change, so Secrets Manager rotation cannot rotate it; the operator replaces it with put-secret-value.',
       });
       return { sourceId: source.id, secretName, secret };
     });

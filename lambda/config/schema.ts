@@ -16,7 +16,12 @@ const FINGERPRINT_256 = /^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/;
 /** Where a source's token comes from. Deployed configs use `secret`; local runs use `env` or `value`. */
 export const TokenRefSchema = z.union([
   z.strictObject({ secret: z.string().min(1).describe('Secrets Manager secret name or ARN holding the token') }),
-  z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).describe('environment variable holding the token') }),
+  z.strictObject({
+    env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .describe('environment variable holding the token'),
+  }),
   z.strictObject({ value: z.string().min(1).describe('the token itself: for tests and local runs only') }),
 ]);
 export type TokenRef = z.infer<typeof TokenRefSchema>;
@@ -69,7 +74,12 @@ export const PollingSchema = z.strictObject({
   /** Timeout of one HTTP request to the QR-menu server. */
   requestTimeoutMs: z.number().int().min(200).max(30_000).default(4_000),
   /** Answers larger than this are rejected (protects a 128 MB Lambda). */
-  maxResponseBytes: z.number().int().min(1_024).max(16 * 1_048_576).default(1_048_576),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(16 * 1_048_576)
+    .default(1_048_576),
   /** Retries of one poll on unreachable/5xx, with exponential backoff and jitter. */
   retries: z.number().int().min(0).max(5).default(2),
   /** Sources polled at the same time. */
@@ -86,7 +96,12 @@ export const DeliverySchema = z.strictObject({
   /** A claim not marked within this many seconds is taken to be a crash and retried. */
   claimTimeoutSeconds: z.number().int().min(10).max(900).default(30),
   /** Event records live this long (DynamoDB TTL); must stay well past the server's retention. */
-  recordTtlSeconds: z.number().int().min(600).max(30 * 86_400).default(3_600),
+  recordTtlSeconds: z
+    .number()
+    .int()
+    .min(600)
+    .max(30 * 86_400)
+    .default(3_600),
   /** Events delivered at the same time. */
   concurrency: z.number().int().min(1).max(64).default(8),
 });
@@ -100,7 +115,10 @@ export const EmailSchema = z.strictObject({
 export const AlertsConfigSchema = z
   .strictObject({
     /** Deployment name: part of resource names. */
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'use lowercase letters, digits and "-", starting with a letter (at most 24)').default('default'),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,23}$/, 'use lowercase letters, digits and "-", starting with a letter (at most 24)')
+      .default('default'),
     /** Language of every message. */
     locale: z.enum(['ru', 'en']).default('ru'),
     /** Time zone for times printed in e-mails. */
@@ -116,16 +134,23 @@ export const AlertsConfigSchema = z
   .superRefine((config, ctx) => {
     const ids = new Set<string>();
     config.sources.forEach((s, i) => {
-      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `source id "${s.id}" is used twice` });
+      if (ids.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `source id "${s.id}" is used twice` });
       ids.add(s.id);
     });
     const names = new Set<string>();
     let selectorsValid = true;
     config.routes.forEach((route, i) => {
-      if (names.has(route.name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `route name "${route.name}" is used twice` });
+      if (names.has(route.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'name'],
+          message: `route name "${route.name}" is used twice`,
+        });
       names.add(route.name);
       route.sources?.forEach((id, j) => {
-        if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'sources', j], message: `no source has the id "${id}"` });
+        if (!ids.has(id))
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'sources', j], message: `no source has the id "${id}"` });
       });
       route.tables?.forEach((spec, j) => {
         try {
@@ -137,17 +162,26 @@ export const AlertsConfigSchema = z
         }
       });
       if (route.email.length === 0 && route.sms.length === 0) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i], message: 'a route needs at least one e-mail or SMS recipient' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i],
+          message: 'a route needs at least one e-mail or SMS recipient',
+        });
       }
       if (route.email.length > 0 && config.email === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['email'], message: `route "${route.name}" sends e-mail, so set email.from to a verified SES sender` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['email'],
+          message: `route "${route.name}" sends e-mail, so set email.from to a verified SES sender`,
+        });
       }
     });
     Object.entries(config.zones).forEach(([zone, specs]) => {
       specs.forEach((spec, j) => {
         try {
           parseTableSelector(spec, {});
-          if (config.zones[spec.trim()] !== undefined) throw new TableSelectorError(`zone "${zone}" names another zone "${spec}"`);
+          if (config.zones[spec.trim()] !== undefined)
+            throw new TableSelectorError(`zone "${zone}" names another zone "${spec}"`);
         } catch (error) {
           if (!(error instanceof TableSelectorError)) throw error;
           selectorsValid = false;
@@ -164,10 +198,18 @@ export const AlertsConfigSchema = z
       }
     }
     if (config.delivery.claimTimeoutSeconds * 1000 <= config.polling.requestTimeoutMs) {
-      ctx.addIssue({ code: 'custom', path: ['delivery', 'claimTimeoutSeconds'], message: 'must be longer than polling.requestTimeoutMs' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'claimTimeoutSeconds'],
+        message: 'must be longer than polling.requestTimeoutMs',
+      });
     }
     if (config.delivery.recordTtlSeconds < 2 * config.polling.retentionSeconds) {
-      ctx.addIssue({ code: 'custom', path: ['delivery', 'recordTtlSeconds'], message: 'must be at least twice polling.retentionSeconds, or a forgotten event could be sent again' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'recordTtlSeconds'],
+        message: 'must be at least twice polling.retentionSeconds, or a forgotten event could be sent again',
+      });
     }
   });
 
@@ -196,7 +238,10 @@ export class ConfigError extends Error {
 
 /** `routes[2].tables[0]` from zod's path array. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 /** Turn zod's issues into one readable line each. */

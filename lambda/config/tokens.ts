@@ -23,7 +23,10 @@ export interface TokenResolverOptions {
 /** One provider (and its cache) for every source; timeouts as every other client of the poller. */
 let provider: SecretsProvider | undefined;
 
-export function tokenResolver(source: Pick<SourceConfig, 'id' | 'token'>, options: TokenResolverOptions = {}): () => Promise<string> {
+export function tokenResolver(
+  source: Pick<SourceConfig, 'id' | 'token'>,
+  options: TokenResolverOptions = {},
+): () => Promise<string> {
   const ref = source.token ?? { env: DEFAULT_TOKEN_ENV };
   const env = options.env ?? process.env;
   return async () => {
@@ -31,7 +34,10 @@ export function tokenResolver(source: Pick<SourceConfig, 'id' | 'token'>, option
     if ('value' in ref) token = ref.value;
     else if ('env' in ref) {
       token = env[ref.env];
-      if (!token) throw new TokenUnavailableError(`the token of source "${source.id}" is not set: put it in the environment variable ${ref.env}`);
+      if (!token)
+        throw new TokenUnavailableError(
+          `the token of source "${source.id}" is not set: put it in the environment variable ${ref.env}`,
+        );
     } else {
       try {
         provider ??= new SecretsProvider({ clientConfig: awsClientConfig() });

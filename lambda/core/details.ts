@@ -114,7 +114,9 @@ function readLine(value: unknown): LineItem | undefined {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** An own property only: never `constructor`, `toString` or anything inherited. */
@@ -123,7 +125,11 @@ function own(record: Record<string, unknown>, key: string): unknown {
 }
 
 /** The first key holding a non-empty string or a finite number, as one line of text. */
-function firstText(record: Record<string, unknown>, keys: readonly string[], max: number = DETAIL_LIMITS.short): string | undefined {
+function firstText(
+  record: Record<string, unknown>,
+  keys: readonly string[],
+  max: number = DETAIL_LIMITS.short,
+): string | undefined {
   for (const key of keys) {
     const value = own(record, key);
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);

@@ -185,7 +185,8 @@ export function renderSms(input: SmsInput, options: RenderOptions = {}): string 
   const code = line(input.event.code, 1_000) || UNKNOWN_CODE;
   const known = isKnownCode(code) ? t.codes[code] : undefined;
   const source = line(input.sourceName ?? '', 1_000);
-  const sentence = (tableText: string, codeText: string): string => `${t.table(tableText)}: ${known ?? t.generic(codeText)}`;
+  const sentence = (tableText: string, codeText: string): string =>
+    `${t.table(tableText)}: ${known ?? t.generic(codeText)}`;
   const withSource = (text: string, sourceText: string): string => (sourceText ? `${text} (${sourceText})` : text);
 
   const full = withSource(sentence(table, code), source);
@@ -272,14 +273,21 @@ interface Block {
   readonly lines: readonly string[];
 }
 
-function billBlock(what: 'bill' | 'order', details: BillDetails | null, t: Texts, locale: Locale | undefined, currency?: string): Block | undefined {
+function billBlock(
+  what: 'bill' | 'order',
+  details: BillDetails | null,
+  t: Texts,
+  locale: Locale | undefined,
+  currency?: string,
+): Block | undefined {
   if (details === null) return undefined;
   const label = what === 'bill' ? t.labels.bill : t.labels.order;
   if (!details.recognised) return { heading: t.labels.unreadable(label), lines: [] };
   const money = (amount: Amount): string => formatAmount(amount, details.currency ?? currency, locale);
   const parts = [details.id !== undefined ? `${label} ${t.labels.number} ${details.id}` : label];
   if (details.status !== undefined) parts.push(`${t.labels.status}: ${details.status}`);
-  if (details.amount !== undefined) parts.push(`${what === 'bill' ? t.labels.toPay : t.labels.total}: ${money(details.amount)}`);
+  if (details.amount !== undefined)
+    parts.push(`${what === 'bill' ? t.labels.toPay : t.labels.total}: ${money(details.amount)}`);
   const lines = details.items.map((item) => {
     let line = item.name;
     if (item.quantity !== undefined) line += ` × ${item.quantity}`;
@@ -307,7 +315,14 @@ export function renderEmail(input: AlertInput, options: RenderOptions = {}): Ren
     [t.labels.event, eventValue],
     [t.labels.received, formatTime(input.firstSeenAt, options)],
   ];
-  if (event.placeholders.length > 0) rows.push([t.labels.missing, event.placeholders.slice(0, 10).map((p) => clip(line(p), 60)).join(', ')]);
+  if (event.placeholders.length > 0)
+    rows.push([
+      t.labels.missing,
+      event.placeholders
+        .slice(0, 10)
+        .map((p) => clip(line(p), 60))
+        .join(', '),
+    ]);
   const invoice = extractInvoice(event.invoice);
   const blocks = [
     billBlock('bill', invoice, t, options.locale),
@@ -329,11 +344,20 @@ export function renderEmail(input: AlertInput, options: RenderOptions = {}): Ren
   return { subject, text, html: emailHtml(sentence, rows, blocks, footer, options.locale ?? DEFAULT_LOCALE) };
 }
 
-function emailHtml(sentence: string, rows: readonly [string, string][], blocks: readonly Block[], footer: string, locale: Locale): string {
+function emailHtml(
+  sentence: string,
+  rows: readonly [string, string][],
+  blocks: readonly Block[],
+  footer: string,
+  locale: Locale,
+): string {
   const e = escapeHtml;
   const cell = 'padding:4px 12px 4px 0;vertical-align:top;';
   const rowHtml = rows
-    .map(([label, value]) => `<tr><td style="${cell}color:#666;white-space:nowrap;">${e(label)}</td><td style="${cell}font-weight:bold;">${e(value)}</td></tr>`)
+    .map(
+      ([label, value]) =>
+        `<tr><td style="${cell}color:#666;white-space:nowrap;">${e(label)}</td><td style="${cell}font-weight:bold;">${e(value)}</td></tr>`,
+    )
     .join('');
   const blockHtml = blocks
     .map(
@@ -410,13 +434,23 @@ export function renderSnsMessage(input: AlertInput, options: SnsRenderOptions = 
     code: event.code,
     text: eventSentence(event.code, event.tableName, options.locale),
     table: { id: event.tableId, name: event.tableName },
-    firstSeenAt: Number.isFinite(input.firstSeenAt) && Math.abs(input.firstSeenAt) <= 8.64e15 ? new Date(input.firstSeenAt).toISOString() : null,
+    firstSeenAt:
+      Number.isFinite(input.firstSeenAt) && Math.abs(input.firstSeenAt) <= 8.64e15
+        ? new Date(input.firstSeenAt).toISOString()
+        : null,
   } as const;
   const placeholders = event.placeholders.length > 0 ? { placeholders: event.placeholders } : {};
   const reason = `the full event is larger than SNS accepts (${maxBytes} bytes)`;
   const attempts: (() => SnsEnvelope)[] = [
     () => ({ ...base, invoice: event.invoice, order: event.order, raw: event.raw, ...placeholders }),
-    () => ({ ...base, invoice: event.invoice, order: event.order, ...placeholders, omitted: ['raw'], omittedReason: reason }),
+    () => ({
+      ...base,
+      invoice: event.invoice,
+      order: event.order,
+      ...placeholders,
+      omitted: ['raw'],
+      omittedReason: reason,
+    }),
     () => ({ ...base, ...placeholders, omitted: ['raw', 'invoice', 'order'], omittedReason: reason }),
   ];
   for (const attempt of attempts) {
@@ -435,7 +469,10 @@ export function renderSnsMessage(input: AlertInput, options: SnsRenderOptions = 
     sourceName: clip(input.sourceName, max),
     hash: clip(event.hash, max),
     code: clip(event.code, max),
-    table: { id: typeof event.tableId === 'string' ? clip(event.tableId, max) : event.tableId, name: clip(event.tableName, max) },
+    table: {
+      id: typeof event.tableId === 'string' ? clip(event.tableId, max) : event.tableId,
+      name: clip(event.tableName, max),
+    },
     omitted: ['raw', 'invoice', 'order', 'placeholders'],
     omittedReason: `${reason}; long strings clipped to ${max} characters`,
   };
@@ -447,7 +484,10 @@ export function renderSnsMessage(input: AlertInput, options: SnsRenderOptions = 
  * only printable ASCII, under 100 characters (so a Russian deployment sends none, and SNS uses its
  * default subject).
  */
-export function renderSnsSubject(input: Pick<AlertInput, 'sourceName' | 'event'>, options: RenderOptions = {}): string | undefined {
+export function renderSnsSubject(
+  input: Pick<AlertInput, 'sourceName' | 'event'>,
+  options: RenderOptions = {},
+): string | undefined {
   const sentence = eventSentence(input.event.code, input.event.tableName, options.locale);
   const withSource = `${sentence} - ${clip(line(input.sourceName), TEXT_LIMITS.source)}`;
   const ok = (s: string): boolean => /^[A-Za-z0-9!-/:-@[-`{-~][\x20-\x7E]*$/.test(s) && s.length < 100;

@@ -119,7 +119,10 @@ export class FilterPolicyLimitError extends Error {
 /** Combinations as SNS counts them: per clause the product of the values per key, summed over clauses. */
 export function policyComplexity(clauses: readonly PolicyClause[]): { keys: number; combinations: number } {
   const keys = new Set(clauses.flatMap((c) => Object.keys(c)));
-  const combinations = clauses.reduce((sum, c) => sum + Object.values(c).reduce((p, values) => p * values.length, 1), 0);
+  const combinations = clauses.reduce(
+    (sum, c) => sum + Object.values(c).reduce((p, values) => p * values.length, 1),
+    0,
+  );
   return { keys: keys.size, combinations };
 }
 

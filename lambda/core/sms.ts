@@ -76,7 +76,8 @@ export function graphemes(text: string): string[] {
 }
 
 /** Bidi overrides/isolates and other invisible controls that would scramble a one-line text. */
-const INVISIBLE_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+const INVISIBLE_CONTROLS =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
 
 /**
  * One line of text: control and bidi characters removed, every run of white space (line breaks,

@@ -45,7 +45,11 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
 
   async function email(input: AlertInput, recipients: readonly string[]): Promise<ChannelResult> {
     if (config.email === undefined) {
-      return fail('email', 'permanent', 'routes send e-mail but email.from is not configured: set it to a verified SES sender');
+      return fail(
+        'email',
+        'permanent',
+        'routes send e-mail but email.from is not configured: set it to a verified SES sender',
+      );
     }
     const rendered = attempt('email', () => renderEmail(input, render));
     if (rendered instanceof DeliveryError) return failed(rendered);
@@ -92,8 +96,15 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       });
       if (wanted instanceof DeliveryError) {
         // A request the types promise cannot happen (no event): answer for every channel rather than throw.
-        const channels: Channel[] = [...(skip.has('email') ? [] : ['email' as const]), ...(skip.has('sns') || topicArn === undefined ? [] : ['sns' as const])];
-        return { channels: channels.map((channel) => fail(channel, 'permanent', wanted.message.replace('the email message', 'the message'))) };
+        const channels: Channel[] = [
+          ...(skip.has('email') ? [] : ['email' as const]),
+          ...(skip.has('sns') || topicArn === undefined ? [] : ['sns' as const]),
+        ];
+        return {
+          channels: channels.map((channel) =>
+            fail(channel, 'permanent', wanted.message.replace('the email message', 'the message')),
+          ),
+        };
       }
       const { input, facts, recipients } = wanted;
       const tasks: Promise<ChannelResult>[] = [];
@@ -118,7 +129,11 @@ async function settle(channel: Channel, run: () => Promise<ChannelResult>): Prom
     return await run();
   } catch (error) {
     if (error instanceof DeliveryError) return failed(error);
-    return fail(channel, 'transient', `unexpected error while sending ${channel}: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      channel,
+      'transient',
+      `unexpected error while sending ${channel}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -128,7 +143,11 @@ function attempt<T>(channel: Channel, run: () => T): T | DeliveryError {
     return run();
   } catch (error) {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new DeliveryError(channel, 'permanent', `could not prepare the ${channel} message (a bug in qrmenu-alerts, please report it): ${text}`, { cause: error });
+    return new DeliveryError(
+      channel,
+      'permanent',
+      `could not prepare the ${channel} message (a bug in qrmenu-alerts, please report it): ${text}`,
+      { cause: error },
+    );
   }
 }
-

@@ -58,8 +58,29 @@ const THROTTLING = new Set([
   'ProvisionedThroughputExceeded',
   'TransactionInProgress',
 ]);
-const SERVER = new Set(['InternalError', 'InternalFailure', 'InternalServerError', 'ServiceUnavailable', 'ServiceFailure', 'RequestTimeout', 'ConcurrentAccess']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'UND_ERR_SOCKET']);
+const SERVER = new Set([
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceFailure',
+  'RequestTimeout',
+  'ConcurrentAccess',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'UND_ERR_SOCKET',
+]);
 const BAD_CREDENTIALS = new Set([
   'UnrecognizedClient',
   'InvalidClientTokenId',
@@ -69,7 +90,14 @@ const BAD_CREDENTIALS = new Set([
   'MissingAuthenticationToken',
   'InvalidSecurity',
 ]);
-const ACCESS_DENIED = new Set(['AccessDenied', 'AuthorizationError', 'NotAuthorized', 'OptInRequired', 'AccountSendingPaused', 'ConfigurationSetSendingPaused']);
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AuthorizationError',
+  'NotAuthorized',
+  'OptInRequired',
+  'AccountSendingPaused',
+  'ConfigurationSetSendingPaused',
+]);
 const INVALID = new Set([
   'InvalidParameter',
   'InvalidParameterValue',
@@ -92,29 +120,66 @@ export function classifySendError(error: unknown, context: SendContext): Classif
   const id = facts.id;
 
   // Throttling first: SES reports its sending rate as a 400 "Throttling".
-  if (THROTTLING.has(id) || facts.status === 429 || /maximum sending rate exceeded/i.test(facts.message) || facts.throttling) {
+  if (
+    THROTTLING.has(id) ||
+    facts.status === 429 ||
+    /maximum sending rate exceeded/i.test(facts.message) ||
+    facts.throttling
+  ) {
     if (/daily message quota exceeded/i.test(facts.message)) {
-      return { kind: 'throttled', message: `${service}${where} daily sending quota reached${aws}; request a higher quota in the SES console (Account dashboard)` };
+      return {
+        kind: 'throttled',
+        message: `${service}${where} daily sending quota reached${aws}; request a higher quota in the SES console (Account dashboard)`,
+      };
     }
-    return { kind: 'throttled', message: `${service}${where} is throttling the sends${aws}; they will be retried with backoff. If it persists, raise the sending rate quota` };
+    return {
+      kind: 'throttled',
+      message: `${service}${where} is throttling the sends${aws}; they will be retried with backoff. If it persists, raise the sending rate quota`,
+    };
   }
-  if (facts.name === 'AbortError' || facts.name === 'TimeoutError' || facts.code === 'ETIMEDOUT' || id === 'RequestTimeout') {
-    return { kind: 'transient', message: `no answer from ${service}${where} in time${detail(facts)}; will retry. If it persists, check the endpoint and the network path (NAT/VPC endpoint) to ${service}` };
+  if (
+    facts.name === 'AbortError' ||
+    facts.name === 'TimeoutError' ||
+    facts.code === 'ETIMEDOUT' ||
+    id === 'RequestTimeout'
+  ) {
+    return {
+      kind: 'transient',
+      message: `no answer from ${service}${where} in time${detail(facts)}; will retry. If it persists, check the endpoint and the network path (NAT/VPC endpoint) to ${service}`,
+    };
   }
-  if ((facts.code !== undefined && NETWORK_CODES.has(facts.code)) || (facts.status === undefined && /socket hang up|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|network/i.test(facts.message))) {
-    return { kind: 'transient', message: `cannot reach ${service}${where}${detail(facts)}; will retry. If it persists, check the endpoint and the network path (NAT/VPC endpoint) to ${service}` };
+  if (
+    (facts.code !== undefined && NETWORK_CODES.has(facts.code)) ||
+    (facts.status === undefined && /socket hang up|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|network/i.test(facts.message))
+  ) {
+    return {
+      kind: 'transient',
+      message: `cannot reach ${service}${where}${detail(facts)}; will retry. If it persists, check the endpoint and the network path (NAT/VPC endpoint) to ${service}`,
+    };
   }
   if ((facts.status !== undefined && facts.status >= 500) || facts.fault === 'server' || SERVER.has(id)) {
-    return { kind: 'transient', message: `${service}${where} had an internal error${aws}${facts.status ? ` (HTTP ${facts.status})` : ''}; will retry` };
+    return {
+      kind: 'transient',
+      message: `${service}${where} had an internal error${aws}${facts.status ? ` (HTTP ${facts.status})` : ''}; will retry`,
+    };
   }
   if (id === 'ExpiredToken' || id === 'RequestExpired') {
-    return { kind: 'transient', message: `${service}${where} rejected expired credentials${aws}; fresh ones are fetched on the next attempt (check the clock if it persists)` };
+    return {
+      kind: 'transient',
+      message: `${service}${where} rejected expired credentials${aws}; fresh ones are fetched on the next attempt (check the clock if it persists)`,
+    };
   }
   if (facts.name === 'CredentialsProviderError' || /could not load credentials/i.test(facts.message)) {
-    return { kind: 'permanent', message: `no AWS credentials for ${service}${aws}: give the function a role (or set AWS credentials when running locally)` };
+    return {
+      kind: 'permanent',
+      message: `no AWS credentials for ${service}${aws}: give the function a role (or set AWS credentials when running locally)`,
+    };
   }
   if (/region is missing/i.test(facts.message)) {
-    return { kind: 'permanent', message: `no AWS region configured for ${service}: set AWS_REGION (or the client's region)` };
+    return {
+      kind: 'permanent',
+      message: `no AWS region configured for ${service}: set AWS_REGION (or the client's region)`,
+    };
   }
 
   // SES
@@ -126,19 +191,34 @@ export function classifySendError(error: unknown, context: SendContext): Classif
     };
   }
   if (id === 'AccountSendingPaused' || id === 'ConfigurationSetSendingPaused') {
-    return { kind: 'permanent', message: `SES${where} sending is paused for the account or configuration set${aws}: check the reputation page in the SES console and resume sending` };
+    return {
+      kind: 'permanent',
+      message: `SES${where} sending is paused for the account or configuration set${aws}: check the reputation page in the SES console and resume sending`,
+    };
   }
 
   // Either service
   if (BAD_CREDENTIALS.has(id)) {
-    return { kind: 'permanent', message: `${service}${where} did not accept the AWS credentials (${id})${aws}: check the role or keys the function runs with` };
+    return {
+      kind: 'permanent',
+      message: `${service}${where} did not accept the AWS credentials (${id})${aws}: check the role or keys the function runs with`,
+    };
   }
   if (ACCESS_DENIED.has(id)) {
-    const action = context.service === 'ses' ? `ses:SendEmail for ${context.sender ?? 'the sender identity'}` : `sns:Publish on ${context.topicArn ?? 'the alerts topic'}`;
-    return { kind: 'permanent', message: `${service}${where} denied the send (${id})${aws}: grant the function's role ${action}` };
+    const action =
+      context.service === 'ses'
+        ? `ses:SendEmail for ${context.sender ?? 'the sender identity'}`
+        : `sns:Publish on ${context.topicArn ?? 'the alerts topic'}`;
+    return {
+      kind: 'permanent',
+      message: `${service}${where} denied the send (${id})${aws}: grant the function's role ${action}`,
+    };
   }
   if (id === 'OptedOut' || /opted[ -]?out/i.test(facts.message)) {
-    return { kind: 'permanent', message: `${service}${where}: the phone number has opted out of SMS${aws}. It must reply to opt back in, or be opted in with OptInPhoneNumber (once every 30 days)` };
+    return {
+      kind: 'permanent',
+      message: `${service}${where}: the phone number has opted out of SMS${aws}. It must reply to opt back in, or be opted in with OptInPhoneNumber (once every 30 days)`,
+    };
   }
   if (KMS.has(id)) {
     return {
@@ -147,8 +227,14 @@ export function classifySendError(error: unknown, context: SendContext): Classif
     };
   }
   if (NOT_FOUND.has(id) || facts.status === 404) {
-    const what = context.service === 'sns' ? `the topic ${context.topicArn ?? ''} does not exist (deleted, or another region/account?)` : 'a resource named in the send does not exist';
-    return { kind: 'permanent', message: `${service}${where}: ${what}${aws}; redeploy the stack or fix the configured ARN` };
+    const what =
+      context.service === 'sns'
+        ? `the topic ${context.topicArn ?? ''} does not exist (deleted, or another region/account?)`
+        : 'a resource named in the send does not exist';
+    return {
+      kind: 'permanent',
+      message: `${service}${where}: ${what}${aws}; redeploy the stack or fix the configured ARN`,
+    };
   }
   if (INVALID.has(id)) {
     const hint =
@@ -158,10 +244,16 @@ export function classifySendError(error: unknown, context: SendContext): Classif
     return { kind: 'permanent', message: `${service}${where} refused the request as invalid (${id})${aws}: ${hint}` };
   }
   if (id === 'EndpointDisabled' || id === 'PlatformApplicationDisabled') {
-    return { kind: 'permanent', message: `${service}${where}: the subscriber endpoint is disabled${aws}; re-enable or remove the subscription` };
+    return {
+      kind: 'permanent',
+      message: `${service}${where}: the subscriber endpoint is disabled${aws}; re-enable or remove the subscription`,
+    };
   }
   if (facts.status !== undefined && facts.status >= 400) {
-    return { kind: 'permanent', message: `${service}${where} refused the send (${id || `HTTP ${facts.status}`})${aws}; retrying will not help until this is fixed` };
+    return {
+      kind: 'permanent',
+      message: `${service}${where} refused the send (${id || `HTTP ${facts.status}`})${aws}; retrying will not help until this is fixed`,
+    };
   }
   // No HTTP status at all: something between us and AWS went wrong.
   return { kind: 'transient', message: `sending through ${service}${where} failed${detail(facts)}; will retry` };
@@ -178,7 +270,9 @@ function sesRejected(facts: ErrorFacts, context: SendContext, where: string, aws
   const failed = failedIdentities(facts.message);
   if (failed.length > 0 || /not verified/i.test(facts.message)) {
     const sender = context.sender ? addressOf(context.sender) : undefined;
-    const senderFailed = sender !== undefined && (failed.length === 0 ? /sender|from/i.test(facts.message) : failed.includes(sender.toLowerCase()));
+    const senderFailed =
+      sender !== undefined &&
+      (failed.length === 0 ? /sender|from/i.test(facts.message) : failed.includes(sender.toLowerCase()));
     const recipientsFailed = failed.filter((a) => a !== sender?.toLowerCase());
     const parts: string[] = [];
     if (senderFailed || failed.length === 0) {
@@ -195,13 +289,21 @@ function sesRejected(facts: ErrorFacts, context: SendContext, where: string, aws
     }
     return { kind: 'permanent', message: `${parts.join('; ')}${aws ? ` (SES said${aws.slice(1)})` : ''}` };
   }
-  return { kind: 'permanent', message: `SES${where} rejected the message${aws}: check the sender, the recipients and the content` };
+  return {
+    kind: 'permanent',
+    message: `SES${where} rejected the message${aws}: check the sender, the recipients and the content`,
+  };
 }
 
 /** "…failed the check in region EU-CENTRAL-1: a@x, b@y" → ["a@x", "b@y"]. */
 function failedIdentities(message: string): string[] {
   const match = /failed the check in region [^:]*:\s*(.+)$/i.exec(message);
-  return match ? match[1]!.split(/[,\s]+/).filter((s) => s.includes('@')).map((s) => s.toLowerCase().replace(/[.;]+$/, '')) : [];
+  return match
+    ? match[1]!
+        .split(/[,\s]+/)
+        .filter((s) => s.includes('@'))
+        .map((s) => s.toLowerCase().replace(/[.;]+$/, ''))
+    : [];
 }
 
 /** "Alerts <alerts@x.example>" → "alerts@x.example". */
@@ -222,7 +324,10 @@ interface ErrorFacts {
 }
 
 function errorFacts(error: unknown): ErrorFacts {
-  const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as Record<string, unknown>;
+  const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as Record<
+    string,
+    unknown
+  >;
   const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   const metadata = e.$metadata as { httpStatusCode?: unknown } | undefined;
   const status = typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;

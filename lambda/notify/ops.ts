@@ -17,7 +17,9 @@ export function createOpsNotifier(options: { topicArn: string; client?: SNSClien
   const client = options.client ?? new SNSClient(awsClientConfig());
   return {
     async alert(subject, message) {
-      await client.send(new PublishCommand({ TopicArn: options.topicArn, Subject: snsSubject(subject), Message: message }));
+      await client.send(
+        new PublishCommand({ TopicArn: options.topicArn, Subject: snsSubject(subject), Message: message }),
+      );
     },
   };
 }

@@ -30,7 +30,12 @@ export interface DeliveryRequest {
 }
 
 export type ChannelResult =
-  | { readonly channel: Channel; readonly ok: true; readonly recipients: readonly string[]; readonly messageIds: readonly string[] }
+  | {
+      readonly channel: Channel;
+      readonly ok: true;
+      readonly recipients: readonly string[];
+      readonly messageIds: readonly string[];
+    }
   | { readonly channel: Channel; readonly ok: false; readonly kind: DeliveryErrorKind; readonly message: string };
 
 export interface DeliveryResult {

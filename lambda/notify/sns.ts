@@ -21,7 +21,8 @@ export function createSnsClient(options: AwsClientOptions = {}): SNSClient {
 /** Bytes the message attributes take from SNS's 256 KB (names, types and values). */
 export function attributesBytes(attributes: Readonly<Record<string, SnsAttribute>>): number {
   return Object.entries(attributes).reduce(
-    (sum, [name, a]) => sum + Buffer.byteLength(name) + Buffer.byteLength(a.DataType) + Buffer.byteLength(a.StringValue),
+    (sum, [name, a]) =>
+      sum + Buffer.byteLength(name) + Buffer.byteLength(a.DataType) + Buffer.byteLength(a.StringValue),
     0,
   );
 }
@@ -52,7 +53,10 @@ export async function publishAlert(options: PublishAlertOptions): Promise<{ mess
         Message: options.message,
         MessageStructure: 'json',
         MessageAttributes: Object.fromEntries(
-          Object.entries(options.attributes).map(([name, a]) => [name, { DataType: a.DataType, StringValue: a.StringValue }]),
+          Object.entries(options.attributes).map(([name, a]) => [
+            name,
+            { DataType: a.DataType, StringValue: a.StringValue },
+          ]),
         ),
         ...(options.subject !== undefined && { Subject: options.subject }),
       }),

@@ -42,7 +42,8 @@ export function chooseQuery(state: SourceState, now: number, settings: PollSetti
   if (state.cursor === undefined || state.cursorAt === undefined) return { cursor: null, reason: 'no-cursor' };
   const trustedFor = settings.retentionMs - 2 * settings.intervalMs;
   if (now - state.cursorAt >= trustedFor) return { cursor: null, reason: 'cursor-stale' };
-  if (state.lastNoneAt === undefined || now - state.lastNoneAt >= settings.reconcileMs) return { cursor: null, reason: 'reconcile' };
+  if (state.lastNoneAt === undefined || now - state.lastNoneAt >= settings.reconcileMs)
+    return { cursor: null, reason: 'reconcile' };
   return { cursor: state.cursor, reason: 'cursor' };
 }
 
@@ -150,7 +151,11 @@ export function judgeDelivery(
   for (const c of result.channels) if (c.ok) done.add(c.channel);
   const doneChannels = [...done];
   if (failures.length === 0) return { outcome: 'delivered', doneChannels };
-  const errorKind = failures.some((f) => f.kind === 'permanent') ? 'permanent' : failures.some((f) => f.kind === 'throttled') ? 'throttled' : 'transient';
+  const errorKind = failures.some((f) => f.kind === 'permanent')
+    ? 'permanent'
+    : failures.some((f) => f.kind === 'throttled')
+      ? 'throttled'
+      : 'transient';
   const error = failures.map((f) => `${f.channel}: ${f.ok ? '' : f.message}`).join('; ');
   const giveUp = context.attempts >= settings.maxAttempts || failures.every((f) => !f.ok && f.kind === 'permanent');
   return { outcome: giveUp ? 'failed' : 'retry', doneChannels, errorKind, error };

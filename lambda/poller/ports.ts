@@ -57,8 +57,24 @@ export type FeedEntry =
       latencyMs: number;
       attempt: number;
     }
-  | { type: 'skipped'; source: string; hash: string; code: string; table: string; reason: 'duplicate' | 'suppressed' | 'baseline' }
-  | { type: 'retry' | 'failed'; source: string; hash: string; code: string; table: string; kind: string; message: string; attempt: number }
+  | {
+      type: 'skipped';
+      source: string;
+      hash: string;
+      code: string;
+      table: string;
+      reason: 'duplicate' | 'suppressed' | 'baseline';
+    }
+  | {
+      type: 'retry' | 'failed';
+      source: string;
+      hash: string;
+      code: string;
+      table: string;
+      kind: string;
+      message: string;
+      attempt: number;
+    }
   | { type: 'error'; source: string; kind: string; message: string }
   | { type: 'gap'; source: string; message: string };
 

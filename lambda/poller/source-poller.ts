@@ -46,7 +46,16 @@ export interface SourcePollerOptions {
   readonly owner: string;
   readonly store: Pick<
     StateStore,
-    'acquireLease' | 'saveCheckpoint' | 'findRecorded' | 'claimEvent' | 'recordSeen' | 'markDelivered' | 'markRetry' | 'markFailed' | 'listDue' | 'takeOver'
+    | 'acquireLease'
+    | 'saveCheckpoint'
+    | 'findRecorded'
+    | 'claimEvent'
+    | 'recordSeen'
+    | 'markDelivered'
+    | 'markRetry'
+    | 'markFailed'
+    | 'listDue'
+    | 'takeOver'
   >;
   readonly fetchEvents: FetchEvents;
   readonly deliverer: Deliverer;
@@ -102,7 +111,10 @@ export class SourcePoller {
     const lease = await store.acquireLease(this.#id, this.#o.owner, clock.now(), leaseUntil);
     if (!lease.acquired) {
       // The holder may release early (its run ended): try again next tick, not only at its expiry.
-      this.#retryLeaseAt = Math.min(lease.leaseUntil ?? Number.POSITIVE_INFINITY, clock.now() + this.#o.settings.intervalMs);
+      this.#retryLeaseAt = Math.min(
+        lease.leaseUntil ?? Number.POSITIVE_INFINITY,
+        clock.now() + this.#o.settings.intervalMs,
+      );
       log.info('another poller holds this source; waiting for its lease to end', {
         source: this.#id,
         holder: lease.holder,
@@ -111,8 +123,10 @@ export class SourcePoller {
       return false;
     }
     this.#state = lease.state;
-    for (const due of await store.listDue(this.#id)) this.#pending.set(due.hash, { dueAt: due.dueAt, attempts: due.attempts });
-    if (this.#pending.size > 0) log.info('found deliveries waiting for another attempt', { source: this.#id, pending: this.#pending.size });
+    for (const due of await store.listDue(this.#id))
+      this.#pending.set(due.hash, { dueAt: due.dueAt, attempts: due.attempts });
+    if (this.#pending.size > 0)
+      log.info('found deliveries waiting for another attempt', { source: this.#id, pending: this.#pending.size });
     return true;
   }
 
@@ -125,7 +139,8 @@ export class SourcePoller {
         return { polled: false, idle: 'no-lease', received: 0, claimed: 0, delivered: 0 };
       }
     }
-    if (started >= this.#leaseUntil - LEASE_MARGIN_MS) return { polled: false, idle: 'lease-ending', received: 0, claimed: 0, delivered: 0 };
+    if (started >= this.#leaseUntil - LEASE_MARGIN_MS)
+      return { polled: false, idle: 'lease-ending', received: 0, claimed: 0, delivered: 0 };
     const until = Math.min(deadline, this.#leaseUntil - LEASE_MARGIN_MS);
     let report: TickReport = { polled: false, received: 0, claimed: 0, delivered: 0 };
     try {
@@ -158,9 +173,14 @@ export class SourcePoller {
   async end(): Promise<void> {
     if (!this.#state || this.#halted) return;
     this.#step('before-checkpoint');
-    const saved = await this.#guard(() => this.#o.store.saveCheckpoint(this.#id, this.#o.owner, this.#state!, { release: true }));
+    const saved = await this.#guard(() =>
+      this.#o.store.saveCheckpoint(this.#id, this.#o.owner, this.#state!, { release: true }),
+    );
     if (saved === false) {
-      this.#o.log.warn('the lease ended before the state was saved; the next poller starts from the last saved cursor', { source: this.#id });
+      this.#o.log.warn(
+        'the lease ended before the state was saved; the next poller starts from the last saved cursor',
+        { source: this.#id },
+      );
     }
     this.#state = undefined;
   }
@@ -198,9 +218,18 @@ export class SourcePoller {
     metrics.count(METRIC.eventsReceived, answer.events.length);
     if (answer.skipped.length > 0) {
       metrics.count(METRIC.malformedEvents, answer.skipped.length);
-      log.warn('the server sent events that cannot be used; they were skipped', { source: this.#id, skipped: answer.skipped });
+      log.warn('the server sent events that cannot be used; they were skipped', {
+        source: this.#id,
+        skipped: answer.skipped,
+      });
     }
-    log.debug('polled', { source: this.#id, query: choice.reason, events: answer.events.length, attempts: answer.attempts, bytes: answer.bytes });
+    log.debug('polled', {
+      source: this.#id,
+      query: choice.reason,
+      events: answer.events.length,
+      attempts: answer.attempts,
+      bytes: answer.bytes,
+    });
     return { reason: choice.reason, answer };
   }
 
@@ -239,7 +268,14 @@ export class SourcePoller {
       for (const [hash, found] of await store.findRecorded(this.#id, unknown)) {
         this.#recorded.set(hash, found.firstSeenAt);
         const event = byHash.get(hash)!;
-        observer?.({ type: 'skipped', source: this.#id, hash, code: event.code, table: event.tableName, reason: 'duplicate' });
+        observer?.({
+          type: 'skipped',
+          source: this.#id,
+          hash,
+          code: event.code,
+          table: event.tableName,
+          reason: 'duplicate',
+        });
       }
     }
     const decided = triage(answer.events, this.#recorded, { firstRun, cooldowns: state.cooldowns, now }, settings);
@@ -255,7 +291,12 @@ export class SourcePoller {
           }
           const outcome =
             fate === 'new'
-              ? await store.claimEvent(this.#id, event, { owner: this.#o.owner, now, claimTimeoutMs: settings.claimTimeoutMs, ttlSeconds: settings.recordTtlSeconds })
+              ? await store.claimEvent(this.#id, event, {
+                  owner: this.#o.owner,
+                  now,
+                  claimTimeoutMs: settings.claimTimeoutMs,
+                  ttlSeconds: settings.recordTtlSeconds,
+                })
               : await store.recordSeen(this.#id, event, fate, ttl);
           this.#recorded.set(event.hash, now);
           this.#step('claimed', event.hash);
@@ -271,7 +312,14 @@ export class SourcePoller {
             return;
           }
           metrics.count(fate === 'baseline' ? METRIC.baselineRecorded : METRIC.eventsSuppressed);
-          observer?.({ type: 'skipped', source: this.#id, hash: event.hash, code: event.code, table: event.tableName, reason: fate });
+          observer?.({
+            type: 'skipped',
+            source: this.#id,
+            hash: event.hash,
+            code: event.code,
+            table: event.tableName,
+            reason: fate,
+          });
         }),
       ),
     );
@@ -330,26 +378,56 @@ export class SourcePoller {
     } catch (error) {
       if (this.#halted) throw this.#halted;
       const giveUp = record.attempts >= settings.maxAttempts;
-      verdict = { outcome: giveUp ? 'failed' : 'retry', doneChannels: record.doneChannels, errorKind: 'transient', error: describeError(error) };
+      verdict = {
+        outcome: giveUp ? 'failed' : 'retry',
+        doneChannels: record.doneChannels,
+        errorKind: 'transient',
+        error: describeError(error),
+      };
     }
     this.#step('delivered', event.hash);
     const now = clock.now();
-    const about = { source: this.#id, hash: event.hash, code: event.code, table: event.tableName, attempt: record.attempts };
+    const about = {
+      source: this.#id,
+      hash: event.hash,
+      code: event.code,
+      table: event.tableName,
+      attempt: record.attempts,
+    };
     if (verdict.outcome === 'delivered') {
-      const marked = await store.markDelivered(this.#id, event.hash, this.#o.owner, { now, channels: verdict.doneChannels });
+      const marked = await store.markDelivered(this.#id, event.hash, this.#o.owner, {
+        now,
+        channels: verdict.doneChannels,
+      });
       metrics.count(METRIC.delivered);
       metrics.milliseconds(METRIC.deliveryLatency, now - record.firstSeenAt);
       this.#pending.delete(event.hash);
-      if (!marked) log.warn('delivered, but another poller had taken the claim over: this event may be sent twice', about);
+      if (!marked)
+        log.warn('delivered, but another poller had taken the claim over: this event may be sent twice', about);
     } else if (verdict.outcome === 'retry') {
       const dueAt = now + retryDelayMs(record.attempts);
-      await store.markRetry(this.#id, event.hash, this.#o.owner, { dueAt, errorKind: verdict.errorKind, error: verdict.error, doneChannels: verdict.doneChannels });
+      await store.markRetry(this.#id, event.hash, this.#o.owner, {
+        dueAt,
+        errorKind: verdict.errorKind,
+        error: verdict.error,
+        doneChannels: verdict.doneChannels,
+      });
       this.#pending.set(event.hash, { dueAt, attempts: record.attempts });
       metrics.count(METRIC.deliveryRetries);
-      log.warn('delivery failed; it will be retried', { ...about, kind: verdict.errorKind, error: verdict.error, retryAt: dueAt });
+      log.warn('delivery failed; it will be retried', {
+        ...about,
+        kind: verdict.errorKind,
+        error: verdict.error,
+        retryAt: dueAt,
+      });
       observer?.({ type: 'retry', ...about, kind: verdict.errorKind, message: verdict.error });
     } else {
-      await store.markFailed(this.#id, event.hash, this.#o.owner, { now, errorKind: verdict.errorKind, error: verdict.error, doneChannels: verdict.doneChannels });
+      await store.markFailed(this.#id, event.hash, this.#o.owner, {
+        now,
+        errorKind: verdict.errorKind,
+        error: verdict.error,
+        doneChannels: verdict.doneChannels,
+      });
       this.#pending.delete(event.hash);
       metrics.count(METRIC.deliveryFailed);
       log.error('delivery failed for good', { ...about, kind: verdict.errorKind, error: verdict.error });
@@ -386,7 +464,12 @@ export class SourcePoller {
           this.#pending.set(hash, { dueAt: now + settings.claimTimeoutMs, attempts: record.attempts });
           if (record.attempts > settings.maxAttempts) {
             const error = `gave up after ${pending.attempts} attempts (the last one did not finish: the poller stopped during it)`;
-            await store.markFailed(this.#id, hash, this.#o.owner, { now, errorKind: 'transient', error, doneChannels: record.doneChannels });
+            await store.markFailed(this.#id, hash, this.#o.owner, {
+              now,
+              errorKind: 'transient',
+              error,
+              doneChannels: record.doneChannels,
+            });
             this.#pending.delete(hash);
             this.#o.metrics.count(METRIC.deliveryFailed);
             log.error('delivery failed for good', { source: this.#id, hash, error });

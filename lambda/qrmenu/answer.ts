@@ -41,14 +41,16 @@ const Success = z.looseObject({ data: z.looseObject({ updates: z.array(z.unknown
 /** Fields a `result:false` answer may carry its reason in. */
 const MESSAGE_FIELDS = ['message', 'error', 'error_message', 'description', 'detail', 'msg', 'reason'] as const;
 /** A `result:false` whose message sounds like this is about the token. */
-const AUTH_WORDS = /token|unauthori[sz]ed|not authori[sz]ed|authenticat|forbidden|access denied|permission|secret|api[ _-]?key|access[ _-]?key|ключ|токен|доступ|авториз|запрещ/i;
+const AUTH_WORDS =
+  /token|unauthori[sz]ed|not authori[sz]ed|authenticat|forbidden|access denied|permission|secret|api[ _-]?key|access[ _-]?key|ключ|токен|доступ|авториз|запрещ/i;
 
 export function parseEventsAnswer(answer: RawAnswer, secrets: readonly string[] = []): EventsAnswer {
   const { status } = answer;
   const text = decode(answer.body);
   if (status === 401) throw new AuthError('http_401');
   if (status === 403) throw new AuthError('http_403');
-  if (status >= 500) throw new ServerError(status, text ? snippet(describeBody(text, answer.contentType), secrets) : undefined);
+  if (status >= 500)
+    throw new ServerError(status, text ? snippet(describeBody(text, answer.contentType), secrets) : undefined);
   if (status === 404) {
     throw new BadResponseError(
       'http_status',
@@ -77,17 +79,29 @@ export function parseEventsAnswer(answer: RawAnswer, secrets: readonly string[] 
     json = JSON.parse(text);
   } catch {
     const cut = /^\s*[[{]/.test(text) ? ' (it looks cut off)' : '';
-    throw new BadResponseError('not_json', `the QR-menu server's answer is not JSON${cut}: "${snippet(text, secrets, 80)}"`, status);
+    throw new BadResponseError(
+      'not_json',
+      `the QR-menu server's answer is not JSON${cut}: "${snippet(text, secrets, 80)}"`,
+      status,
+    );
   }
   const envelope = Envelope.safeParse(json);
   if (!envelope.success) {
-    throw new BadResponseError('schema', `the QR-menu server's answer has no boolean "result": ${snippet(safeStringify(json), secrets, 120)}`, status);
+    throw new BadResponseError(
+      'schema',
+      `the QR-menu server's answer has no boolean "result": ${snippet(safeStringify(json), secrets, 120)}`,
+      status,
+    );
   }
   if (!envelope.data.result) {
     const message = failureMessage(envelope.data);
     const shown = message ? snippet(message, secrets) : undefined;
     if (message && AUTH_WORDS.test(message)) throw new AuthError('result_false', shown);
-    throw new BadResponseError('result_false', `the QR-menu server answered result:false${shown ? ` ("${shown}")` : ' with no message'}`, status);
+    throw new BadResponseError(
+      'result_false',
+      `the QR-menu server answered result:false${shown ? ` ("${shown}")` : ' with no message'}`,
+      status,
+    );
   }
   const success = Success.safeParse(json);
   if (!success.success) {
@@ -109,10 +123,14 @@ export function parseEvent(item: unknown): QrEvent | string {
   const hash = usableHash(item.hash);
   if (hash === undefined) return `no usable "hash" (${describeValue(item.hash)})`;
   const placeholders: string[] = [];
-  const code = typeof item.code === 'string' && item.code.trim() !== '' ? item.code.trim() : (placeholders.push('code'), UNKNOWN_CODE);
-  const tableId = typeof item.table === 'number' || (typeof item.table === 'string' && item.table !== '') ? item.table : null;
+  const hasCode = typeof item.code === 'string' && item.code.trim() !== '';
+  if (!hasCode) placeholders.push('code');
+  const code = hasCode ? (item.code as string).trim() : UNKNOWN_CODE;
+  const tableId =
+    typeof item.table === 'number' || (typeof item.table === 'string' && item.table !== '') ? item.table : null;
   const repr = isRecord(item.table_repr) ? item.table_repr : undefined;
-  const reprName = repr && (typeof repr.name === 'string' || typeof repr.name === 'number') ? String(repr.name).trim() : '';
+  const reprName =
+    repr && (typeof repr.name === 'string' || typeof repr.name === 'number') ? String(repr.name).trim() : '';
   let tableName = reprName;
   if (tableName === '') {
     placeholders.push('table_repr.name');
@@ -125,7 +143,9 @@ export function parseEvent(item: unknown): QrEvent | string {
     tableName,
     invoice: objectOrNull(item.invoice, 'invoice', placeholders),
     order: objectOrNull(item.order, 'order', placeholders),
-    raw: Object.fromEntries(Object.entries(item).map(([key, value]) => [key, nestedDeeperThan(value, MAX_NESTING) ? TOO_DEEP : value])),
+    raw: Object.fromEntries(
+      Object.entries(item).map(([key, value]) => [key, nestedDeeperThan(value, MAX_NESTING) ? TOO_DEEP : value]),
+    ),
     placeholders,
   };
 }
@@ -151,8 +171,10 @@ function safeStringify(value: unknown): string {
 }
 
 function usableHash(value: unknown): string | undefined {
-  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' && Number.isFinite(value) ? String(value) : '';
-  if (text === '' || text.length > MAX_HASH_LENGTH || text.toLowerCase() === 'none' || /[\s\u0000-\u001f]/.test(text)) return undefined;
+  const text =
+    typeof value === 'string' ? value.trim() : typeof value === 'number' && Number.isFinite(value) ? String(value) : '';
+  if (text === '' || text.length > MAX_HASH_LENGTH || text.toLowerCase() === 'none' || /[\s\u0000-\u001f]/.test(text))
+    return undefined;
   return text;
 }
 
@@ -190,7 +212,8 @@ function describeBody(text: string, contentType: string): string {
 function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return value.trim() === '' ? 'empty' : `"${value.slice(0, 20)}${value.length > 20 ? '…' : ''}"`;
+  if (typeof value === 'string')
+    return value.trim() === '' ? 'empty' : `"${value.slice(0, 20)}${value.length > 20 ? '…' : ''}"`;
   return typeof value;
 }
 

@@ -129,7 +129,9 @@ export class QrMenuClient {
       return await get();
     } catch (error) {
       if (error instanceof QrMenuError) throw error;
-      throw new TokenUnavailableError(`the token for ${host} could not be had: ${error instanceof Error ? error.message : String(error)}`);
+      throw new TokenUnavailableError(
+        `the token for ${host} could not be had: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }
@@ -148,7 +150,11 @@ function readAnswer(response: Parameters<typeof parseEventsAnswer>[0], secrets: 
     return parseEventsAnswer(response, secrets);
   } catch (error) {
     if (error instanceof QrMenuError) throw error;
-    throw new BadResponseError('schema', `the QR-menu server's answer could not be read (${error instanceof Error ? error.message : String(error)})`, response.status);
+    throw new BadResponseError(
+      'schema',
+      `the QR-menu server's answer could not be read (${error instanceof Error ? error.message : String(error)})`,
+      response.status,
+    );
   }
 }
 

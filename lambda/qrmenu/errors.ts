@@ -30,7 +30,7 @@ export class AuthError extends QrMenuError {
     super(
       `the QR-menu server rejected the token (${how === 'result_false' ? 'result:false' : `HTTP ${how.slice(5)}`}` +
         `${serverMessage ? `: "${serverMessage}"` : ''}). Copy the "Secret key" from the QR-menu admin page ` +
-        '(System parameters → Registration on the application server) into the source\'s token',
+        "(System parameters → Registration on the application server) into the source's token",
     );
   }
 }
@@ -60,7 +60,8 @@ const UNREACHABLE_HINT = {
   dns: 'Check the host in the source URL.',
   refused: 'Check the port, that the QR-menu server is running, and the port forwarding or VPN to the restaurant.',
   reset: 'The server or a firewall dropped the connection; it is retried on the next poll.',
-  timeout: 'Check the port forwarding or VPN to the restaurant, or raise polling.requestTimeoutMs if the server is slow.',
+  timeout:
+    'Check the port forwarding or VPN to the restaurant, or raise polling.requestTimeoutMs if the server is slow.',
   network: 'Check the network path to the restaurant.',
 } as const;
 
@@ -93,14 +94,7 @@ export class ServerError extends QrMenuError {
   }
 }
 
-export type BadResponseReason =
-  | 'http_status'
-  | 'empty'
-  | 'html'
-  | 'not_json'
-  | 'schema'
-  | 'result_false'
-  | 'too_large';
+export type BadResponseReason = 'http_status' | 'empty' | 'html' | 'not_json' | 'schema' | 'result_false' | 'too_large';
 
 export class BadResponseError extends QrMenuError {
   override readonly name = 'BadResponseError';

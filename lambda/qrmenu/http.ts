@@ -102,7 +102,9 @@ async function openConnection(
     rejectUnauthorized: false,
     checkServerIdentity: (hostname: string, cert: PeerCertificate) =>
       // A self-signed certificate pinned as the CA is trusted as itself, whatever names it carries.
-      pinnedCaFingerprint !== undefined && cert.fingerprint256 === pinnedCaFingerprint ? undefined : checkServerIdentity(hostname, cert),
+      pinnedCaFingerprint !== undefined && cert.fingerprint256 === pinnedCaFingerprint
+        ? undefined
+        : checkServerIdentity(hostname, cert),
   });
   track(socket);
   await waitFor(socket, 'secureConnect', signal);

@@ -117,7 +117,12 @@ export class StateStore {
    * Save the source state, only while `owner` still holds the lease; `release` gives the lease up.
    * Returns false when the lease was lost (another poller took over: nothing is overwritten).
    */
-  async saveCheckpoint(sourceId: string, owner: string, state: SourceState, options: { release: boolean }): Promise<boolean> {
+  async saveCheckpoint(
+    sourceId: string,
+    owner: string,
+    state: SourceState,
+    options: { release: boolean },
+  ): Promise<boolean> {
     // Every name goes through #aliases: `cursor` is one of DynamoDB's reserved words.
     const names: Record<string, string> = { '#leaseOwner': 'leaseOwner', '#cooldowns': 'cooldowns' };
     const values: Record<string, NativeAttributeValue> = { ':owner': owner, ':cooldowns': state.cooldowns };
@@ -159,7 +164,9 @@ export class StateStore {
     const found = new Map<string, RecordedEvent>();
     const unique = [...new Set(hashes)];
     for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, NativeAttributeValue>[] | undefined = unique.slice(i, i + 100).map((h) => eventKey(sourceId, h));
+      let keys: Record<string, NativeAttributeValue>[] | undefined = unique
+        .slice(i, i + 100)
+        .map((h) => eventKey(sourceId, h));
       for (let round = 0; keys && keys.length > 0; round += 1) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1_000)));
         if (round > 8) throw new Error(`DynamoDB kept ${keys.length} keys unprocessed in BatchGetItem`);
@@ -247,12 +254,23 @@ export class StateStore {
   }
 
   /** claimed → delivered; false if `owner` no longer holds the claim. */
-  async markDelivered(sourceId: string, hash: string, owner: string, done: { now: number; channels: readonly Channel[] }): Promise<boolean> {
-    return this.#transition(sourceId, hash, owner, 'SET #status = :delivered, deliveredAt = :now, doneChannels = :channels REMOVE duePk, dueAt', {
-      ':delivered': 'delivered',
-      ':now': done.now,
-      ':channels': [...done.channels],
-    });
+  async markDelivered(
+    sourceId: string,
+    hash: string,
+    owner: string,
+    done: { now: number; channels: readonly Channel[] },
+  ): Promise<boolean> {
+    return this.#transition(
+      sourceId,
+      hash,
+      owner,
+      'SET #status = :delivered, deliveredAt = :now, doneChannels = :channels REMOVE duePk, dueAt',
+      {
+        ':delivered': 'delivered',
+        ':now': done.now,
+        ':channels': [...done.channels],
+      },
+    );
   }
 
   /** claimed → retry at `dueAt`, remembering the channels already done. */
@@ -267,7 +285,13 @@ export class StateStore {
       hash,
       owner,
       'SET #status = :retry, dueAt = :dueAt, lastErrorKind = :kind, lastError = :error, doneChannels = :channels',
-      { ':retry': 'retry', ':dueAt': retry.dueAt, ':kind': retry.errorKind, ':error': retry.error, ':channels': [...retry.doneChannels] },
+      {
+        ':retry': 'retry',
+        ':dueAt': retry.dueAt,
+        ':kind': retry.errorKind,
+        ':error': retry.error,
+        ':channels': [...retry.doneChannels],
+      },
     );
   }
 
@@ -283,7 +307,13 @@ export class StateStore {
       hash,
       owner,
       'SET #status = :failed, failedAt = :now, lastErrorKind = :kind, lastError = :error, doneChannels = :channels REMOVE duePk, dueAt',
-      { ':failed': 'failed', ':now': failure.now, ':kind': failure.errorKind, ':error': failure.error, ':channels': [...failure.doneChannels] },
+      {
+        ':failed': 'failed',
+        ':now': failure.now,
+        ':kind': failure.errorKind,
+        ':error': failure.error,
+        ':channels': [...failure.doneChannels],
+      },
     );
   }
 
@@ -322,7 +352,11 @@ export class StateStore {
           TableName: this.#table,
           IndexName: TABLE_SCHEMA.dueIndex.name,
           KeyConditionExpression: '#duePk = :duePk',
-          ExpressionAttributeNames: { '#duePk': TABLE_SCHEMA.dueIndex.partitionKey, '#status': 'status', '#sk': TABLE_SCHEMA.sortKey },
+          ExpressionAttributeNames: {
+            '#duePk': TABLE_SCHEMA.dueIndex.partitionKey,
+            '#status': 'status',
+            '#sk': TABLE_SCHEMA.sortKey,
+          },
           ExpressionAttributeValues: { ':duePk': duePk(sourceId) },
           ProjectionExpression: '#sk, #status, dueAt, attempts',
           ExclusiveStartKey: start,
@@ -356,7 +390,8 @@ export class StateStore {
         new UpdateCommand({
           TableName: this.#table,
           Key: eventKey(sourceId, hash),
-          UpdateExpression: 'SET #status = :claimed, #owner = :owner, claimedAt = :now, dueAt = :dueAt, attempts = attempts + :one',
+          UpdateExpression:
+            'SET #status = :claimed, #owner = :owner, claimedAt = :now, dueAt = :dueAt, attempts = attempts + :one',
           ConditionExpression: '#status IN (:claimed, :retry) AND dueAt <= :now AND attempts = :attempts',
           ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
           ExpressionAttributeValues: {
@@ -398,7 +433,13 @@ export function serializeEvent(event: QrEvent): string {
   return (
     fits(event) ??
     fits({ ...event, raw: { hash: event.hash, dropped: 'too large to store' } }) ??
-    JSON.stringify({ ...event, raw: { hash: event.hash }, invoice: null, order: null, placeholders: [...event.placeholders, 'invoice', 'order'] })
+    JSON.stringify({
+      ...event,
+      raw: { hash: event.hash },
+      invoice: null,
+      order: null,
+      placeholders: [...event.placeholders, 'invoice', 'order'],
+    })
   );
 }
 

@@ -31,7 +31,7 @@ export function shellQuote(value: string): string {
 export function startBanner(input: BannerInput): string {
   const curl = input.certFile === undefined ? 'curl' : `curl --cacert ${shellQuote(input.certFile)}`;
   const lines = [
-    'QR-menu simulator: a stand-in for a restaurant\'s QR-menu server',
+    "QR-menu simulator: a stand-in for a restaurant's QR-menu server",
     '',
     `  URL          ${input.url}`,
     `  events       GET ${input.url}/api/v4/events?hash=none   (header "token")`,
@@ -45,7 +45,7 @@ export function startBanner(input: BannerInput): string {
       `  certificate  self-signed (${names})${input.certFile === undefined ? '' : `, written to ${input.certFile}`}`,
       `  SHA-256      ${input.fingerprint256}`,
       '',
-      'Pin it in the source\'s config:',
+      "Pin it in the source's config:",
       `  tls: { fingerprint256: "${input.fingerprint256}" }`,
       'or check the server with:',
       `  npm run doctor -- --url ${input.url} --fingerprint ${input.fingerprint256}`,

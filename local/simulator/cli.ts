@@ -21,7 +21,9 @@ async function main(): Promise<void> {
 
   const sim = await createSimulator({
     ...simulatorOptions(o),
-    ...(log === undefined ? {} : { onServed: (record) => log(servedLine(record)), onEnqueued: (event) => log(enqueuedLine(event)) }),
+    ...(log === undefined
+      ? {}
+      : { onServed: (record) => log(servedLine(record)), onEnqueued: (event) => log(enqueuedLine(event)) }),
   });
   const faults = faultSettings(o);
   sim.setFaults(faults);
@@ -48,7 +50,8 @@ async function main(): Promise<void> {
     }),
   );
   if (Object.keys(faults).length > 0) print(`Faults: ${JSON.stringify(faults)}`);
-  if (!['127.0.0.1', 'localhost', '::1'].includes(o.host)) print(`Warning: listening on ${o.host}: the /_sim/ control endpoints need no token.`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(o.host))
+    print(`Warning: listening on ${o.host}: the /_sim/ control endpoints need no token.`);
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -74,13 +74,18 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 }
 
 const CountSchema = z.looseObject({ count: z.number().int().min(0).max(10_000) });
-const RestartSchema = z.strictObject({ keepQueue: z.boolean().optional(), dropConnections: z.boolean().optional() }).optional();
+const RestartSchema = z
+  .strictObject({ keepQueue: z.boolean().optional(), dropConnections: z.boolean().optional() })
+  .optional();
 const ModeSchema = z.strictObject({ mode: z.enum(['all', 'empty', 'error']) });
 const TokenSchema = z.strictObject({ token: z.string().min(1) });
 
 function send(res: ServerResponse, status: number, value: unknown): void {
   const body = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
-  res.writeHead(status, { 'content-type': typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -91,7 +96,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, sim: C
       return send(res, 200, CONTROL_HELP);
     case 'POST /_sim/events': {
       const body = await readJson(req);
-      if (url.searchParams.get('raw') === '1' || url.searchParams.get('raw') === 'true') return send(res, 201, sim.inject(body, { raw: true }));
+      if (url.searchParams.get('raw') === '1' || url.searchParams.get('raw') === 'true')
+        return send(res, 201, sim.inject(body, { raw: true }));
       if (typeof body === 'object' && body !== null && 'count' in body) {
         const { count, ...template } = parse(CountSchema, body, 'events');
         return send(res, 201, sim.injectMany(count, template));
@@ -133,7 +139,12 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, sim: C
 }
 
 /** Answers one `/_sim/…` request. */
-export async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, sim: ControlTarget): Promise<void> {
+export async function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  sim: ControlTarget,
+): Promise<void> {
   try {
     await route(req, res, url, sim);
   } catch (error) {

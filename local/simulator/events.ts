@@ -79,7 +79,11 @@ export const TABLE_ID_BASE = 1_000_000;
 
 /** The simulated floor: tables "1".."30", then "VIP", "Бар 2" and "Терраса 5". */
 export const TABLES: readonly SimTable[] = [
-  ...Array.from({ length: 30 }, (_, i) => ({ id: TABLE_ID_BASE + i + 1, name: String(i + 1), maxGuests: i < 20 ? 4 : 6 })),
+  ...Array.from({ length: 30 }, (_, i) => ({
+    id: TABLE_ID_BASE + i + 1,
+    name: String(i + 1),
+    maxGuests: i < 20 ? 4 : 6,
+  })),
   { id: TABLE_ID_BASE + 31, name: 'VIP', maxGuests: 12 },
   { id: TABLE_ID_BASE + 32, name: 'Бар 2', maxGuests: 2 },
   { id: TABLE_ID_BASE + 33, name: 'Терраса 5', maxGuests: 8 },
@@ -153,12 +157,19 @@ function dishes(random: Random, withComments: boolean): SimDish[] {
   });
 }
 
-const total = (lines: readonly SimDish[]): number => Math.round(lines.reduce((sum, d) => sum + d.quantity * d.price, 0) * 100) / 100;
+const total = (lines: readonly SimDish[]): number =>
+  Math.round(lines.reduce((sum, d) => sum + d.quantity * d.price, 0) * 100) / 100;
 
 /** An INVENTED invoice for a table. */
 export function generateInvoice(random: Random, tableId: number): SimInvoice {
   const lines = dishes(random, false);
-  return { id: `inv-${random.int(100_000, 999_999)}`, table: tableId, sum_to_pay: total(lines), currency: 'RUB', dishes: lines };
+  return {
+    id: `inv-${random.int(100_000, 999_999)}`,
+    table: tableId,
+    sum_to_pay: total(lines),
+    currency: 'RUB',
+    dishes: lines,
+  };
 }
 
 /** An INVENTED order for a table. */
@@ -199,8 +210,10 @@ export function generateCode(random: Random): string {
 export function buildEvent(hash: string, input: Partial<SimEventInput>, random: Random): WireEvent {
   const code = input.code ?? generateCode(random);
   const table = resolveTable(input, random);
-  const invoice = input.invoice !== undefined ? input.invoice : INVOICE_CODES.has(code) ? generateInvoice(random, table.id) : null;
+  const invoice =
+    input.invoice !== undefined ? input.invoice : INVOICE_CODES.has(code) ? generateInvoice(random, table.id) : null;
   const status = ORDER_STATUS[code];
-  const order = input.order !== undefined ? input.order : status !== undefined ? generateOrder(random, table.id, status) : null;
+  const order =
+    input.order !== undefined ? input.order : status !== undefined ? generateOrder(random, table.id, status) : null;
   return { hash, code, table: table.id, invoice, order, table_repr: table };
 }

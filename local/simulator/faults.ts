@@ -76,7 +76,11 @@ const FaultsSchema = z.strictObject({
 });
 const OneShotFaultSchema = z.union([
   z.enum(ONE_SHOT_FAULTS),
-  z.strictObject({ status: z.number().int().min(100).max(599), body: z.string(), contentType: z.string().min(1).optional() }),
+  z.strictObject({
+    status: z.number().int().min(100).max(599),
+    body: z.string(),
+    contentType: z.string().min(1).optional(),
+  }),
 ]);
 
 /** Validates fault settings; throws InvalidFaultError. */
@@ -90,7 +94,9 @@ export function parseFaults(input: unknown): Partial<Faults> {
 export function parseOneShotFaults(input: unknown): OneShotFault[] {
   const parsed = z.array(OneShotFaultSchema).safeParse(Array.isArray(input) ? input : [input]);
   if (!parsed.success) {
-    throw new InvalidFaultError(`not a one-shot fault: ${describeIssues(parsed.error.issues)} (named ones: ${ONE_SHOT_FAULTS.join(', ')}, or { status, body, contentType? })`);
+    throw new InvalidFaultError(
+      `not a one-shot fault: ${describeIssues(parsed.error.issues)} (named ones: ${ONE_SHOT_FAULTS.join(', ')}, or { status, body, contentType? })`,
+    );
   }
   return parsed.data;
 }

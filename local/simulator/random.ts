@@ -59,7 +59,10 @@ export function createRandom(seed: number): Random {
     chance: (share) => share > 0 && next() < share,
     hex(count) {
       let out = '';
-      while (out.length < count) out += Math.floor(next() * 65_536).toString(16).padStart(4, '0');
+      while (out.length < count)
+        out += Math.floor(next() * 65_536)
+          .toString(16)
+          .padStart(4, '0');
       return out.slice(0, count);
     },
   };

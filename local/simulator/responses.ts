@@ -18,7 +18,9 @@ const HTML_TYPE = 'text/html';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 const json = (status: number, value: unknown, headers?: Record<string, string>): Answer =>
-  headers === undefined ? { status, contentType: JSON_TYPE, body: JSON.stringify(value) } : { status, contentType: JSON_TYPE, body: JSON.stringify(value), headers };
+  headers === undefined
+    ? { status, contentType: JSON_TYPE, body: JSON.stringify(value) }
+    : { status, contentType: JSON_TYPE, body: JSON.stringify(value), headers };
 
 /** The documented success: `{"result": true, "data": {"updates": [...]}}`. */
 export function updatesAnswer(updates: readonly unknown[]): Answer {

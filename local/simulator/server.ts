@@ -57,9 +57,13 @@ const OptionsSchema = z.object({
 });
 
 /** What the server decided for one events request. */
-type Outcome = { readonly kind: ServedKind; readonly eventHashes: string[] } & ({ readonly answer: Answer } | { readonly silence: 'reset' | 'hang' });
+type Outcome = { readonly kind: ServedKind; readonly eventHashes: string[] } & (
+  | { readonly answer: Answer }
+  | { readonly silence: 'reset' | 'hang' }
+);
 
-const hashesOf = (events: readonly SimEvent[]): string[] => events.flatMap((event) => (event.hash === null ? [] : [event.hash]));
+const hashesOf = (events: readonly SimEvent[]): string[] =>
+  events.flatMap((event) => (event.hash === null ? [] : [event.hash]));
 const wiresOf = (events: readonly SimEvent[]): unknown[] => events.map((event) => event.wire);
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
@@ -92,7 +96,11 @@ function urlHost(host: string): string {
 }
 
 function write(res: ServerResponse, answer: Answer): void {
-  res.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.body), ...answer.headers });
+  res.writeHead(answer.status, {
+    'content-type': answer.contentType,
+    'content-length': Buffer.byteLength(answer.body),
+    ...answer.headers,
+  });
   res.end(answer.body);
 }
 
@@ -145,7 +153,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
 
   const injectRaw = (value: unknown): RawSimEvent => {
     const copy = jsonCopy(value, 'a raw event must be a JSON value');
-    const own = typeof copy === 'object' && copy !== null && !Array.isArray(copy) ? (copy as Record<string, unknown>).hash : undefined;
+    const own =
+      typeof copy === 'object' && copy !== null && !Array.isArray(copy)
+        ? (copy as Record<string, unknown>).hash
+        : undefined;
     const hash = typeof own === 'string' ? own : null;
     if (hash !== null) hashes.reserve(hash);
     return enqueue({ raw: true, hash, enqueuedAt: now(), wire: copy });
@@ -167,13 +178,25 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   };
 
   /** The answer without any fault; `updates` is set when it is a `result: true` answer. */
-  const normalOutcome = (req: IncomingMessage, hashParam: string | null, events: readonly SimEvent[]): { kind: ServedKind; eventHashes: string[]; answer: Answer; updates?: SimEvent[] } => {
+  const normalOutcome = (
+    req: IncomingMessage,
+    hashParam: string | null,
+    events: readonly SimEvent[],
+  ): { kind: ServedKind; eventHashes: string[]; answer: Answer; updates?: SimEvent[] } => {
     const auth = checkToken(req.headers.token);
-    if (auth !== 'ok') return { kind: 'auth', eventHashes: [], answer: authFailureAnswer(config.authFailure, auth === 'missing') };
-    if (hashParam === null || hashParam === '') return { kind: 'bad-request', eventHashes: [], answer: missingHashAnswer() };
+    if (auth !== 'ok')
+      return { kind: 'auth', eventHashes: [], answer: authFailureAnswer(config.authFailure, auth === 'missing') };
+    if (hashParam === null || hashParam === '')
+      return { kind: 'bad-request', eventHashes: [], answer: missingHashAnswer() };
     const selection = selectUpdates(events, hashParam, unknownHash);
-    if (selection.kind === 'unknown-hash:error') return { kind: selection.kind, eventHashes: [], answer: unknownHashAnswer(hashParam) };
-    return { kind: selection.kind, eventHashes: hashesOf(selection.updates), answer: updatesAnswer(wiresOf(selection.updates)), updates: selection.updates };
+    if (selection.kind === 'unknown-hash:error')
+      return { kind: selection.kind, eventHashes: [], answer: unknownHashAnswer(hashParam) };
+    return {
+      kind: selection.kind,
+      eventHashes: hashesOf(selection.updates),
+      answer: updatesAnswer(wiresOf(selection.updates)),
+      updates: selection.updates,
+    };
   };
 
   /** Faults that answer in place of the server, whatever the request (a proxy, a crash, the network). */
@@ -207,10 +230,12 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     if (replaced !== null) return replaced;
     const events = queue.list();
     const normal = normalOutcome(req, hashParam, events);
-    if (fault === 'truncated') return { kind: 'fault:truncated', eventHashes: [], answer: truncatedAnswer(normal.answer) };
+    if (fault === 'truncated')
+      return { kind: 'fault:truncated', eventHashes: [], answer: truncatedAnswer(normal.answer) };
     // giant / duplicate only touch `result: true` answers; an error answer goes out as it is.
     if ((fault === 'giant' || fault === 'duplicate') && normal.updates !== undefined) {
-      const updates = fault === 'duplicate' ? withDuplicates(events, hashParam ?? 'none', normal.updates) : normal.updates;
+      const updates =
+        fault === 'duplicate' ? withDuplicates(events, hashParam ?? 'none', normal.updates) : normal.updates;
       const answer = fault === 'giant' ? giantAnswer(wiresOf(updates)) : updatesAnswer(wiresOf(updates));
       return { kind: `fault:${fault}`, eventHashes: hashesOf(updates), answer };
     }
@@ -242,32 +267,48 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
 
   // --- the server --------------------------------------------------------------------------------
 
-  const identity = config.tls === false ? undefined : config.tls === true ? await selfSignedIdentity(config.host) : { ...config.tls, fingerprint256: fingerprintOf(config.tls.cert) };
+  const identity =
+    config.tls === false
+      ? undefined
+      : config.tls === true
+        ? await selfSignedIdentity(config.host)
+        : { ...config.tls, fingerprint256: fingerprintOf(config.tls.cert) };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://simulator.invalid');
     } catch {
-      return write(res, notFoundAnswer());
+      write(res, notFoundAnswer());
+      return;
     }
     if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
       void handleControl(req, res, url, target);
     } else if (url.pathname === EVENTS_PATH) {
-      if (req.method !== 'GET') return write(res, methodNotAllowedAnswer());
+      if (req.method !== 'GET') {
+        write(res, methodNotAllowedAnswer());
+        return;
+      }
       handleEvents(req, res, url).catch((error: unknown) => {
-        if (!res.headersSent) write(res, { status: 500, contentType: 'text/plain', body: `simulator bug: ${String(error)}` });
+        if (!res.headersSent)
+          write(res, { status: 500, contentType: 'text/plain', body: `simulator bug: ${String(error)}` });
       });
     } else write(res, notFoundAnswer());
   };
 
-  const server: Server = identity === undefined ? createHttpServer(listener) : createHttpsServer({ key: identity.key, cert: identity.cert }, listener);
+  const server: Server =
+    identity === undefined
+      ? createHttpServer(listener)
+      : createHttpsServer({ key: identity.key, cert: identity.cert }, listener);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
   server.listen(config.port, config.host);
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([error]) => Promise.reject(error as Error)),
+  ]);
   const { port } = server.address() as AddressInfo;
   const url = `${identity === undefined ? 'http' : 'https'}://${urlHost(config.host)}:${port}`;
 
@@ -287,7 +328,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     },
     inject,
     injectMany(count: number, template: Partial<SimEventInput> = {}) {
-      if (!Number.isInteger(count) || count < 0) throw new InvalidEventInputError(`count must be a whole number ≥ 0, not ${count}`);
+      if (!Number.isInteger(count) || count < 0)
+        throw new InvalidEventInputError(`count must be a whole number ≥ 0, not ${count}`);
       return Array.from({ length: count }, () => injectGenerated(template, eventRandom));
     },
     setFaults(faults: Partial<Faults>) {
@@ -298,11 +340,13 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     },
     setUnknownHashMode(mode: UnknownHashMode) {
       const parsedMode = OptionsSchema.shape.unknownHash.safeParse(mode);
-      if (!parsedMode.success) throw new SimulatorOptionsError(`unknown-hash mode must be all, empty or error, not ${String(mode)}`);
+      if (!parsedMode.success)
+        throw new SimulatorOptionsError(`unknown-hash mode must be all, empty or error, not ${String(mode)}`);
       unknownHash = parsedMode.data;
     },
     setToken(next: string) {
-      if (typeof next !== 'string' || next === '') throw new SimulatorOptionsError('the token must be a non-empty string');
+      if (typeof next !== 'string' || next === '')
+        throw new SimulatorOptionsError('the token must be a non-empty string');
       token = next;
     },
     restart(restartOptions: RestartOptions = {}) {
@@ -327,7 +371,11 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
 
   if (config.traffic !== undefined && config.traffic.eventsPerMinute > 0) {
     const trafficEvents = forkRandom(seed, 'traffic-events');
-    traffic = startTraffic({ eventsPerMinute: config.traffic.eventsPerMinute, random: forkRandom(seed, 'traffic-gaps'), emit: () => injectGenerated({}, trafficEvents) });
+    traffic = startTraffic({
+      eventsPerMinute: config.traffic.eventsPerMinute,
+      random: forkRandom(seed, 'traffic-gaps'),
+      emit: () => injectGenerated({}, trafficEvents),
+    });
   }
   return target;
 }

@@ -47,7 +47,13 @@ export async function selfSignedIdentity(host: string): Promise<TlsIdentity> {
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [...names.ips.map((ip) => ({ type: 7 as const, ip })), ...names.dns.map((value) => ({ type: 2 as const, value }))] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          ...names.ips.map((ip) => ({ type: 7 as const, ip })),
+          ...names.dns.map((value) => ({ type: 2 as const, value })),
+        ],
+      },
     ],
   });
   return { key: pems.private, cert: pems.cert, fingerprint256: fingerprintOf(pems.cert) };

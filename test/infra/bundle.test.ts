@@ -21,7 +21,9 @@ let changed: Synthesized;
 
 /** The directory of the poller's bundled asset in the cloud assembly. */
 function assetDir(s: Synthesized): string {
-  const fn = Object.values(s.template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler');
+  const fn = Object.values(s.template.findResources('AWS::Lambda::Function')).find(
+    (f) => f.Properties.Handler === 'index.handler',
+  );
   const key = fn?.Properties.Code.S3Key as string;
   return join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`);
 }
@@ -29,7 +31,10 @@ function assetDir(s: Synthesized): string {
 beforeAll(() => {
   sample = synthesize(SAMPLE_CONFIG, { bundle: true });
   changed = synthesize(
-    { ...SAMPLE_CONFIG, routes: SAMPLE_CONFIG.routes!.map((r) => (r.name === 'waiter-hall' ? { ...r, tables: ['1-12'] } : r)) },
+    {
+      ...SAMPLE_CONFIG,
+      routes: SAMPLE_CONFIG.routes!.map((r) => (r.name === 'waiter-hall' ? { ...r, tables: ['1-12'] } : r)),
+    },
     { bundle: true },
   );
 }, 240_000);

@@ -27,7 +27,12 @@ function cdk(args: readonly string[]): Promise<Result> {
       {
         cwd: REPO,
         // Nothing from this process: no AWS_* variables, no ~/.aws, no emulator endpoints.
-        env: { PATH: process.env.PATH, HOME: home, CDK_DISABLE_VERSION_CHECK: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          CDK_DISABLE_VERSION_CHECK: 'true',
+          CDK_DISABLE_CLI_TELEMETRY: 'true',
+        },
         maxBuffer: 16 * 1_048_576,
       },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
@@ -42,7 +47,9 @@ describe.concurrent('npx cdk synth', () => {
     expect(result.stderr).not.toMatch(/AwsSolutions-/);
     expect(result.code).toBe(0);
     expect(existsSync(join(out, 'QrmenuAlerts-lenina.template.json'))).toBe(true);
-    const asset = readdirSync(out).find((name) => name.startsWith('asset.') && existsSync(join(out, name, 'index.mjs')));
+    const asset = readdirSync(out).find(
+      (name) => name.startsWith('asset.') && existsSync(join(out, name, 'index.mjs')),
+    );
     expect(asset && existsSync(join(out, asset, 'alerts-config.json'))).toBe(true);
   });
 

@@ -37,7 +37,10 @@ function problemsOf(input: unknown): readonly string[] {
   throw new Error('the config was accepted');
 }
 
-const withAws = (aws: Record<string, unknown>): DeploymentConfigInput => ({ ...SAMPLE_CONFIG, aws: aws as DeploymentConfigInput['aws'] });
+const withAws = (aws: Record<string, unknown>): DeploymentConfigInput => ({
+  ...SAMPLE_CONFIG,
+  aws: aws as DeploymentConfigInput['aws'],
+});
 
 describe('the deployment config', () => {
   it('accepts the shipped example, config/example.yaml', () => {
@@ -68,7 +71,10 @@ describe('the deployment config', () => {
   });
 
   it('names the route and table of a broken table range (the product check)', () => {
-    const input = { ...SAMPLE_CONFIG, routes: [...SAMPLE_CONFIG.routes!, { name: 'broken', tables: ['1-x'], sms: ['+79160000001'] }] };
+    const input = {
+      ...SAMPLE_CONFIG,
+      routes: [...SAMPLE_CONFIG.routes!, { name: 'broken', tables: ['1-x'], sms: ['+79160000001'] }],
+    };
     expect(problemsOf(input)).toContain('routes[4].tables[0]: "1-x" is not a table range (write it like "1-10")');
   });
 
@@ -79,7 +85,9 @@ describe('the deployment config', () => {
   });
 
   it('rejects an unknown aws option by name', () => {
-    expect(problemsOf(withAws({ retain: false }))).toContainEqual(expect.stringMatching(/^aws: Unrecognized key: "retain"/));
+    expect(problemsOf(withAws({ retain: false }))).toContainEqual(
+      expect.stringMatching(/^aws: Unrecognized key: "retain"/),
+    );
   });
 
   it('names the bad ids of a VPC placement', () => {
@@ -99,8 +107,12 @@ describe('the deployment config', () => {
   });
 
   it('rejects an extra subscription with a wrong endpoint or an unknown route', () => {
-    const problems = problemsOf(withAws({ subscriptions: [{ protocol: 'sqs', endpoint: 'https://queue', route: 'nope' }] }));
-    expect(problems).toContain('aws.subscriptions[0].endpoint: must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)');
+    const problems = problemsOf(
+      withAws({ subscriptions: [{ protocol: 'sqs', endpoint: 'https://queue', route: 'nope' }] }),
+    );
+    expect(problems).toContain(
+      'aws.subscriptions[0].endpoint: must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)',
+    );
     expect(problems).toContain('aws.subscriptions[0].route: no route is named "nope"');
   });
 
@@ -141,12 +153,17 @@ describe('reading a config file', () => {
 
   it('names the file and the field when a loaded config is wrong', () => {
     const path = file('wrong.yaml', 'sources:\n  - id: a\n    url: ftp://x\n');
-    expect(() => loadDeploymentConfig(path)).toThrow(`${path} is invalid:\n  - sources[0].url: must be an http:// or https:// URL`);
+    expect(() => loadDeploymentConfig(path)).toThrow(
+      `${path} is invalid:\n  - sources[0].url: must be an http:// or https:// URL`,
+    );
   });
 });
 
 describe("the Lambda's copy of the config", () => {
-  const config = parseDeploymentConfig({ ...SAMPLE_CONFIG, sources: [{ ...SAMPLE_CONFIG.sources[0]!, token: { env: 'LOCAL_TOKEN' } }] });
+  const config = parseDeploymentConfig({
+    ...SAMPLE_CONFIG,
+    sources: [{ ...SAMPLE_CONFIG.sources[0]!, token: { env: 'LOCAL_TOKEN' } }],
+  });
   const forLambda = lambdaConfigOf(config, (id) => tokenSecretName(config.name, id));
 
   it("points every source's token at its secret, by name", () => {

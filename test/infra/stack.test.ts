@@ -33,7 +33,9 @@ beforeAll(() => {
 }, 120_000);
 
 const alarmNamed = (s: Synthesized, name: string) => {
-  const found = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === name);
+  const found = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).find(
+    (a) => a.Properties.AlarmName === name,
+  );
   if (!found) throw new Error(`no alarm named ${name}`);
   return found.Properties;
 };
@@ -112,12 +114,18 @@ describe('the poller function', () => {
 
   it('reserves 2 concurrent runs by default, none when reservedConcurrency is null', () => {
     sample.template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
-    const [fullFn] = Object.values(full.template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Runtime: 'nodejs24.x', MemorySize: 256 } }));
+    const [fullFn] = Object.values(
+      full.template.findResources('AWS::Lambda::Function', {
+        Properties: { Handler: 'index.handler', Runtime: 'nodejs24.x', MemorySize: 256 },
+      }),
+    );
     expect(fullFn?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
   });
 
   it('logs to its own log group with the configured retention', () => {
-    sample.template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^PollerLogs') } } });
+    sample.template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^PollerLogs') } },
+    });
     sample.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     full.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
   });
@@ -148,7 +156,10 @@ describe('the schedule', () => {
   });
 
   it('has an encrypted dead-letter queue that refuses requests without TLS', () => {
-    sample.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    sample.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86_400,
+    });
     sample.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -174,7 +185,9 @@ describe('the secrets', () => {
   it('outputs each secret name with the command that puts the token', () => {
     sample.template.hasOutput('TokenSecretLenina', {
       Value: 'qrmenu-alerts/sample/lenina/token',
-      Description: Match.stringLikeRegexp('aws secretsmanager put-secret-value --secret-id qrmenu-alerts/sample/lenina/token'),
+      Description: Match.stringLikeRegexp(
+        'aws secretsmanager put-secret-value --secret-id qrmenu-alerts/sample/lenina/token',
+      ),
     });
   });
 });
@@ -183,7 +196,9 @@ describe('the topics', () => {
   it('encrypts both topics with their own rotating customer managed keys', () => {
     sample.template.resourceCountIs('AWS::SNS::Topic', 2);
     for (const prefix of ['AlertsKey', 'OpsKey']) {
-      sample.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] } });
+      sample.template.hasResourceProperties('AWS::SNS::Topic', {
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] },
+      });
     }
     sample.template.allResourcesProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
@@ -215,7 +230,11 @@ describe('the topics', () => {
             Action: 'sns:Publish',
             Condition: {
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-              ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':alarm:qrmenu-alerts-sample.*'])] }) },
+              ArnLike: {
+                'aws:SourceArn': Match.objectLike({
+                  'Fn::Join': ['', Match.arrayWith([':alarm:qrmenu-alerts-sample.*'])],
+                }),
+              },
             },
           }),
         ]),
@@ -224,7 +243,10 @@ describe('the topics', () => {
     sample.template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
         ]),
       },
     });
@@ -241,7 +263,9 @@ describe('the topics', () => {
 
 describe('the SMS subscriptions', () => {
   const smsOf = (s: Synthesized) =>
-    Object.values(s.template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'sms' } })).map((r) => r.Properties);
+    Object.values(s.template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'sms' } })).map(
+      (r) => r.Properties,
+    );
 
   it('gives the waiter of tables "1-10" a numeric range on the table number', () => {
     const waiter = smsOf(sample).find((p) => p.Endpoint === '+79161234567');
@@ -275,7 +299,11 @@ describe('the SMS subscriptions', () => {
 
 describe('the extra subscriptions', () => {
   it('subscribes each listed endpoint, filtered like its route when it names one', () => {
-    full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://hooks.example.com/qrmenu', FilterPolicy: Match.absent() });
+    full.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://hooks.example.com/qrmenu',
+      FilterPolicy: Match.absent(),
+    });
     full.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
       Endpoint: 'arn:aws:sqs:eu-central-1:123456789012:forwarder',
@@ -305,7 +333,12 @@ describe('SES and SMS settings', () => {
 
   it("sets the account's SMS sender ID and type only when configured", () => {
     full.template.hasResourceProperties('Custom::AWS', {
-      Create: Match.serializedJson(Match.objectLike({ action: 'SetSMSAttributes', parameters: { attributes: { DefaultSenderID: 'Pizza', DefaultSMSType: 'Transactional' } } })),
+      Create: Match.serializedJson(
+        Match.objectLike({
+          action: 'SetSMSAttributes',
+          parameters: { attributes: { DefaultSenderID: 'Pizza', DefaultSMSType: 'Transactional' } },
+        }),
+      ),
     });
     sample.template.resourceCountIs('Custom::AWS', 0);
   });
@@ -347,8 +380,14 @@ describe('the alarms', () => {
   });
 
   it('pages on Lambda errors and throttles and on a non-empty schedule DLQ', () => {
-    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-errors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors' });
-    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-throttles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles' });
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-errors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+    });
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-throttles')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+    });
     expect(alarmNamed(sample, 'qrmenu-alerts-sample.schedule-dlq')).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -369,7 +408,8 @@ describe('the alarms', () => {
   it('sends every alarm to the ops topic', () => {
     const alarms = Object.values(full.template.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms).toHaveLength(2 * 4 + 4);
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
+    for (const alarm of alarms)
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
   });
 });
 
@@ -378,7 +418,13 @@ describe('the dashboard and outputs', () => {
     const [dashboard] = Object.values(sample.template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboard?.Properties.DashboardName).toBe('qrmenu-alerts-sample');
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
-    for (const metric of [METRIC.eventsNew, METRIC.delivered, METRIC.deliveryFailed, METRIC.tickLatency, METRIC.authErrors]) {
+    for (const metric of [
+      METRIC.eventsNew,
+      METRIC.delivered,
+      METRIC.deliveryFailed,
+      METRIC.tickLatency,
+      METRIC.authErrors,
+    ]) {
       expect(body).toContain(metric);
     }
     full.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
@@ -386,7 +432,9 @@ describe('the dashboard and outputs', () => {
 
   it('outputs the table name, topic ARNs and dashboard URL', () => {
     const outputs = sample.template.toJSON().Outputs as Record<string, unknown>;
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['StateTableName', 'AlertsTopicArn', 'OpsTopicArn', 'DashboardUrl', 'TokenSecretLenina']));
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['StateTableName', 'AlertsTopicArn', 'OpsTopicArn', 'DashboardUrl', 'TokenSecretLenina']),
+    );
     expect(JSON.stringify(outputs.DashboardUrl)).toContain('#dashboards:name=qrmenu-alerts-sample');
   });
 });
@@ -399,13 +447,22 @@ describe('least privilege', () => {
   });
 
   it('grants SES sending only as the sender (address and domain) and to the routed recipients', () => {
-    const ses = statementsOfRole(sample.template, 'PollerRole').find((s) => asArray(s.Action).includes('ses:SendEmail'));
+    const ses = statementsOfRole(sample.template, 'PollerRole').find((s) =>
+      asArray(s.Action).includes('ses:SendEmail'),
+    );
     const identities = asArray(ses?.Resource).map((r) => JSON.stringify(r).match(/:identity\/([^"]+)"/)?.[1]);
-    expect(identities.sort()).toEqual(['alerts@pizza.example', 'manager@pizza.example', 'pizza.example', 'zal@pizza.example']);
+    expect(identities.sort()).toEqual([
+      'alerts@pizza.example',
+      'manager@pizza.example',
+      'pizza.example',
+      'zal@pizza.example',
+    ]);
   });
 
   it('grants table access on the table and the due index only', () => {
-    const dynamo = statementsOfRole(sample.template, 'PollerRole').filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+    const dynamo = statementsOfRole(sample.template, 'PollerRole').filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith('dynamodb:')),
+    );
     expect(dynamo.flatMap((s) => asArray(s.Resource).map((r) => JSON.stringify(r)))).toEqual([
       expect.stringMatching(/^\{"Fn::GetAtt":\["StateTable[0-9A-F]+","Arn"\]\}$/),
       expect.stringContaining('/index/due'),
@@ -432,9 +489,14 @@ describe('least privilege', () => {
         ],
       },
     ]);
-    expect(wildcardGrants(statementsOfRole(full.template, 'SmsSettingsRole'))).toEqual([{ resource: '*', actions: ['sns:SetSMSAttributes'] }]);
+    expect(wildcardGrants(statementsOfRole(full.template, 'SmsSettingsRole'))).toEqual([
+      { resource: '*', actions: ['sns:SetSMSAttributes'] },
+    ]);
     expect(wildcardGrants(statementsOfRole(sample.template, 'PollScheduleRole'))).toEqual([
-      { resource: expect.stringMatching(/PollerFunction[0-9A-F]+","Arn"\]\},":\*"\]\]\}$/), actions: ['lambda:InvokeFunction'] },
+      {
+        resource: expect.stringMatching(/PollerFunction[0-9A-F]+","Arn"\]\},":\*"\]\]\}$/),
+        actions: ['lambda:InvokeFunction'],
+      },
     ]);
   });
 

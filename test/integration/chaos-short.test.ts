@@ -13,23 +13,41 @@ import { runSuite, type SuiteResult } from '../../bench/chaos/suite';
 import { passed } from '../../bench/chaos/verdict';
 
 /** Found bugs once (stack overflows on deep nesting); kept in the short run for good. */
-const ONCE_BUGS = new Set(['array nested 10,000 deep', 'result nested 10,000 deep', 'queued invoice nested 10,000 deep']);
+const ONCE_BUGS = new Set([
+  'array nested 10,000 deep',
+  'result nested 10,000 deep',
+  'queued invoice nested 10,000 deep',
+]);
 
-const ANSWERS = hostileAnswers(CHAOS_TOKEN).filter((a, i) => !a.heavy && (i % 4 === 0 || a.name.includes('token') || ONCE_BUGS.has(a.name)));
-const POISON = poisonEvents(CHAOS_TOKEN).filter((p) => ONCE_BUGS.has(p.name) || p.name.includes('token') || p.name.includes('50,000'));
+const ANSWERS = hostileAnswers(CHAOS_TOKEN).filter(
+  (a, i) => !a.heavy && (i % 4 === 0 || a.name.includes('token') || ONCE_BUGS.has(a.name)),
+);
+const POISON = poisonEvents(CHAOS_TOKEN).filter(
+  (p) => ONCE_BUGS.has(p.name) || p.name.includes('token') || p.name.includes('50,000'),
+);
 
 let suite: SuiteResult;
 const lines: string[] = [];
-const outcome = (kind: HostileOutcome['kind'], name: string): HostileOutcome => suite.hostile.find((h) => h.kind === kind && h.name === name)!;
+const outcome = (kind: HostileOutcome['kind'], name: string): HostileOutcome =>
+  suite.hostile.find((h) => h.kind === kind && h.name === name)!;
 
 beforeAll(async () => {
-  suite = await runSuite({ runs: 6, seed: 42, concurrency: 2, answers: ANSWERS, poison: POISON, onLine: (line) => lines.push(line) });
+  suite = await runSuite({
+    runs: 6,
+    seed: 42,
+    concurrency: 2,
+    answers: ANSWERS,
+    poison: POISON,
+    onLine: (line) => lines.push(line),
+  });
 }, 60_000);
 
 describe('seeded chaos runs (crash, overlap, real-delivery)', () => {
   it('ran every kind of scenario', () => {
     expect(new Set(suite.runs.map((r) => r.kind))).toEqual(new Set(['crash', 'overlap', 'real-delivery']));
-    expect(new Set(suite.runs.filter((r) => r.kind === 'overlap').map((r) => r.variant))).toEqual(new Set(['timeout-kill', 'lost-lease']));
+    expect(new Set(suite.runs.filter((r) => r.kind === 'overlap').map((r) => r.variant))).toEqual(
+      new Set(['timeout-kill', 'lost-lease']),
+    );
   });
 
   it('lose no event', () => {
@@ -48,9 +66,12 @@ describe('seeded chaos runs (crash, overlap, real-delivery)', () => {
 });
 
 describe('hostile answers and poison events', () => {
-  it.each(ANSWERS.map((a) => a.name))('%s: a typed error or a lenient parse, and the events beside it go out', (name) => {
-    expect(outcome('answer', name).problems).toEqual([]);
-  });
+  it.each(ANSWERS.map((a) => a.name))(
+    '%s: a typed error or a lenient parse, and the events beside it go out',
+    (name) => {
+      expect(outcome('answer', name).problems).toEqual([]);
+    },
+  );
 
   it.each(POISON.map((p) => p.name))('poison %s: the good events beside it go out at once', (name) => {
     expect(outcome('poison', name).problems).toEqual([]);
@@ -70,6 +91,8 @@ describe('the whole suite', () => {
 
   it('printed one line per scenario and per answer', () => {
     expect(lines.filter((l) => l.startsWith('run ')).length).toBe(6);
-    expect(lines.filter((l) => l.startsWith('answer ') || l.startsWith('poison ')).length).toBe(ANSWERS.length + POISON.length);
+    expect(lines.filter((l) => l.startsWith('answer ') || l.startsWith('poison ')).length).toBe(
+      ANSWERS.length + POISON.length,
+    );
   });
 });

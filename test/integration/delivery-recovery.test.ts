@@ -26,7 +26,11 @@ const TOKEN = 'recovery-token-8080';
 const WAITER = '+79165550001';
 const clock = new ManualClock();
 const db = countingDynamoDbClient();
-const setup = { region: 'eu-central-1', endpoint: emulators.sns, requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } };
+const setup = {
+  region: 'eu-central-1',
+  endpoint: emulators.sns,
+  requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true },
+};
 const sns = new SNSClient(setup);
 const sqs = new SQSClient(setup);
 
@@ -44,19 +48,34 @@ const config = parseAlertsConfig({
 
 beforeAll(async () => {
   sim = await createSimulator({ token: TOKEN, tls: false, now: clock.now, seed: 31 });
-  [sesProxy, snsProxy] = await Promise.all([SwitchableProxy.start(emulators.ses), SwitchableProxy.start(emulators.sns)]);
+  [sesProxy, snsProxy] = await Promise.all([
+    SwitchableProxy.start(emulators.ses),
+    SwitchableProxy.start(emulators.sns),
+  ]);
   topicArn = (await sns.send(new CreateTopicCommand({ Name: `recovery-${run}` }))).TopicArn!;
   phoneQueue = (await sqs.send(new CreateQueueCommand({ QueueName: `recovery-${run}-phone` }))).QueueUrl!;
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: phoneQueue, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: phoneQueue, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
   const [subscription] = smsSubscriptions(config);
-  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: arn, ...(subscription?.filterPolicy ? { Attributes: { FilterPolicy: JSON.stringify(subscription.filterPolicy) } } : {}) }));
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: 'sqs',
+      Endpoint: arn,
+      ...(subscription?.filterPolicy
+        ? { Attributes: { FilterPolicy: JSON.stringify(subscription.filterPolicy) } }
+        : {}),
+    }),
+  );
 });
 afterAll(async () => {
   await Promise.all([sim.close(), sesProxy.close(), snsProxy.close()]);
 });
 
 async function mailsTo(address: string): Promise<{ subject: string }[]> {
-  const store = (await (await fetch(`${emulators.ses}/store`)).json()) as { emails: { destination: { to: string[]; bcc?: string[] }; subject: string }[] };
+  const store = (await (await fetch(`${emulators.ses}/store`)).json()) as {
+    emails: { destination: { to: string[]; bcc?: string[] }; subject: string }[];
+  };
   return store.emails.filter((mail) => [...mail.destination.to, ...(mail.destination.bcc ?? [])].includes(address));
 }
 

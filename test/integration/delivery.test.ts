@@ -43,8 +43,19 @@ const config = parseAlertsConfig({
   routes: [
     { name: 'waiter-a', tables: ['1-10'], email: ['anna@staff.example'], sms: [PHONE.anna] },
     { name: 'waiter-b', tables: ['11-19', 'VIP'], email: ['boris@staff.example'], sms: [PHONE.boris] },
-    { name: 'terrace', tables: ['terrace'], codes: ['waiter_call', 'waiter_call_cash'], email: ['Anna@Staff.example', 'terrace@staff.example'], sms: [PHONE.terrace] },
-    { name: 'manager', codes: ['bill_request', 'order_paid'], email: ['manager@staff.example', 'anna@staff.example'], sms: [PHONE.manager] },
+    {
+      name: 'terrace',
+      tables: ['terrace'],
+      codes: ['waiter_call', 'waiter_call_cash'],
+      email: ['Anna@Staff.example', 'terrace@staff.example'],
+      sms: [PHONE.terrace],
+    },
+    {
+      name: 'manager',
+      codes: ['bill_request', 'order_paid'],
+      email: ['manager@staff.example', 'anna@staff.example'],
+      sms: [PHONE.manager],
+    },
     { name: 'odd-table', tables: [XSS_TABLE], email: ['log@staff.example'] },
     { name: 'owner', sms: [PHONE.owner] },
   ],
@@ -52,7 +63,11 @@ const config = parseAlertsConfig({
 });
 
 /** Test clients for setup and inspection: short timeouts (the SES emulator never answers unknown actions). */
-const testClientConfig = { region: 'eu-central-1', maxAttempts: 1, requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } };
+const testClientConfig = {
+  region: 'eu-central-1',
+  maxAttempts: 1,
+  requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true },
+};
 const sns = new SNSClient({ ...testClientConfig, endpoint: emulators.sns });
 const sqs = new SQSClient({ ...testClientConfig, endpoint: emulators.sns });
 
@@ -60,7 +75,9 @@ let topicArn: string;
 const phoneQueues = new Map<string, string>();
 
 beforeAll(async () => {
-  ({ TopicArn: topicArn } = (await sns.send(new CreateTopicCommand({ Name: `alerts-${run}` }))) as { TopicArn: string });
+  ({ TopicArn: topicArn } = (await sns.send(new CreateTopicCommand({ Name: `alerts-${run}` }))) as {
+    TopicArn: string;
+  });
   for (const [i, subscription] of smsSubscriptions(config).entries()) {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `delivery-${run}-phone-${i}` }));
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
@@ -77,12 +94,22 @@ beforeAll(async () => {
 });
 
 function qrEvent(hash: string, code: string, tableName: string, extra: Partial<QrEvent> = {}): QrEvent {
-  const raw = { hash, code, table: 1000000 + hash.length, table_repr: { id: 1000000 + hash.length, name: tableName, max_guests: 4 } };
+  const raw = {
+    hash,
+    code,
+    table: 1000000 + hash.length,
+    table_repr: { id: 1000000 + hash.length, name: tableName, max_guests: 4 },
+  };
   return { hash, code, tableId: raw.table, tableName, invoice: null, order: null, raw, placeholders: [], ...extra };
 }
 
 const FIRST_SEEN = Date.UTC(2026, 2, 12, 11, 5, 9);
-const request = (event: QrEvent): DeliveryRequest => ({ sourceId: 'pizza', sourceName: 'Пиццерия на Ленина', event, firstSeenAt: FIRST_SEEN });
+const request = (event: QrEvent): DeliveryRequest => ({
+  sourceId: 'pizza',
+  sourceName: 'Пиццерия на Ленина',
+  event,
+  firstSeenAt: FIRST_SEEN,
+});
 
 interface StoredEmail {
   messageId: string;
@@ -104,7 +131,12 @@ async function smsTexts(phone: string): Promise<string[]> {
   const texts: string[] = [];
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: phoneQueues.get(phone), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }),
+      new ReceiveMessageCommand({
+        QueueUrl: phoneQueues.get(phone),
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 300,
+      }),
     );
     if (Messages.length === 0) return texts;
     for (const message of Messages) {
@@ -138,12 +170,23 @@ describe('delivering a mixed stream of events', () => {
     table6Call: qrEvent('0x01', 'waiter_call', '6'),
     table12Call: qrEvent('0x02', 'waiter_call', '12'),
     table6Bill: qrEvent('0x03', 'bill_request', '6', {
-      invoice: { id: 501, table: 1000004, sum_to_pay: 2350, currency: 'RUB', dishes: [{ name: 'Пицца «Маргарита»', quantity: 2, price: 650 }, { name: 'Лимонад', quantity: 3, price: 350 }] },
+      invoice: {
+        id: 501,
+        table: 1000004,
+        sum_to_pay: 2350,
+        currency: 'RUB',
+        dishes: [
+          { name: 'Пицца «Маргарита»', quantity: 2, price: 650 },
+          { name: 'Лимонад', quantity: 3, price: 350 },
+        ],
+      },
     }),
     terraceCash: qrEvent('0x04', 'waiter_call_cash', '25'),
     vipUnknown: qrEvent('0x05', 'table_cleaning', 'VIP'),
     xssTable: qrEvent('0x06', 'waiter_call', XSS_TABLE),
-    table12Order: qrEvent('0x07', 'new_order', '12', { order: { id: 'o-77', status: 'new', items: [{ title: 'Борщ', qty: 1 }], total: 420 } }),
+    table12Order: qrEvent('0x07', 'new_order', '12', {
+      order: { id: 'o-77', status: 'new', items: [{ title: 'Борщ', qty: 1 }], total: 420 },
+    }),
   };
   type Name = keyof typeof events;
   const results = new Map<Name, readonly ChannelResult[]>();
@@ -157,10 +200,16 @@ describe('delivering a mixed stream of events', () => {
     for (const [name, event] of Object.entries(events) as [Name, QrEvent][]) {
       results.set(name, (await deliverer.deliver(request(event))).channels);
     }
-    const ids = new Set([...results.values()].flatMap((channels) => channels.filter((c) => c.ok && c.channel === 'email').flatMap((c) => (c.ok ? c.messageIds : []))));
+    const ids = new Set(
+      [...results.values()].flatMap((channels) =>
+        channels.filter((c) => c.ok && c.channel === 'email').flatMap((c) => (c.ok ? c.messageIds : [])),
+      ),
+    );
     mails = (await storedEmails()).filter((mail) => ids.has(mail.messageId));
     texts = Object.fromEntries(
-      await Promise.all(Object.entries(PHONE).map(async ([who, phone]) => [who, (await smsTexts(phone)).sort()] as const)),
+      await Promise.all(
+        Object.entries(PHONE).map(async ([who, phone]) => [who, (await smsTexts(phone)).sort()] as const),
+      ),
     ) as typeof texts;
   });
 
@@ -173,7 +222,10 @@ describe('delivering a mixed stream of events', () => {
 
   it('succeeds on both channels for every event, SNS answering with the topic and a message id', () => {
     for (const [name, channels] of results) {
-      expect(channels.every((c) => c.ok), `${name}: ${JSON.stringify(channels)}`).toBe(true);
+      expect(
+        channels.every((c) => c.ok),
+        `${name}: ${JSON.stringify(channels)}`,
+      ).toBe(true);
       expect(okResult(channels, 'sns')).toMatchObject({ recipients: [topicArn], messageIds: [expect.any(String)] });
     }
   });
@@ -196,7 +248,10 @@ describe('delivering a mixed stream of events', () => {
   // aws-ses-v2-local keeps only the FIRST address of each of To/Cc/Bcc in its store (its request
   // schema declares only `member.1`), so the complete list is checked in the deliverer's result.
   it('sends a bill request to the waiter and the manager once each, in Bcc, with the bill', () => {
-    expect(okResult(results.get('table6Bill')!, 'email').recipients).toEqual(['anna@staff.example', 'manager@staff.example']);
+    expect(okResult(results.get('table6Bill')!, 'email').recipients).toEqual([
+      'anna@staff.example',
+      'manager@staff.example',
+    ]);
     const mail = mailOf('table6Bill');
     expect(mail.destination).toEqual({ to: [], cc: [], bcc: ['anna@staff.example'] });
     expect(mail.subject).toBe('Стол 6: просят счёт — Пиццерия на Ленина');
@@ -206,7 +261,10 @@ describe('delivering a mixed stream of events', () => {
   });
 
   it('e-mails terrace tables to the terrace staff, one address per person whatever its case', () => {
-    expect(okResult(results.get('terraceCash')!, 'email').recipients).toEqual(['Anna@Staff.example', 'terrace@staff.example']);
+    expect(okResult(results.get('terraceCash')!, 'email').recipients).toEqual([
+      'Anna@Staff.example',
+      'terrace@staff.example',
+    ]);
     expect(mailOf('terraceCash').destination).toEqual({ to: [], cc: [], bcc: ['Anna@Staff.example'] });
     expect(mailOf('terraceCash').subject).toBe('Стол 25: вызов официанта, оплата наличными — Пиццерия на Ленина');
   });
@@ -224,7 +282,10 @@ describe('delivering a mixed stream of events', () => {
   });
 
   it('texts the waiter of tables 1–10 about table 6 and not about table 12', () => {
-    expect(texts.anna).toEqual(['Стол 6: вызов официанта (Пиццерия на Ленина)', 'Стол 6: просят счёт (Пиццерия на Ленина)']);
+    expect(texts.anna).toEqual([
+      'Стол 6: вызов официанта (Пиццерия на Ленина)',
+      'Стол 6: просят счёт (Пиццерия на Ленина)',
+    ]);
     expect(texts.anna.some((text) => text.startsWith('Стол 12'))).toBe(false);
   });
 
@@ -294,13 +355,22 @@ describe('delivering when a channel fails', () => {
 
   it('answers an SES endpoint that refuses connections with a transient result within its timeout, and SNS still delivers', async () => {
     const closedPort = await closedLoopbackPort();
-    const ses = createSesClient({ endpoint: `http://127.0.0.1:${closedPort}`, maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 });
+    const ses = createSesClient({
+      endpoint: `http://127.0.0.1:${closedPort}`,
+      maxAttempts: 2,
+      connectionTimeoutMs: 500,
+      requestTimeoutMs: 1_000,
+    });
     const deliverer = createDeliverer({ config, topicArn, ses, sns: createSnsClient({ requestTimeoutMs: 3_000 }) });
     const started = performance.now();
     const { channels } = await deliverer.deliver(table6());
     expect(performance.now() - started).toBeLessThan(4_000);
     const email = channels.find((c) => c.channel === 'email');
-    expect(email).toMatchObject({ ok: false, kind: 'transient', message: expect.stringMatching(/cannot reach SES \(eu-central-1\).*ECONNREFUSED/) });
+    expect(email).toMatchObject({
+      ok: false,
+      kind: 'transient',
+      message: expect.stringMatching(/cannot reach SES \(eu-central-1\).*ECONNREFUSED/),
+    });
     expect(okResult(channels, 'sns').messageIds).toHaveLength(1);
   });
 
@@ -310,23 +380,46 @@ describe('delivering when a channel fails', () => {
     const started = performance.now();
     const { channels } = await deliverer.deliver(table6());
     expect(performance.now() - started).toBeLessThan(3_000);
-    expect(channels.find((c) => c.channel === 'sns')).toMatchObject({ ok: false, kind: 'transient', message: expect.stringContaining('no answer from SNS') });
+    expect(channels.find((c) => c.channel === 'sns')).toMatchObject({
+      ok: false,
+      kind: 'transient',
+      message: expect.stringContaining('no answer from SNS'),
+    });
     expect(okResult(channels, 'email').recipients).toEqual(['anna@staff.example']);
   });
 
   it('cuts a send off at the channel budget even when every attempt would wait longer', async () => {
-    const sns = createSnsClient({ endpoint: `http://127.0.0.1:${silent.port}`, maxAttempts: 3, requestTimeoutMs: 10_000 });
-    const deliverer = createDeliverer({ config, topicArn, sns, sendTimeoutMs: 400, clientOptions: { requestTimeoutMs: 3_000 } });
+    const sns = createSnsClient({
+      endpoint: `http://127.0.0.1:${silent.port}`,
+      maxAttempts: 3,
+      requestTimeoutMs: 10_000,
+    });
+    const deliverer = createDeliverer({
+      config,
+      topicArn,
+      sns,
+      sendTimeoutMs: 400,
+      clientOptions: { requestTimeoutMs: 3_000 },
+    });
     const started = performance.now();
     const { channels } = await deliverer.deliver({ ...table6(), skip: ['email'] });
     expect(performance.now() - started).toBeLessThan(3_000);
-    expect(channels).toEqual([{ channel: 'sns', ok: false, kind: 'transient', message: expect.stringContaining('no answer from SNS') }]);
+    expect(channels).toEqual([
+      { channel: 'sns', ok: false, kind: 'transient', message: expect.stringContaining('no answer from SNS') },
+    ]);
   });
 
   it('answers a deleted topic with a permanent result that says what to fix', async () => {
     const missing = topicArn.replace(/[^:]+$/, `deleted-${run}`);
     const deliverer = createDeliverer({ config, topicArn: missing, clientOptions: { requestTimeoutMs: 3_000 } });
     const { channels } = await deliverer.deliver({ ...table6(), skip: ['email'] });
-    expect(channels).toEqual([{ channel: 'sns', ok: false, kind: 'permanent', message: expect.stringContaining(`the topic ${missing} does not exist`) }]);
+    expect(channels).toEqual([
+      {
+        channel: 'sns',
+        ok: false,
+        kind: 'permanent',
+        message: expect.stringContaining(`the topic ${missing} does not exist`),
+      },
+    ]);
   });
 });

@@ -19,9 +19,18 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function doctor(options: { token?: string; fingerprint?: string; url?: string }): Promise<{ code: number; out: string }> {
+async function doctor(options: {
+  token?: string;
+  fingerprint?: string;
+  url?: string;
+}): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
-  const code = await runDoctor({ url: options.url ?? sim.url, timeoutMs: 2_000, print: (line) => lines.push(line), ...options });
+  const code = await runDoctor({
+    url: options.url ?? sim.url,
+    timeoutMs: 2_000,
+    print: (line) => lines.push(line),
+    ...options,
+  });
   return { code, out: lines.join('\n') };
 }
 
@@ -73,7 +82,9 @@ describe('doctor', () => {
     const args = ['tsx', 'local/doctor.ts', '--url', sim.url, '--fingerprint', sim.fingerprint256!];
     const ok = await run('npx', args, { env: { ...process.env, QRMENU_TOKEN: TOKEN } });
     expect(ok.stdout).toContain('OK: this server can be polled');
-    const failed = await run('npx', args, { env: { ...process.env, QRMENU_TOKEN: 'wrong-token-4321' } }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const failed = await run('npx', args, { env: { ...process.env, QRMENU_TOKEN: 'wrong-token-4321' } }).catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     expect('code' in failed ? failed.code : 0).toBe(EXIT.auth);
     expect(failed.stdout + failed.stderr).not.toContain('wrong-token-4321');
   });

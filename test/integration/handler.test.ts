@@ -10,7 +10,14 @@ import { createPollHandler, MAX_RUN_MS } from '../../lambda/handler';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { QrMenuClient } from '../../lambda/qrmenu/client';
 import { StateStore } from '../../lambda/state/store';
-import { ManualClock, RecordingDeliverer, RecordingLog, RecordingMetrics, countingDynamoDbClient, freshTable } from '../support/harness';
+import {
+  ManualClock,
+  RecordingDeliverer,
+  RecordingLog,
+  RecordingMetrics,
+  countingDynamoDbClient,
+  freshTable,
+} from '../support/harness';
 
 const TOKEN = 'handler-test-token';
 const db = countingDynamoDbClient();
@@ -42,7 +49,13 @@ async function handlerFor(intervalSeconds: number, sims: Simulator[]) {
     log: new RecordingLog(),
     metricsFor: () => new RecordingMetrics(),
     fetchFor: (source) => {
-      const client = new QrMenuClient({ baseUrl: source.url, token: TOKEN, requestTimeoutMs: 1_000, retries: 0, now: clock.now });
+      const client = new QrMenuClient({
+        baseUrl: source.url,
+        token: TOKEN,
+        requestTimeoutMs: 1_000,
+        retries: 0,
+        now: clock.now,
+      });
       return (cursor, options) => client.fetchEvents(cursor, options);
     },
     clock,

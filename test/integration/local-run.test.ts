@@ -32,7 +32,11 @@ class Run {
         return;
       }
       this.lines.push(line);
-      this.#waiters = this.#waiters.filter((w) => (w.match(line) ? (w.resolve(line), false) : true));
+      this.#waiters = this.#waiters.filter((w) => {
+        if (!w.match(line)) return true;
+        w.resolve(line);
+        return false;
+      });
     });
     child.stderr.on('data', (chunk: Buffer) => this.raw.push(chunk.toString()));
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -41,15 +45,29 @@ class Run {
   /** `group`: in a process group of its own, so that a test can press Ctrl-C (signal the whole group). */
   static start(args: string[], options: { group?: boolean } = {}): Run {
     // node itself (not npx) so that a signal to the process reaches the runner
-    return new Run(spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--json', ...args], { env: { ...process.env }, detached: options.group ?? false }));
+    return new Run(
+      spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--json', ...args], {
+        env: { ...process.env },
+        detached: options.group ?? false,
+      }),
+    );
   }
 
   next(match: (l: Line) => boolean, timeoutMs = 60_000): Promise<Line> {
     const found = this.lines.find(match);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching line within ${timeoutMs} ms; got:\n${this.raw.join('\n')}`)), timeoutMs);
-      this.#waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      const timer = setTimeout(
+        () => reject(new Error(`no matching line within ${timeoutMs} ms; got:\n${this.raw.join('\n')}`)),
+        timeoutMs,
+      );
+      this.#waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
     });
   }
 }
@@ -62,14 +80,21 @@ function descendants(pid: number): number[] {
     children.set(parent, [...(children.get(parent) ?? []), child]);
   }
   const all: number[] = [];
-  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (all.push(c), walk(c)));
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      all.push(c);
+      walk(c);
+    }
+  };
   walk(pid);
   return all;
 }
 
 function commandOf(pid: number): string {
   try {
-    return execFileSync('ps', ['-o', 'cmd=', '-p', String(pid)]).toString().trim();
+    return execFileSync('ps', ['-o', 'cmd=', '-p', String(pid)])
+      .toString()
+      .trim();
   } catch {
     return '';
   }
@@ -86,11 +111,15 @@ function alive(pid: number): boolean {
 
 function inject(sim: { url: string; certPem: string }, event: object): Promise<{ hash: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${sim.url}/_sim/events`, { method: 'POST', ca: sim.certPem, headers: { 'content-type': 'application/json' } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(JSON.parse(body) as { hash: string }));
-    });
+    const req = request(
+      `${sim.url}/_sim/events`,
+      { method: 'POST', ca: sim.certPem, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(JSON.parse(body) as { hash: string }));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(event));
   });
@@ -117,7 +146,11 @@ describe('npm start --json', () => {
     const expected = [
       { event: hall, emails: ['log@pizzeria.example'], phones: ['+79160000001'] },
       { event: terrace, emails: ['log@pizzeria.example'], phones: ['+79160000002'] },
-      { event: bill, emails: ['manager@pizzeria.example', 'log@pizzeria.example'], phones: ['+79160000003', '+79160000004'] },
+      {
+        event: bill,
+        emails: ['manager@pizzeria.example', 'log@pizzeria.example'],
+        phones: ['+79160000003', '+79160000004'],
+      },
       { event: unknown, emails: ['log@pizzeria.example'], phones: [] },
     ];
     for (const { event, phones } of expected) {
@@ -131,7 +164,9 @@ describe('npm start --json', () => {
       const mails = run.lines.filter((l) => l.type === 'delivered' && l.hash === event.hash && l.channel === 'email');
       expect(mails).toHaveLength(1);
       expect([...(mails[0]!.recipients as string[])].sort()).toEqual([...emails].sort());
-      expect(run.lines.filter((l) => l.type === 'delivered' && l.hash === event.hash && l.channel === 'sns')).toHaveLength(1);
+      expect(
+        run.lines.filter((l) => l.type === 'delivered' && l.hash === event.hash && l.channel === 'sns'),
+      ).toHaveLength(1);
       const sms = run.lines.filter((l) => l.type === 'sms' && l.hash === event.hash).map((l) => l.phone);
       expect(sms.sort()).toEqual([...phones].sort());
     }
@@ -160,7 +195,15 @@ describe('npm start --json', () => {
   it('--url with a wrong token: an error line of kind auth, without the token, and a non-zero exit with --once', async () => {
     const server = await createSimulator({ token: 'the-real-token', seed: 5 });
     try {
-      const run = Run.start(['--once', '--url', server.url, '--fingerprint', server.fingerprint256!, '--token', 'wrong-token-31337']);
+      const run = Run.start([
+        '--once',
+        '--url',
+        server.url,
+        '--fingerprint',
+        server.fingerprint256!,
+        '--token',
+        'wrong-token-31337',
+      ]);
       runs.push(run);
       const error = await run.next((l) => l.type === 'error', 90_000);
       expect(error.kind).toBe('auth');

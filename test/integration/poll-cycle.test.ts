@@ -183,26 +183,29 @@ describe('steady polling', () => {
 });
 
 describe('a server that forgets our cursor', () => {
-  it.each(['all', 'empty', 'error'] as const)('unknown-hash mode "%s": every event after a restart is delivered, none twice', async (mode) => {
-    sim.setUnknownHashMode(mode);
-    const deliverer = new RecordingDeliverer();
-    const poller = makePoller(kit, { deliverer });
-    await poller.begin(clock.now() + 600_000);
-    await poller.tick(clock.now() + 600_000);
-    const injected: string[] = [];
-    for (let tick = 1; tick <= 24; tick += 1) {
-      clock.advance(10_000);
-      if (tick === 6) sim.restart(); // forgets every hash, our cursor included
-      if (tick % 2 === 0) injected.push(sim.inject().hash);
+  it.each(['all', 'empty', 'error'] as const)(
+    'unknown-hash mode "%s": every event after a restart is delivered, none twice',
+    async (mode) => {
+      sim.setUnknownHashMode(mode);
+      const deliverer = new RecordingDeliverer();
+      const poller = makePoller(kit, { deliverer });
+      await poller.begin(clock.now() + 600_000);
       await poller.tick(clock.now() + 600_000);
-    }
-    // Events queued for at least two intervals before the run ended must have been delivered.
-    for (let tick = 0; tick < 3; tick += 1) {
-      clock.advance(10_000);
-      await poller.tick(clock.now() + 600_000);
-    }
-    for (const hash of injected) expect(deliverer.count(hash), hash).toBe(1);
-  });
+      const injected: string[] = [];
+      for (let tick = 1; tick <= 24; tick += 1) {
+        clock.advance(10_000);
+        if (tick === 6) sim.restart(); // forgets every hash, our cursor included
+        if (tick % 2 === 0) injected.push(sim.inject().hash);
+        await poller.tick(clock.now() + 600_000);
+      }
+      // Events queued for at least two intervals before the run ended must have been delivered.
+      for (let tick = 0; tick < 3; tick += 1) {
+        clock.advance(10_000);
+        await poller.tick(clock.now() + 600_000);
+      }
+      for (const hash of injected) expect(deliverer.count(hash), hash).toBe(1);
+    },
+  );
 
   it('asks for everything once the cursor is older than the retention', async () => {
     const poller = makePoller(kit);
@@ -259,7 +262,8 @@ describe('leases', () => {
     // A store whose lease always says yes: five pollers work the source at once.
     const store = kit.store;
     const leaky = {
-      acquireLease: (sourceId: string, _owner: string, now: number, until: number) => store.acquireLease(sourceId, 'shared', now, until),
+      acquireLease: (sourceId: string, _owner: string, now: number, until: number) =>
+        store.acquireLease(sourceId, 'shared', now, until),
       saveCheckpoint: (...[sourceId, , state, options]: Parameters<StateStore['saveCheckpoint']>) =>
         store.saveCheckpoint(sourceId, 'shared', state, options),
       findRecorded: store.findRecorded.bind(store),

@@ -8,7 +8,14 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../local/simulator';
 import { QrMenuClient, type QrMenuClientOptions } from '../../lambda/qrmenu/client';
-import { AuthError, BadResponseError, QrMenuError, ServerError, TlsError, UnreachableError } from '../../lambda/qrmenu/errors';
+import {
+  AuthError,
+  BadResponseError,
+  QrMenuError,
+  ServerError,
+  TlsError,
+  UnreachableError,
+} from '../../lambda/qrmenu/errors';
 import { hostileAnswers } from '../support/hostile-answers';
 
 const TOKEN = 'tok-3f9a1c77-secret';
@@ -69,7 +76,14 @@ describe('documented semantics', () => {
     https.restart();
     https.inject({ code: 'waiter_call', table: 1000028, tableName: '6', maxGuests: 50 });
     const [event] = (await client(https).fetchEvents(null)).events;
-    expect(event).toMatchObject({ code: 'waiter_call', tableId: 1000028, tableName: '6', invoice: null, order: null, placeholders: [] });
+    expect(event).toMatchObject({
+      code: 'waiter_call',
+      tableId: 1000028,
+      tableName: '6',
+      invoice: null,
+      order: null,
+      placeholders: [],
+    });
     expect(event!.raw).toMatchObject({ table_repr: { id: 1000028, name: '6', max_guests: 50 } });
   });
 
@@ -87,7 +101,12 @@ describe('documented semantics', () => {
     https.restart();
     https.inject({ hash: '0x0000beef', table: 1000007, extra: { vendor: 'x' } }, { raw: true });
     const [event] = (await client(https).fetchEvents(null)).events;
-    expect(event).toMatchObject({ hash: '0x0000beef', code: 'unknown', tableName: '1000007', placeholders: ['code', 'table_repr.name'] });
+    expect(event).toMatchObject({
+      hash: '0x0000beef',
+      code: 'unknown',
+      tableName: '1000007',
+      placeholders: ['code', 'table_repr.name'],
+    });
     expect(event!.raw).toMatchObject({ extra: { vendor: 'x' } });
   });
 });
@@ -106,7 +125,7 @@ describe('TLS', () => {
 
   it('refuses a server whose certificate does not match the pin, before sending the token', async () => {
     const before = https.served.length;
-    const wrong = 'AA:'.repeat(31) + 'AA';
+    const wrong = `${'AA:'.repeat(31)}AA`;
     const error = await failure(client(https, { tls: { fingerprint256: wrong } }).fetchEvents(null));
     expect(error).toBeInstanceOf(TlsError);
     expect(error).toMatchObject({ how: 'fingerprint_mismatch', presentedFingerprint: https.fingerprint256 });
@@ -154,7 +173,11 @@ describe('auth', () => {
   });
 
   it('blanks the token out of a server message that echoes it', async () => {
-    https.failNext({ status: 200, contentType: 'application/json', body: JSON.stringify({ result: false, message: `token ${TOKEN} is invalid` }) });
+    https.failNext({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ result: false, message: `token ${TOKEN} is invalid` }),
+    });
     const error = await failure(client(https).fetchEvents(null));
     expect(error).toBeInstanceOf(AuthError);
     expect((error as Error).message).not.toContain(TOKEN);
@@ -199,7 +222,9 @@ describe('retries and timeouts', () => {
   it('keeps all attempts inside the deadline it is given', async () => {
     https.failNext('hang'); // one attempt fits in the deadline; a second must not be started
     const started = Date.now();
-    const error = await failure(client(https, { requestTimeoutMs: 5_000, retries: 2 }).fetchEvents(null, { deadline: started + 400 }));
+    const error = await failure(
+      client(https, { requestTimeoutMs: 5_000, retries: 2 }).fetchEvents(null, { deadline: started + 400 }),
+    );
     expect(error).toBeInstanceOf(UnreachableError);
     expect(Date.now() - started).toBeLessThan(1_500);
   });
@@ -211,7 +236,9 @@ describe('retries and timeouts', () => {
   });
 
   it('a host that does not resolve is an UnreachableError', async () => {
-    const error = await failure(client(http, { baseUrl: 'http://qrmenu.invalid:8080', retries: 0, requestTimeoutMs: 1_500 }).fetchEvents(null));
+    const error = await failure(
+      client(http, { baseUrl: 'http://qrmenu.invalid:8080', retries: 0, requestTimeoutMs: 1_500 }).fetchEvents(null),
+    );
     expect(error).toBeInstanceOf(UnreachableError);
   });
 });

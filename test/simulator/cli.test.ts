@@ -30,18 +30,25 @@ interface Running {
 }
 
 function run(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/simulator/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/simulator/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
   children.push(child);
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => output, exited };
 }
 
 /** Waits until the output contains `text` (or the process exits first). */
 async function waitFor(expect: ExpectStatic, running: Running, text: string): Promise<string> {
-  await expect.poll(() => running.output().includes(text) || running.child.exitCode !== null, { timeout: 20_000, interval: 50 }).toBe(true);
+  await expect
+    .poll(() => running.output().includes(text) || running.child.exitCode !== null, { timeout: 20_000, interval: 50 })
+    .toBe(true);
   expect(running.output()).toContain(text);
   return running.output();
 }
@@ -53,7 +60,9 @@ const match = (text: string, pattern: RegExp): string => {
 };
 
 describe.concurrent('simulator CLI', () => {
-  it('prints its URL, token and fingerprint with the pinning hints, serves, and exits 0 on SIGTERM', async ({ expect }) => {
+  it('prints its URL, token and fingerprint with the pinning hints, serves, and exits 0 on SIGTERM', async ({
+    expect,
+  }) => {
     const sim = run(['--port', '0', '--rate', '0', '--seed', '5'], { QRMENU_TOKEN: 'cli-secret-7' });
     const banner = await waitFor(expect, sim, 'Ctrl-C stops it.');
     const url = match(banner, /URL +(https:\/\/127\.0\.0\.1:\d+)/);
@@ -61,7 +70,7 @@ describe.concurrent('simulator CLI', () => {
     const certFile = match(banner, /written to (\S+)/);
     expect(banner).toContain(`tls: { fingerprint256: "${fingerprint}" }`);
     expect(banner).toContain(`--fingerprint ${fingerprint}`);
-    expect(banner).toContain("-d '{\"code\":\"waiter_call\",\"tableName\":\"6\"}'");
+    expect(banner).toContain('-d \'{"code":"waiter_call","tableName":"6"}\'');
     expect(banner).toMatch(/token +cli-secret-7/);
 
     const target = { url, certPem: readFileSync(certFile, 'utf8') };
@@ -78,7 +87,18 @@ describe.concurrent('simulator CLI', () => {
   });
 
   it('serves plain HTTP with --http, prints no fingerprint, and exits 0 on SIGINT', async ({ expect }) => {
-    const sim = run(['--http', '--port', '0', '--rate', '0', '--quiet', '--unknown-hash', 'error', '--error-share', '1']);
+    const sim = run([
+      '--http',
+      '--port',
+      '0',
+      '--rate',
+      '0',
+      '--quiet',
+      '--unknown-hash',
+      'error',
+      '--error-share',
+      '1',
+    ]);
     await waitFor(expect, sim, 'Ctrl-C stops it.');
     const banner = await waitFor(expect, sim, 'Faults: {"serverErrorShare":1}');
     expect(banner).not.toContain('SHA-256');
@@ -87,7 +107,6 @@ describe.concurrent('simulator CLI', () => {
     sim.child.kill('SIGINT');
     expect(await sim.exited).toEqual({ code: 0, signal: null });
   });
-
 });
 
 describe('shell quoting in the printed examples', () => {
@@ -102,7 +121,14 @@ function parseFlags(args: string[]): { options?: CliOptions; printed: string; er
   let printed = '';
   const program = buildProgram()
     .exitOverride()
-    .configureOutput({ writeOut: (text) => void (printed += text), writeErr: (text) => void (printed += text) });
+    .configureOutput({
+      writeOut: (text) => {
+        printed += text;
+      },
+      writeErr: (text) => {
+        printed += text;
+      },
+    });
   try {
     program.parse(args, { from: 'user' });
     return { options: program.opts<CliOptions>(), printed };
@@ -116,7 +142,27 @@ describe('simulator CLI flags', () => {
   it('lists every option and the control endpoints in --help', () => {
     const { printed, error } = parseFlags(['--help']);
     globalExpect(error).toBe('commander.helpDisplayed');
-    for (const flag of ['--host', '--port', '--token', '--retention', '--unknown-hash', '--auth-failure', '--http', '--rate', '--seed', '--latency', '--error-share', '--html-share', '--truncated-share', '--reset-share', '--duplicate-share', '--result-false-share', 'QRMENU_TOKEN', 'POST /_sim/events', 'POST /_sim/restart']) {
+    for (const flag of [
+      '--host',
+      '--port',
+      '--token',
+      '--retention',
+      '--unknown-hash',
+      '--auth-failure',
+      '--http',
+      '--rate',
+      '--seed',
+      '--latency',
+      '--error-share',
+      '--html-share',
+      '--truncated-share',
+      '--reset-share',
+      '--duplicate-share',
+      '--result-false-share',
+      'QRMENU_TOKEN',
+      'POST /_sim/events',
+      'POST /_sim/restart',
+    ]) {
       globalExpect(printed).toContain(flag);
     }
   });
@@ -137,14 +183,45 @@ describe('simulator CLI flags', () => {
   });
 
   it('maps every fault flag to its setting, and --rate 0 to no traffic', () => {
-    const { options } = parseFlags(['--rate', '0', '--http', '--seed', '9', '--latency', '250', '--error-share', '0.1', '--html-share', '0.2', '--truncated-share', '0.3', '--reset-share', '0.05', '--duplicate-share', '0.5', '--result-false-share', '1']);
+    const { options } = parseFlags([
+      '--rate',
+      '0',
+      '--http',
+      '--seed',
+      '9',
+      '--latency',
+      '250',
+      '--error-share',
+      '0.1',
+      '--html-share',
+      '0.2',
+      '--truncated-share',
+      '0.3',
+      '--reset-share',
+      '0.05',
+      '--duplicate-share',
+      '0.5',
+      '--result-false-share',
+      '1',
+    ]);
     globalExpect(simulatorOptions(options!)).toMatchObject({ tls: false, seed: 9 });
     globalExpect(simulatorOptions(options!)).not.toHaveProperty('traffic');
-    globalExpect(faultSettings(options!)).toEqual({ latencyMs: 250, serverErrorShare: 0.1, htmlShare: 0.2, truncatedShare: 0.3, resetShare: 0.05, duplicateShare: 0.5, resultFalseShare: 1 });
+    globalExpect(faultSettings(options!)).toEqual({
+      latencyMs: 250,
+      serverErrorShare: 0.1,
+      htmlShare: 0.2,
+      truncatedShare: 0.3,
+      resetShare: 0.05,
+      duplicateShare: 0.5,
+      resultFalseShare: 1,
+    });
   });
 
   it('refuses a share above 1 and a mode it does not know', () => {
-    globalExpect(parseFlags(['--error-share', '2'])).toMatchObject({ error: 'commander.invalidArgument', printed: globalExpect.stringContaining('--error-share') });
+    globalExpect(parseFlags(['--error-share', '2'])).toMatchObject({
+      error: 'commander.invalidArgument',
+      printed: globalExpect.stringContaining('--error-share'),
+    });
     globalExpect(parseFlags(['--unknown-hash', 'sometimes']).error).toBe('commander.invalidArgument');
     globalExpect(parseFlags(['--port', 'x']).error).toBe('commander.invalidArgument');
   });

@@ -28,10 +28,19 @@ export interface RequestOptions {
 }
 
 /** One request to `sim.url + path`. */
-export function send(sim: Pick<Simulator, 'url' | 'certPem'>, path: string, options: RequestOptions = {}): Promise<Reply> {
+export function send(
+  sim: Pick<Simulator, 'url' | 'certPem'>,
+  path: string,
+  options: RequestOptions = {},
+): Promise<Reply> {
   const url = new URL(path, sim.url);
   if (options.hostname !== undefined) url.hostname = options.hostname;
-  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  const body =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body);
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.token = options.token;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -43,7 +52,12 @@ export function send(sim: Pick<Simulator, 'url' | 'certPem'>, path: string, opti
       res.on('end', () => {
         const socket = res.socket as TLSSocket | null;
         const peer = url.protocol === 'https:' ? socket?.getPeerCertificate?.().fingerprint256 : undefined;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ...(peer === undefined ? {} : { peerFingerprint256: peer }) });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          ...(peer === undefined ? {} : { peerFingerprint256: peer }),
+        });
       });
     };
     const req =
@@ -59,7 +73,11 @@ export function send(sim: Pick<Simulator, 'url' | 'certPem'>, path: string, opti
 }
 
 /** `GET /api/v4/events?hash=…` with a token (default 'demo-token'; null sends no token header). */
-export function poll(sim: Pick<Simulator, 'url' | 'certPem'>, hash: string, token: string | null = 'demo-token'): Promise<Reply> {
+export function poll(
+  sim: Pick<Simulator, 'url' | 'certPem'>,
+  hash: string,
+  token: string | null = 'demo-token',
+): Promise<Reply> {
   return send(sim, `/api/v4/events?hash=${encodeURIComponent(hash)}`, token === null ? {} : { token });
 }
 
@@ -70,7 +88,10 @@ export function updateHashes(reply: Reply): string[] {
 }
 
 /** A clock the test moves by hand. */
-export function manualClock(start = Date.UTC(2026, 0, 15, 12, 0, 0)): { now: () => number; advance: (ms: number) => void } {
+export function manualClock(start = Date.UTC(2026, 0, 15, 12, 0, 0)): {
+  now: () => number;
+  advance: (ms: number) => void;
+} {
   let current = start;
   return {
     now: () => current,

@@ -3,7 +3,13 @@
  * `restart()` — what a restarted server forgets and what it keeps.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSimulator, type ServedRecord, type SimEvent, type Simulator, type SimulatorOptions } from '../../local/simulator';
+import {
+  createSimulator,
+  type ServedRecord,
+  type SimEvent,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../local/simulator';
 import { poll, send, updateHashes } from './client';
 
 let sim: Simulator | undefined;
@@ -55,7 +61,10 @@ describe('control endpoints', () => {
     const s = await start();
     const reply = await send(s, '/_sim/events', { method: 'POST', body: { tablename: '6' } });
     expect(reply.status).toBe(400);
-    expect(json<{ error: string; kind: string }>(reply.body)).toMatchObject({ kind: 'InvalidEventInputError', error: expect.stringContaining('tablename') });
+    expect(json<{ error: string; kind: string }>(reply.body)).toMatchObject({
+      kind: 'InvalidEventInputError',
+      error: expect.stringContaining('tablename'),
+    });
   });
 
   it('refuses a body that is not JSON with HTTP 400', async () => {
@@ -69,7 +78,9 @@ describe('control endpoints', () => {
     const [a, b] = s.injectMany(2).map((event) => event.hash);
     await poll(s, a!);
     expect(json<SimEvent[]>((await send(s, '/_sim/queue')).body).map((event) => event.hash)).toEqual([a, b]);
-    expect(json<ServedRecord[]>((await send(s, '/_sim/served')).body)).toEqual([expect.objectContaining({ hashParam: a, kind: 'ok', eventHashes: [b] })]);
+    expect(json<ServedRecord[]>((await send(s, '/_sim/served')).body)).toEqual([
+      expect.objectContaining({ hashParam: a, kind: 'ok', eventHashes: [b] }),
+    ]);
   });
 
   it('sets faults with POST /_sim/faults and one-shot faults with POST /_sim/fail-next', async () => {
@@ -77,8 +88,14 @@ describe('control endpoints', () => {
     s.inject();
     const set = await send(s, '/_sim/faults', { method: 'POST', body: { resultFalseShare: 1 } });
     expect(json<{ faults: { resultFalseShare: number } }>(set.body).faults.resultFalseShare).toBe(1);
-    const queued = await send(s, '/_sim/fail-next', { method: 'POST', body: ['server-error', { status: 418, body: 'teapot' }] });
-    expect(json<{ pending: unknown[] }>(queued.body).pending).toEqual(['server-error', { status: 418, body: 'teapot' }]);
+    const queued = await send(s, '/_sim/fail-next', {
+      method: 'POST',
+      body: ['server-error', { status: 418, body: 'teapot' }],
+    });
+    expect(json<{ pending: unknown[] }>(queued.body).pending).toEqual([
+      'server-error',
+      { status: 418, body: 'teapot' },
+    ]);
     for (let i = 0; i < 3; i++) await poll(s, 'none');
     expect(s.served.map((r) => r.kind)).toEqual(['fault:server-error', 'fault:custom', 'fault:result-false']);
     expect((await send(s, '/_sim/fail-next', { method: 'POST', body: ['explode'] })).status).toBe(400);

@@ -62,7 +62,14 @@ describe('documented semantics', () => {
       result: true,
       data: {
         updates: [
-          { hash: '0xd8833dd3', code: 'waiter_call', table: 1000028, invoice: null, order: null, table_repr: { id: 1000028, name: '6', max_guests: 50 } },
+          {
+            hash: '0xd8833dd3',
+            code: 'waiter_call',
+            table: 1000028,
+            invoice: null,
+            order: null,
+            table_repr: { id: 1000028, name: '6', max_guests: 50 },
+          },
         ],
       },
     });

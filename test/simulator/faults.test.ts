@@ -4,7 +4,14 @@
  * and how faults combine with auth. Plain HTTP except where TLS changes the picture.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSimulator, GIANT_PADDING_BYTES, InvalidFaultError, type Faults, type Simulator, type SimulatorOptions } from '../../local/simulator';
+import {
+  createSimulator,
+  GIANT_PADDING_BYTES,
+  InvalidFaultError,
+  type Faults,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../local/simulator';
 import { poll, send, updateHashes } from './client';
 
 let sims: Simulator[] = [];
@@ -77,7 +84,9 @@ describe('one-shot faults', () => {
   it('never answers hang, so that the client times out', async () => {
     const { s } = await withFourEvents();
     s.failNext('hang');
-    await expect(send(s, '/api/v4/events?hash=none', { token: 'demo-token', timeoutMs: 150 })).rejects.toThrow('client timeout');
+    await expect(send(s, '/api/v4/events?hash=none', { token: 'demo-token', timeoutMs: 150 })).rejects.toThrow(
+      'client timeout',
+    );
     expect(s.served.at(-1)).toMatchObject({ kind: 'fault:hang', status: null });
   });
 

@@ -87,14 +87,27 @@ describe('generated traffic mix', () => {
     const s = await start();
     const bill = s.inject({ code: 'bill_request', tableName: '12' }).wire;
     expect(bill.order).toBeNull();
-    expect(bill.invoice).toMatchObject({ id: expect.stringMatching(/^inv-/), table: bill.table, currency: 'RUB', sum_to_pay: expect.any(Number) });
+    expect(bill.invoice).toMatchObject({
+      id: expect.stringMatching(/^inv-/),
+      table: bill.table,
+      currency: 'RUB',
+      sum_to_pay: expect.any(Number),
+    });
     const lines = (bill.invoice as { dishes: { quantity: number; price: number }[] }).dishes;
     expect(lines.length).toBeGreaterThan(0);
-    expect(bill.invoice?.sum_to_pay).toBeCloseTo(lines.reduce((sum, d) => sum + d.quantity * d.price, 0), 2);
+    expect(bill.invoice?.sum_to_pay).toBeCloseTo(
+      lines.reduce((sum, d) => sum + d.quantity * d.price, 0),
+      2,
+    );
     expect(s.inject({ code: 'waiter_call_cash' }).wire.invoice).not.toBeNull();
     const order = s.inject({ code: 'new_order' }).wire;
     expect(order.invoice).toBeNull();
-    expect(order.order).toMatchObject({ id: expect.stringMatching(/^ord-/), table: order.table, status: 'new', total: expect.any(Number) });
+    expect(order.order).toMatchObject({
+      id: expect.stringMatching(/^ord-/),
+      table: order.table,
+      status: 'new',
+      total: expect.any(Number),
+    });
     const paid = s.inject({ code: 'order_paid' }).wire;
     expect(paid.invoice).not.toBeNull();
     expect(paid.order).toMatchObject({ status: 'paid' });
@@ -122,7 +135,10 @@ describe('inject() input', () => {
     const s = await start();
     const invoice = { id: 'x', weird: { nested: true } };
     expect(s.inject({ code: 'bill_request', invoice }).wire.invoice).toEqual(invoice);
-    expect(s.inject({ code: 'order_paid', invoice: null, order: null }).wire).toMatchObject({ invoice: null, order: null });
+    expect(s.inject({ code: 'order_paid', invoice: null, order: null }).wire).toMatchObject({
+      invoice: null,
+      order: null,
+    });
   });
 
   it('queues a frozen copy: neither the caller nor a test can change what gets served', async () => {
@@ -157,8 +173,15 @@ describe('inject() input', () => {
     expect(noHash.hash).toBeNull();
     expect(withHash.hash).toBe('0xraw00001');
     const body = JSON.parse((await poll(s, 'none')).body) as { data: { updates: unknown[] } };
-    expect(body.data.updates.slice(0, 2)).toEqual([{ code: 'waiter_call', table: 5 }, { hash: '0xraw00001', code: 42 }]);
-    expect((JSON.parse((await poll(s, '0xraw00001')).body) as { data: { updates: { hash: string }[] } }).data.updates.map((u) => u.hash)).toEqual([after.hash]);
+    expect(body.data.updates.slice(0, 2)).toEqual([
+      { code: 'waiter_call', table: 5 },
+      { hash: '0xraw00001', code: 42 },
+    ]);
+    expect(
+      (JSON.parse((await poll(s, '0xraw00001')).body) as { data: { updates: { hash: string }[] } }).data.updates.map(
+        (u) => u.hash,
+      ),
+    ).toEqual([after.hash]);
     expect(s.served[0]?.eventHashes).toEqual(['0xraw00001', after.hash]);
   });
 

@@ -13,7 +13,7 @@ import type { Deliverer } from '../../lambda/notify/port';
 import type { Log, Step } from '../../lambda/poller/ports';
 import type { PollerSettings } from '../../lambda/poller/source-poller';
 import type { StateStore } from '../../lambda/state/store';
-import { ManualClock, RecordingDeliverer, SimulatedCrash, makePoller, seededRandom } from './harness';
+import { type ManualClock, RecordingDeliverer, SimulatedCrash, makePoller, seededRandom } from './harness';
 
 export const CRASH_STEPS: readonly Step[] = ['fetched', 'claimed', 'delivered', 'marked', 'before-checkpoint'];
 
@@ -108,7 +108,8 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
             const count = Math.floor(random() * 4);
             for (let i = 0; i < count; i += 1) injected.push({ hash: sim.inject().hash, at: clock.now() });
             const faultChance = options.deliveryFaultChance ?? 0;
-            deliverer.failing = random() < faultChance ? (random() < 0.5 ? { sns: 'transient' } : { email: 'throttled' }) : {};
+            deliverer.failing =
+              random() < faultChance ? (random() < 0.5 ? { sns: 'transient' } : { email: 'throttled' }) : {};
           } else deliverer.failing = {};
           await poller.tick(leaseUntil);
           clock.advance(INTERVAL_MS);
@@ -144,7 +145,11 @@ export function killable<T extends object>(target: T, isDead: () => boolean): T 
 }
 
 /** Lost events (never delivered) and duplicates outside the allowed window. */
-export function judgeScenario(outcome: CrashScenarioOutcome): { lost: string[]; unexplainedDuplicates: string[]; windowDuplicates: string[] } {
+export function judgeScenario(outcome: CrashScenarioOutcome): {
+  lost: string[];
+  unexplainedDuplicates: string[];
+  windowDuplicates: string[];
+} {
   const lost = outcome.injected.filter((e) => (outcome.deliveredCount.get(e.hash) ?? 0) === 0).map((e) => e.hash);
   const duplicates = [...outcome.deliveredCount].filter(([, n]) => n > 1).map(([hash]) => hash);
   return {

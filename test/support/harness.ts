@@ -14,7 +14,7 @@ import type { MetricName } from '../../lambda/obs/metric-names';
 import type { Clock, FeedEntry, Log, OpsNotifier, Probe, SourceMetrics } from '../../lambda/poller/ports';
 import { SourcePoller, type PollerSettings } from '../../lambda/poller/source-poller';
 import { QrMenuClient } from '../../lambda/qrmenu/client';
-import { StateStore } from '../../lambda/state/store';
+import type { StateStore } from '../../lambda/state/store';
 export { seededRandom } from './random';
 
 /**
@@ -32,10 +32,21 @@ export class ManualClock implements Clock {
   }
 }
 
-const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
 
 /** A DynamoDB client (pointed at DynamoDB Local by the test environment) that counts its requests. */
-export function countingDynamoDbClient(): { client: DynamoDBClient; counts: Map<string, number>; writes(): number; reads(): number } {
+export function countingDynamoDbClient(): {
+  client: DynamoDBClient;
+  counts: Map<string, number>;
+  writes(): number;
+  reads(): number;
+} {
   const client = new DynamoDBClient({ maxAttempts: 2 });
   const counts = new Map<string, number>();
   client.middlewareStack.add(
@@ -47,7 +58,12 @@ export function countingDynamoDbClient(): { client: DynamoDBClient; counts: Map<
     { step: 'initialize', name: 'countRequests' },
   );
   const sum = (pick: (name: string) => boolean) => [...counts].filter(([n]) => pick(n)).reduce((s, [, c]) => s + c, 0);
-  return { client, counts, writes: () => sum((n) => WRITE_COMMANDS.has(n)), reads: () => sum((n) => !WRITE_COMMANDS.has(n)) };
+  return {
+    client,
+    counts,
+    writes: () => sum((n) => WRITE_COMMANDS.has(n)),
+    reads: () => sum((n) => !WRITE_COMMANDS.has(n)),
+  };
 }
 
 export async function freshTable(client: DynamoDBClient): Promise<string> {

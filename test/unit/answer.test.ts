@@ -7,12 +7,18 @@ import { MAX_NESTING, nestedDeeperThan, parseEventsAnswer } from '../../lambda/q
 import { BadResponseError } from '../../lambda/qrmenu/errors';
 import { deserializeEvent, serializeEvent } from '../../lambda/state/store';
 
-const ok = (updates: string) => ({ status: 200, contentType: 'application/json', body: Buffer.from(`{"result":true,"data":{"updates":${updates}}}`) });
+const ok = (updates: string) => ({
+  status: 200,
+  contentType: 'application/json',
+  body: Buffer.from(`{"result":true,"data":{"updates":${updates}}}`),
+});
 const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
 
 describe('hostile nesting', () => {
   it('drops an invoice nested 10,000 deep and keeps the event, storable', () => {
-    const { events } = parseEventsAnswer(ok(`[{"hash":"0x1","code":"bill_request","invoice":${deep(10_000)}},{"hash":"0x2","code":"waiter_call"}]`));
+    const { events } = parseEventsAnswer(
+      ok(`[{"hash":"0x1","code":"bill_request","invoice":${deep(10_000)}},{"hash":"0x2","code":"waiter_call"}]`),
+    );
     expect(events.map((e) => e.hash)).toEqual(['0x1', '0x2']);
     expect(events[0]).toMatchObject({ invoice: null, placeholders: expect.arrayContaining(['invoice']) });
     expect(String(events[0]!.raw.invoice)).toMatch(/nested deeper than/);

@@ -32,14 +32,32 @@ describe('the config schema', () => {
     [{ sources: [] }, 'sources: list at least one QR-menu server'],
     [{ sources: [{ ...source, url: 'ftp://x' }] }, 'sources[0].url: must be an http:// or https:// URL'],
     [{ sources: [source, source] }, 'sources[1].id: source id "pizzeria" is used twice'],
-    [{ sources: [source], routes: [{ name: 'r', tables: ['1-x'], sms: ['+79161234567'] }] }, 'routes[0].tables[0]: "1-x" is not a table range (write it like "1-10")'],
-    [{ sources: [source], routes: [{ name: 'r', tables: ['9-3'], sms: ['+79161234567'] }] }, 'routes[0].tables[0]: "9-3" is not a table range: 9 is greater than 3'],
-    [{ sources: [source], routes: [{ name: 'r', sources: ['nope'], sms: ['+79161234567'] }] }, 'routes[0].sources[0]: no source has the id "nope"'],
-    [{ sources: [source], routes: [{ name: 'r', sms: ['89161234567'] }] }, 'routes[0].sms[0]: must be a phone number in E.164 form, e.g. +79161234567'],
+    [
+      { sources: [source], routes: [{ name: 'r', tables: ['1-x'], sms: ['+79161234567'] }] },
+      'routes[0].tables[0]: "1-x" is not a table range (write it like "1-10")',
+    ],
+    [
+      { sources: [source], routes: [{ name: 'r', tables: ['9-3'], sms: ['+79161234567'] }] },
+      'routes[0].tables[0]: "9-3" is not a table range: 9 is greater than 3',
+    ],
+    [
+      { sources: [source], routes: [{ name: 'r', sources: ['nope'], sms: ['+79161234567'] }] },
+      'routes[0].sources[0]: no source has the id "nope"',
+    ],
+    [
+      { sources: [source], routes: [{ name: 'r', sms: ['89161234567'] }] },
+      'routes[0].sms[0]: must be a phone number in E.164 form, e.g. +79161234567',
+    ],
     [{ sources: [source], routes: [{ name: 'r' }] }, 'routes[0]: a route needs at least one e-mail or SMS recipient'],
-    [{ sources: [source], routes: [{ name: 'r', email: ['boss@pizza.example'] }] }, 'email: route "r" sends e-mail, so set email.from to a verified SES sender'],
+    [
+      { sources: [source], routes: [{ name: 'r', email: ['boss@pizza.example'] }] },
+      'email: route "r" sends e-mail, so set email.from to a verified SES sender',
+    ],
     [{ sources: [source], timeZone: 'Mars/Olympus' }, 'timeZone: is not an IANA time zone (e.g. "Europe/Moscow")'],
-    [{ sources: [source], polling: { intervalSeconds: 0 } }, 'polling.intervalSeconds: Too small: expected number to be >=1'],
+    [
+      { sources: [source], polling: { intervalSeconds: 0 } },
+      'polling.intervalSeconds: Too small: expected number to be >=1',
+    ],
   ])('rejects %j with a message naming the field', (input, message) => {
     expect(problems(input)).toContain(message);
   });

@@ -34,7 +34,11 @@ import type { DeliveryRequest } from '../../lambda/notify/port';
 import type { QrEvent } from '../../lambda/qrmenu/event';
 
 const SES_CONTEXT: SendContext = { service: 'ses', region: 'eu-central-1', sender: 'Alerts <alerts@x.example>' };
-const SNS_CONTEXT: SendContext = { service: 'sns', region: 'eu-central-1', topicArn: 'arn:aws:sns:eu-central-1:123456789012:alerts' };
+const SNS_CONTEXT: SendContext = {
+  service: 'sns',
+  region: 'eu-central-1',
+  topicArn: 'arn:aws:sns:eu-central-1:123456789012:alerts',
+};
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 
 function sesError(name: string, message: string, status = 400): SESServiceException {
@@ -46,33 +50,180 @@ function networkError(code: string, message: string): Error {
 
 describe('classifySendError', () => {
   const cases: [string, unknown, SendContext, 'throttled' | 'transient' | 'permanent', RegExp][] = [
-    ['SES Throttling (maximum sending rate)', sesError('Throttling', 'Maximum sending rate exceeded.'), SES_CONTEXT, 'throttled', /throttling.*retried/],
-    ['SES daily quota', sesError('Throttling', 'Daily message quota exceeded.'), SES_CONTEXT, 'throttled', /daily sending quota.*request a higher quota/],
+    [
+      'SES Throttling (maximum sending rate)',
+      sesError('Throttling', 'Maximum sending rate exceeded.'),
+      SES_CONTEXT,
+      'throttled',
+      /throttling.*retried/,
+    ],
+    [
+      'SES daily quota',
+      sesError('Throttling', 'Daily message quota exceeded.'),
+      SES_CONTEXT,
+      'throttled',
+      /daily sending quota.*request a higher quota/,
+    ],
     ['ThrottlingException', sesError('ThrottlingException', 'Rate exceeded'), SES_CONTEXT, 'throttled', /throttling/],
-    ['TooManyRequests (HTTP 429)', sesError('TooManyRequestsException', 'slow down', 429), SES_CONTEXT, 'throttled', /throttling/],
-    ['SNS Throttled', new ThrottledException({ message: 'Rate exceeded', ...meta(400) }), SNS_CONTEXT, 'throttled', /SNS \(eu-central-1\) is throttling/],
-    ['connection refused', networkError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9'), SES_CONTEXT, 'transient', /cannot reach SES.*ECONNREFUSED/],
+    [
+      'TooManyRequests (HTTP 429)',
+      sesError('TooManyRequestsException', 'slow down', 429),
+      SES_CONTEXT,
+      'throttled',
+      /throttling/,
+    ],
+    [
+      'SNS Throttled',
+      new ThrottledException({ message: 'Rate exceeded', ...meta(400) }),
+      SNS_CONTEXT,
+      'throttled',
+      /SNS \(eu-central-1\) is throttling/,
+    ],
+    [
+      'connection refused',
+      networkError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9'),
+      SES_CONTEXT,
+      'transient',
+      /cannot reach SES.*ECONNREFUSED/,
+    ],
     ['connection reset', networkError('ECONNRESET', 'socket hang up'), SNS_CONTEXT, 'transient', /cannot reach SNS/],
-    ['DNS failure', networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND email.eu-central-1.amazonaws.com'), SES_CONTEXT, 'transient', /cannot reach SES/],
-    ['request timeout', Object.assign(new Error('a request has exceeded the configured 3000 ms requestTimeout'), { name: 'TimeoutError', code: 'ETIMEDOUT' }), SES_CONTEXT, 'transient', /no answer from SES.*in time/],
-    ['whole send aborted', Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }), SNS_CONTEXT, 'transient', /no answer from SNS/],
-    ['HTTP 503', sesError('ServiceUnavailable', 'Service Unavailable', 503), SES_CONTEXT, 'transient', /internal error.*HTTP 503.*retry/],
-    ['SNS InternalError', new InternalErrorException({ message: 'oops', ...meta(500) }), SNS_CONTEXT, 'transient', /internal error/],
-    ['expired credentials', sesError('ExpiredToken', 'The security token included in the request is expired'), SES_CONTEXT, 'transient', /expired credentials/],
-    ['MailFromDomainNotVerified', new MailFromDomainNotVerifiedException({ message: 'MAIL FROM domain not verified', ...meta(400) }), SES_CONTEXT, 'permanent', /MAIL FROM domain is not verified.*MX\/SPF/],
-    ['sending paused', new AccountSendingPausedException({ message: 'Sending paused for this account', ...meta(400) }), SES_CONTEXT, 'permanent', /paused.*resume/],
-    ['SES AccessDenied', sesError('AccessDenied', 'User is not authorized to perform ses:SendEmail', 403), SES_CONTEXT, 'permanent', /grant the function's role ses:SendEmail for Alerts <alerts@x.example>/],
-    ['SNS AuthorizationError', new AuthorizationErrorException({ message: 'not authorized to perform SNS:Publish', ...meta(403) }), SNS_CONTEXT, 'permanent', /grant the function's role sns:Publish on arn:aws:sns:eu-central-1:123456789012:alerts/],
-    ['bad credentials', sesError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403), SES_CONTEXT, 'permanent', /did not accept the AWS credentials/],
-    ['SES invalid recipient', sesError('InvalidParameterValue', 'Missing final \'@domain\''), SES_CONTEXT, 'permanent', /invalid.*routes\[\]\.email/],
-    ['SNS InvalidParameter', new InvalidParameterException({ message: 'Invalid parameter: PhoneNumber', ...meta(400) }), SNS_CONTEXT, 'permanent', /refused the request as invalid/],
-    ['SNS opted out', new OptedOutException({ message: 'Phone number is opted out', ...meta(400) }), SNS_CONTEXT, 'permanent', /opted out of SMS.*OptInPhoneNumber/],
-    ['KMS key disabled', new KMSDisabledException({ message: 'key disabled', ...meta(400) }), SNS_CONTEXT, 'permanent', /KMS key.*enable the key/],
-    ['KMS access denied', new KMSAccessDeniedException({ message: 'denied', ...meta(400) }), SNS_CONTEXT, 'permanent', /kms:GenerateDataKey/],
-    ['topic deleted', new NotFoundException({ message: 'Topic does not exist', ...meta(404) }), SNS_CONTEXT, 'permanent', /topic arn:aws:sns:eu-central-1:123456789012:alerts does not exist/],
+    [
+      'DNS failure',
+      networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND email.eu-central-1.amazonaws.com'),
+      SES_CONTEXT,
+      'transient',
+      /cannot reach SES/,
+    ],
+    [
+      'request timeout',
+      Object.assign(new Error('a request has exceeded the configured 3000 ms requestTimeout'), {
+        name: 'TimeoutError',
+        code: 'ETIMEDOUT',
+      }),
+      SES_CONTEXT,
+      'transient',
+      /no answer from SES.*in time/,
+    ],
+    [
+      'whole send aborted',
+      Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }),
+      SNS_CONTEXT,
+      'transient',
+      /no answer from SNS/,
+    ],
+    [
+      'HTTP 503',
+      sesError('ServiceUnavailable', 'Service Unavailable', 503),
+      SES_CONTEXT,
+      'transient',
+      /internal error.*HTTP 503.*retry/,
+    ],
+    [
+      'SNS InternalError',
+      new InternalErrorException({ message: 'oops', ...meta(500) }),
+      SNS_CONTEXT,
+      'transient',
+      /internal error/,
+    ],
+    [
+      'expired credentials',
+      sesError('ExpiredToken', 'The security token included in the request is expired'),
+      SES_CONTEXT,
+      'transient',
+      /expired credentials/,
+    ],
+    [
+      'MailFromDomainNotVerified',
+      new MailFromDomainNotVerifiedException({ message: 'MAIL FROM domain not verified', ...meta(400) }),
+      SES_CONTEXT,
+      'permanent',
+      /MAIL FROM domain is not verified.*MX\/SPF/,
+    ],
+    [
+      'sending paused',
+      new AccountSendingPausedException({ message: 'Sending paused for this account', ...meta(400) }),
+      SES_CONTEXT,
+      'permanent',
+      /paused.*resume/,
+    ],
+    [
+      'SES AccessDenied',
+      sesError('AccessDenied', 'User is not authorized to perform ses:SendEmail', 403),
+      SES_CONTEXT,
+      'permanent',
+      /grant the function's role ses:SendEmail for Alerts <alerts@x.example>/,
+    ],
+    [
+      'SNS AuthorizationError',
+      new AuthorizationErrorException({ message: 'not authorized to perform SNS:Publish', ...meta(403) }),
+      SNS_CONTEXT,
+      'permanent',
+      /grant the function's role sns:Publish on arn:aws:sns:eu-central-1:123456789012:alerts/,
+    ],
+    [
+      'bad credentials',
+      sesError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403),
+      SES_CONTEXT,
+      'permanent',
+      /did not accept the AWS credentials/,
+    ],
+    [
+      'SES invalid recipient',
+      sesError('InvalidParameterValue', "Missing final '@domain'"),
+      SES_CONTEXT,
+      'permanent',
+      /invalid.*routes\[\]\.email/,
+    ],
+    [
+      'SNS InvalidParameter',
+      new InvalidParameterException({ message: 'Invalid parameter: PhoneNumber', ...meta(400) }),
+      SNS_CONTEXT,
+      'permanent',
+      /refused the request as invalid/,
+    ],
+    [
+      'SNS opted out',
+      new OptedOutException({ message: 'Phone number is opted out', ...meta(400) }),
+      SNS_CONTEXT,
+      'permanent',
+      /opted out of SMS.*OptInPhoneNumber/,
+    ],
+    [
+      'KMS key disabled',
+      new KMSDisabledException({ message: 'key disabled', ...meta(400) }),
+      SNS_CONTEXT,
+      'permanent',
+      /KMS key.*enable the key/,
+    ],
+    [
+      'KMS access denied',
+      new KMSAccessDeniedException({ message: 'denied', ...meta(400) }),
+      SNS_CONTEXT,
+      'permanent',
+      /kms:GenerateDataKey/,
+    ],
+    [
+      'topic deleted',
+      new NotFoundException({ message: 'Topic does not exist', ...meta(404) }),
+      SNS_CONTEXT,
+      'permanent',
+      /topic arn:aws:sns:eu-central-1:123456789012:alerts does not exist/,
+    ],
     ['missing region', new Error('Region is missing'), SES_CONTEXT, 'permanent', /set AWS_REGION/],
-    ['no credentials', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), SNS_CONTEXT, 'permanent', /no AWS credentials/],
-    ['another HTTP 400', sesError('SomethingNew', 'new failure'), SES_CONTEXT, 'permanent', /refused the send \(SomethingNew\)/],
+    [
+      'no credentials',
+      Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      SNS_CONTEXT,
+      'permanent',
+      /no AWS credentials/,
+    ],
+    [
+      'another HTTP 400',
+      sesError('SomethingNew', 'new failure'),
+      SES_CONTEXT,
+      'permanent',
+      /refused the send \(SomethingNew\)/,
+    ],
     ['a non-Error value', 'weird', SNS_CONTEXT, 'transient', /failed.*weird/],
   ];
   for (const [what, error, context, kind, message] of cases) {
@@ -85,17 +236,21 @@ describe('classifySendError', () => {
 
   it('tells the operator to verify an unverified sender, naming it and the region', () => {
     const error = new MessageRejected({
-      message: 'Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: alerts@x.example',
+      message:
+        'Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: alerts@x.example',
       ...meta(400),
     });
     const { kind, message } = classifySendError(error, SES_CONTEXT);
     expect(kind).toBe('permanent');
-    expect(message).toMatch(/^SES refused the sender Alerts <alerts@x\.example>: verify the address or its domain in SES \(eu-central-1\), or leave the SES sandbox/);
+    expect(message).toMatch(
+      /^SES refused the sender Alerts <alerts@x\.example>: verify the address or its domain in SES \(eu-central-1\), or leave the SES sandbox/,
+    );
   });
 
   it('names the recipients the SES sandbox refused', () => {
     const error = new MessageRejected({
-      message: 'Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: anna@staff.example, Boris@staff.example',
+      message:
+        'Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: anna@staff.example, Boris@staff.example',
       ...meta(400),
     });
     const { kind, message } = classifySendError(error, SES_CONTEXT);
@@ -106,13 +261,20 @@ describe('classifySendError', () => {
   });
 
   it('reports other rejected messages as permanent', () => {
-    const { kind, message } = classifySendError(new MessageRejected({ message: 'Message contains a virus', ...meta(400) }), SES_CONTEXT);
+    const { kind, message } = classifySendError(
+      new MessageRejected({ message: 'Message contains a virus', ...meta(400) }),
+      SES_CONTEXT,
+    );
     expect(kind).toBe('permanent');
     expect(message).toContain('rejected the message: "Message contains a virus"');
   });
 
   it('never quotes an access key id or a signature', () => {
-    const error = sesError('SignatureDoesNotMatch', 'Credential=AKIAIOSFODNN7EXAMPLE/20260312/eu-central-1/ses/aws4_request, Signature=abcdef0123456789 is wrong', 403);
+    const error = sesError(
+      'SignatureDoesNotMatch',
+      'Credential=AKIAIOSFODNN7EXAMPLE/20260312/eu-central-1/ses/aws4_request, Signature=abcdef0123456789 is wrong',
+      403,
+    );
     const { message } = classifySendError(error, SES_CONTEXT);
     expect(message).not.toContain('AKIAIOSFODNN7EXAMPLE');
     expect(message).not.toContain('abcdef0123456789');
@@ -146,8 +308,12 @@ describe('encodeSender', () => {
   });
 
   it('MIME-encodes a display name outside ASCII, as SES v1 requires', () => {
-    expect(encodeSender('Пиццерия <alerts@x.example>')).toBe(`=?UTF-8?B?${Buffer.from('Пиццерия').toString('base64')}?= <alerts@x.example>`);
-    expect(encodeSender('"Café Zoë" <alerts@x.example>')).toBe(`=?UTF-8?B?${Buffer.from('Café Zoë').toString('base64')}?= <alerts@x.example>`);
+    expect(encodeSender('Пиццерия <alerts@x.example>')).toBe(
+      `=?UTF-8?B?${Buffer.from('Пиццерия').toString('base64')}?= <alerts@x.example>`,
+    );
+    expect(encodeSender('"Café Zoë" <alerts@x.example>')).toBe(
+      `=?UTF-8?B?${Buffer.from('Café Zoë').toString('base64')}?= <alerts@x.example>`,
+    );
   });
 });
 
@@ -155,7 +321,16 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
   const sesMock = mockClient(SESClient);
   afterEach(() => sesMock.reset());
 
-  const event: QrEvent = { hash: '0xabc', code: 'waiter_call', tableId: 1, tableName: '6', invoice: null, order: null, raw: {}, placeholders: [] };
+  const event: QrEvent = {
+    hash: '0xabc',
+    code: 'waiter_call',
+    tableId: 1,
+    tableName: '6',
+    invoice: null,
+    order: null,
+    raw: {},
+    placeholders: [],
+  };
   const request = { sourceId: 'pizza', sourceName: 'Pizza', event, firstSeenAt: Date.UTC(2026, 2, 12, 11, 0, 0) };
   const config = (emails: string[]) =>
     parseAlertsConfig({
@@ -164,12 +339,19 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
       routes: [{ name: 'all', email: emails }],
       email: { from: 'Alerts <alerts@x.example>', replyTo: ['office@x.example'] },
     });
-  const deliverer = (emails: string[]) => createDeliverer({ config: config(emails), ses: new SESClient({ region: 'eu-central-1' }), sns: new SNSClient({ region: 'eu-central-1' }) });
+  const deliverer = (emails: string[]) =>
+    createDeliverer({
+      config: config(emails),
+      ses: new SESClient({ region: 'eu-central-1' }),
+      sns: new SNSClient({ region: 'eu-central-1' }),
+    });
 
   it('sends one UTF-8 HTML + text message from email.from with Reply-To', async () => {
     sesMock.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
     const result = await deliverer(['anna@staff.example']).deliver(request);
-    expect(result.channels).toEqual([{ channel: 'email', ok: true, recipients: ['anna@staff.example'], messageIds: ['m-1'] }]);
+    expect(result.channels).toEqual([
+      { channel: 'email', ok: true, recipients: ['anna@staff.example'], messageIds: ['m-1'] },
+    ]);
     const input = sesMock.commandCalls(SendEmailCommand)[0]!.args[0].input;
     expect(input).toMatchObject({
       Source: 'Alerts <alerts@x.example>',
@@ -194,11 +376,20 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
 
   it('answers an unverified sender with a permanent result that says what to fix', async () => {
     sesMock.on(SendEmailCommand).rejects(
-      new MessageRejected({ message: 'Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: alerts@x.example', ...meta(400) }),
+      new MessageRejected({
+        message:
+          'Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: alerts@x.example',
+        ...meta(400),
+      }),
     );
     const [result] = (await deliverer(['anna@staff.example']).deliver(request)).channels;
     expect(result).toMatchObject({ channel: 'email', ok: false, kind: 'permanent' });
-    expect(result).toHaveProperty('message', expect.stringMatching(/^SES refused the sender Alerts <alerts@x.example>: verify the address or its domain in SES \(eu-central-1\)/));
+    expect(result).toHaveProperty(
+      'message',
+      expect.stringMatching(
+        /^SES refused the sender Alerts <alerts@x.example>: verify the address or its domain in SES \(eu-central-1\)/,
+      ),
+    );
   });
 
   it('answers SES throttling with a throttled result', async () => {
@@ -208,7 +399,10 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
   });
 
   it('says how many batches were already sent when a later batch fails', async () => {
-    sesMock.on(SendEmailCommand).resolvesOnce({ MessageId: 'm-1' }).rejects(sesError('ServiceUnavailable', 'down', 503));
+    sesMock
+      .on(SendEmailCommand)
+      .resolvesOnce({ MessageId: 'm-1' })
+      .rejects(sesError('ServiceUnavailable', 'down', 503));
     const emails = Array.from({ length: 60 }, (_, i) => `staff${i}@x.example`);
     const [result] = (await deliverer(emails).deliver(request)).channels;
     expect(result).toMatchObject({ channel: 'email', ok: false, kind: 'transient' });
@@ -217,21 +411,38 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
 
   it('reports a missing email.from as permanent instead of throwing', async () => {
     const withoutFrom = { ...config(['anna@staff.example']), email: undefined };
-    const [result] = (await createDeliverer({ config: withoutFrom, ses: new SESClient({ region: 'eu-central-1' }) }).deliver(request)).channels;
-    expect(result).toMatchObject({ channel: 'email', ok: false, kind: 'permanent', message: expect.stringContaining('email.from') });
+    const [result] = (
+      await createDeliverer({ config: withoutFrom, ses: new SESClient({ region: 'eu-central-1' }) }).deliver(request)
+    ).channels;
+    expect(result).toMatchObject({
+      channel: 'email',
+      ok: false,
+      kind: 'permanent',
+      message: expect.stringContaining('email.from'),
+    });
     expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
   it('turns a failure while preparing the message into a permanent result instead of throwing', async () => {
     const broken = { ...event, placeholders: null as unknown as string[] };
     const [result] = (await deliverer(['anna@staff.example']).deliver({ ...request, event: broken })).channels;
-    expect(result).toMatchObject({ channel: 'email', ok: false, kind: 'permanent', message: expect.stringContaining('could not prepare the email message') });
+    expect(result).toMatchObject({
+      channel: 'email',
+      ok: false,
+      kind: 'permanent',
+      message: expect.stringContaining('could not prepare the email message'),
+    });
     expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
   it('answers even a request without an event, for every channel, instead of throwing', async () => {
     const malformed = { sourceId: 'pizza', sourceName: 'Pizza', firstSeenAt: 0 } as unknown as DeliveryRequest;
-    const d = createDeliverer({ config: config(['anna@staff.example']), topicArn: 'arn:aws:sns:eu-central-1:123456789012:alerts', ses: new SESClient({ region: 'eu-central-1' }), sns: new SNSClient({ region: 'eu-central-1' }) });
+    const d = createDeliverer({
+      config: config(['anna@staff.example']),
+      topicArn: 'arn:aws:sns:eu-central-1:123456789012:alerts',
+      ses: new SESClient({ region: 'eu-central-1' }),
+      sns: new SNSClient({ region: 'eu-central-1' }),
+    });
     const { channels } = await d.deliver(malformed);
     expect(channels.map((c) => [c.channel, c.ok, !c.ok && c.kind])).toEqual([
       ['email', false, 'permanent'],

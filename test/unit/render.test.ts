@@ -29,7 +29,12 @@ function qrEvent(overrides: Partial<QrEvent> = {}): QrEvent {
     tableName: '6',
     invoice: null,
     order: null,
-    raw: { hash: '0xd8833dd3', code: 'waiter_call', table: 1000028, table_repr: { id: 1000028, name: '6', max_guests: 50 } },
+    raw: {
+      hash: '0xd8833dd3',
+      code: 'waiter_call',
+      table: 1000028,
+      table_repr: { id: 1000028, name: '6', max_guests: 50 },
+    },
     placeholders: [],
     ...overrides,
   };
@@ -63,7 +68,6 @@ const SENTENCES: Record<Locale, Record<string, string>> = {
   },
 };
 const CODES = Object.keys(SENTENCES.ru);
-
 
 describe('event sentences', () => {
   for (const locale of LOCALES) {
@@ -132,26 +136,45 @@ describe('SMS segment counting', () => {
 
 describe('renderSms', () => {
   it('adds the restaurant name when it fits', () => {
-    expect(renderSms({ sourceName: 'Пиццерия на Ленина', event: qrEvent() }, { locale: 'ru' })).toBe('Стол 6: вызов официанта (Пиццерия на Ленина)');
-    expect(renderSms({ sourceName: 'Pizza Palace', event: qrEvent() }, { locale: 'en' })).toBe('Table 6: waiter called (Pizza Palace)');
+    expect(renderSms({ sourceName: 'Пиццерия на Ленина', event: qrEvent() }, { locale: 'ru' })).toBe(
+      'Стол 6: вызов официанта (Пиццерия на Ленина)',
+    );
+    expect(renderSms({ sourceName: 'Pizza Palace', event: qrEvent() }, { locale: 'en' })).toBe(
+      'Table 6: waiter called (Pizza Palace)',
+    );
   });
 
   it('shortens a long restaurant name with an ellipsis before leaving it out', () => {
-    const sms = renderSms({ sourceName: 'Ресторан «Очень длинное название на проспекте»', event: qrEvent({ code: 'waiter_call_cash' }) }, { locale: 'ru' });
+    const sms = renderSms(
+      { sourceName: 'Ресторан «Очень длинное название на проспекте»', event: qrEvent({ code: 'waiter_call_cash' }) },
+      { locale: 'ru' },
+    );
     expect(sms).toMatch(/^Стол 6: вызов официанта, оплата наличными \(Ресторан .*…\)$/);
     expect(smsSize(sms).units).toBeLessThanOrEqual(70);
   });
 
   it('leaves the restaurant name out when too little of it would remain', () => {
-    const sms = renderSms({ sourceName: 'Ж'.repeat(60), event: qrEvent({ code: 'waiter_call_cash', tableName: 'Веранда-12' }) }, { locale: 'ru' });
+    const sms = renderSms(
+      { sourceName: 'Ж'.repeat(60), event: qrEvent({ code: 'waiter_call_cash', tableName: 'Веранда-12' }) },
+      { locale: 'ru' },
+    );
     expect(sms).toMatch(/^Стол Веранда-12: вызов официанта, оплата наличными \(Ж{5,}…\)$/);
     expect(smsSize(sms).units).toBe(70);
-    const noRoom = renderSms({ sourceName: 'Ж'.repeat(60), event: qrEvent({ code: 'waiter_call_cash', tableName: 'Веранда у окна, стол 12' }) }, { locale: 'ru' });
+    const noRoom = renderSms(
+      {
+        sourceName: 'Ж'.repeat(60),
+        event: qrEvent({ code: 'waiter_call_cash', tableName: 'Веранда у окна, стол 12' }),
+      },
+      { locale: 'ru' },
+    );
     expect(noRoom).toBe('Стол Веранда у окна, стол 12: вызов официанта, оплата наличными');
   });
 
   it('keeps English text in GSM-7 (160) by shortening with "..." rather than "…"', () => {
-    const sms = renderSms({ sourceName: 'The Very Long Name Of A Restaurant '.repeat(6), event: qrEvent() }, { locale: 'en' });
+    const sms = renderSms(
+      { sourceName: 'The Very Long Name Of A Restaurant '.repeat(6), event: qrEvent() },
+      { locale: 'en' },
+    );
     expect(sms.startsWith('Table 6: waiter called (The Very Long Name')).toBe(true);
     expect(sms.endsWith('...)')).toBe(true);
     expect(smsSize(sms)).toMatchObject({ encoding: 'GSM-7', segments: 1 });
@@ -159,7 +182,13 @@ describe('renderSms', () => {
   });
 
   it('drops a Cyrillic restaurant name from English text when keeping it would force UCS-2 and overflow', () => {
-    const sms = renderSms({ sourceName: 'Пиццерия на Ленина', event: qrEvent({ code: 'waiter_call_cash', tableName: 'Terrace by the fountain, window' }) }, { locale: 'en' });
+    const sms = renderSms(
+      {
+        sourceName: 'Пиццерия на Ленина',
+        event: qrEvent({ code: 'waiter_call_cash', tableName: 'Terrace by the fountain, window' }),
+      },
+      { locale: 'en' },
+    );
     expect(sms).toBe('Table Terrace by the fountain, window: waiter called, cash payment');
     expect(smsSize(sms).encoding).toBe('GSM-7');
   });
@@ -208,8 +237,17 @@ describe('renderSms', () => {
 
   it('fits one segment for 3000 generated events, always naming the table', () => {
     const next = seededRandom(20_260_312);
-    const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
-    const alphabets = ['abcXYZ0123 -', 'абвгдЖЗИЙ ', '{}[]~^|€\\', '🍕🙂👍🏽', 'é@£$_', '\n\t\u00A0\u2028', '«»“”…—', '漢字かな'];
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const alphabets = [
+      'abcXYZ0123 -',
+      'абвгдЖЗИЙ ',
+      '{}[]~^|€\\',
+      '🍕🙂👍🏽',
+      'é@£$_',
+      '\n\t\u00A0\u2028',
+      '«»“”…—',
+      '漢字かな',
+    ];
     const text = (max: number): string => {
       let out = '';
       const length = Math.floor(next() * max);
@@ -233,9 +271,9 @@ describe('renderSms', () => {
 describe('renderEmail', () => {
   it('names the table, the event and the restaurant in the subject', () => {
     expect(renderEmail(alert(), { locale: 'ru' }).subject).toBe('Стол 6: вызов официанта — Пиццерия на Ленина');
-    expect(renderEmail(alert({ code: 'bill_request', tableName: 'VIP' }, 'Pizza Palace'), { locale: 'en' }).subject).toBe(
-      'Table VIP: bill requested — Pizza Palace',
-    );
+    expect(
+      renderEmail(alert({ code: 'bill_request', tableName: 'VIP' }, 'Pizza Palace'), { locale: 'en' }).subject,
+    ).toBe('Table VIP: bill requested — Pizza Palace');
   });
 
   for (const locale of LOCALES) {
@@ -254,13 +292,17 @@ describe('renderEmail', () => {
   }
 
   it('prints the first-seen time in the configured time zone, locale-aware', () => {
-    expect(formatTime(SEEN_AT, { locale: 'ru', timeZone: 'Europe/Moscow' })).toMatch(/^12 марта 2026 г\.(,| в) 14:05:09/);
+    expect(formatTime(SEEN_AT, { locale: 'ru', timeZone: 'Europe/Moscow' })).toMatch(
+      /^12 марта 2026 г\.(,| в) 14:05:09/,
+    );
     expect(formatTime(SEEN_AT, { locale: 'en', timeZone: 'Asia/Tokyo' })).toMatch(/^12 March 2026(,| at) 20:05:09/);
     expect(renderEmail(alert(), { locale: 'en', timeZone: 'America/New_York' }).text).toContain('07:05:09');
   });
 
   it('falls back to UTC, and says so, when the time zone is unknown; prints "?" for an invalid time', () => {
-    expect(formatTime(SEEN_AT, { locale: 'en', timeZone: 'Mars/Olympus' })).toMatch(/11:05:09 UTC \(time zone "Mars\/Olympus" unknown\)$/);
+    expect(formatTime(SEEN_AT, { locale: 'en', timeZone: 'Mars/Olympus' })).toMatch(
+      /11:05:09 UTC \(time zone "Mars\/Olympus" unknown\)$/,
+    );
     expect(formatTime(Number.NaN, { locale: 'en' })).toBe('?');
     expect(formatTime(1e20, { locale: 'en' })).toBe('?');
   });
@@ -283,7 +325,12 @@ describe('renderEmail', () => {
           hash: '<script>alert("hash")</script>',
           code: '"><script>alert(1)</script>',
           tableName: '<i>6</i>',
-          invoice: { id: '<u>1</u>', sum_to_pay: '<s>100</s>', currency: '<em>', dishes: [{ name: '<iframe src=//x>', quantity: '<q>', price: '<p>' }] },
+          invoice: {
+            id: '<u>1</u>',
+            sum_to_pay: '<s>100</s>',
+            currency: '<em>',
+            dishes: [{ name: '<iframe src=//x>', quantity: '<q>', price: '<p>' }],
+          },
           order: { id: 5, status: '<marquee>', items: [{ title: '<svg onload=alert(1)>' }] },
           placeholders: ['<table_repr>'],
         }),
@@ -291,7 +338,9 @@ describe('renderEmail', () => {
       { locale: 'en' },
     );
     const tags = email.html.match(/<\/?([a-zA-Z0-9]+)/g)!.map((t) => t.replace(/[</]/g, '').toLowerCase());
-    expect(new Set(tags)).toEqual(new Set(['html', 'head', 'meta', 'title', 'body', 'div', 'h1', 'table', 'tr', 'td', 'p', 'ul', 'li']));
+    expect(new Set(tags)).toEqual(
+      new Set(['html', 'head', 'meta', 'title', 'body', 'div', 'h1', 'table', 'tr', 'td', 'p', 'ul', 'li']),
+    );
     expect(email.html).toContain('Tom &amp; Jerry&#39;s &quot;&lt;b&gt;Bar&lt;/b&gt;&quot;');
     expect(email.html).toContain('&lt;svg onload=alert(1)&gt;');
     expect(email.html).toContain('&lt;iframe src=//x&gt;');
@@ -323,7 +372,13 @@ describe('renderEmail', () => {
 
   it('lists the order: id, status, total and positions', () => {
     const email = renderEmail(
-      alert({ code: 'new_order', order: { id: 'o-9', status: 'cooking', positions: [{ title: 'Soup', count: 3, sum: 900 }], total: '900' } }, 'Pizza'),
+      alert(
+        {
+          code: 'new_order',
+          order: { id: 'o-9', status: 'cooking', positions: [{ title: 'Soup', count: 3, sum: 900 }], total: '900' },
+        },
+        'Pizza',
+      ),
       { locale: 'en' },
     );
     expect(email.text).toContain('Order no. o-9, status: cooking, total: 900');
@@ -352,22 +407,25 @@ describe('reading bills and orders', () => {
     expect(extractInvoice(invoice)).toMatchObject({ recognised: true, amount: 10 });
   });
 
-  it.each(['dishes', 'items', 'positions'])('reads the lines from %s with name/title, quantity/qty/count and price/sum', (key) => {
-    const invoice = {
-      [key]: [
+  it.each(['dishes', 'items', 'positions'])(
+    'reads the lines from %s with name/title, quantity/qty/count and price/sum',
+    (key) => {
+      const invoice = {
+        [key]: [
+          { name: 'A', quantity: 1, price: 5 },
+          { title: 'B', qty: '2', sum: '7.5' },
+          { name: 'C', count: 3 },
+          { dish: { name: 'D' } },
+        ],
+      };
+      expect(extractInvoice(invoice)?.items).toEqual([
         { name: 'A', quantity: 1, price: 5 },
-        { title: 'B', qty: '2', sum: '7.5' },
-        { name: 'C', count: 3 },
-        { dish: { name: 'D' } },
-      ],
-    };
-    expect(extractInvoice(invoice)?.items).toEqual([
-      { name: 'A', quantity: 1, price: 5 },
-      { name: 'B', quantity: 2, price: 7.5 },
-      { name: 'C', quantity: 3 },
-      { name: 'D' },
-    ]);
-  });
+        { name: 'B', quantity: 2, price: 7.5 },
+        { name: 'C', quantity: 3 },
+        { name: 'D' },
+      ]);
+    },
+  );
 
   it('keeps an amount that is not a plain number as text', () => {
     expect(extractOrder({ total: '1 500,00 руб.' })).toMatchObject({ amount: '1 500,00 руб.' });
@@ -395,7 +453,8 @@ describe('reading bills and orders', () => {
 
   const deep = (levels: number): Record<string, unknown> => {
     let value: Record<string, unknown> = { name: 'bottom' };
-    for (let i = 0; i < levels; i += 1) value = i % 3 === 0 ? { items: [value] } : i % 3 === 1 ? { dish: value } : { total: { sum: value } };
+    for (let i = 0; i < levels; i += 1)
+      value = i % 3 === 0 ? { items: [value] } : i % 3 === 1 ? { dish: value } : { total: { sum: value } };
     return value;
   };
   const throwing = Object.defineProperty({}, 'items', {
@@ -418,14 +477,22 @@ describe('reading bills and orders', () => {
     prototypeless: Object.assign(Object.create(null) as object, { id: 3, items: [{ name: 'x' }] }),
     throwingGetter: throwing,
     cyclic,
-    hugeStrings: { id: 'i'.repeat(100_000), total: '9'.repeat(100_000), items: [{ name: 'n'.repeat(100_000), price: '1'.repeat(500) }] },
+    hugeStrings: {
+      id: 'i'.repeat(100_000),
+      total: '9'.repeat(100_000),
+      items: [{ name: 'n'.repeat(100_000), price: '1'.repeat(500) }],
+    },
     manyItems: { items: Array.from({ length: 50_000 }, (_, i) => ({ name: `d${i}`, price: i })) },
   };
 
   for (const [kind, value] of Object.entries(GARBAGE)) {
     it(`never throws on a ${kind} bill or order, in the e-mail or the SNS message`, () => {
       for (const locale of LOCALES) {
-        const input = alert({ invoice: value as QrEvent['invoice'], order: value as QrEvent['order'], raw: { invoice: value } });
+        const input = alert({
+          invoice: value as QrEvent['invoice'],
+          order: value as QrEvent['order'],
+          raw: { invoice: value },
+        });
         const email = renderEmail(input, { locale });
         expect(email.text.length).toBeLessThan(20_000);
         const message = renderSnsMessage(input, { locale });
@@ -458,7 +525,8 @@ describe('renderSnsMessage', () => {
     });
   });
 
-  const envelope = (message: string): Record<string, unknown> => JSON.parse((JSON.parse(message) as { default: string }).default) as Record<string, unknown>;
+  const envelope = (message: string): Record<string, unknown> =>
+    JSON.parse((JSON.parse(message) as { default: string }).default) as Record<string, unknown>;
 
   it('leaves out raw first when the message would exceed the limit, and says so', () => {
     const input = alert({ invoice: { id: 1, note: 'n'.repeat(1_000) }, raw: { blob: 'x'.repeat(300_000) } });

@@ -29,18 +29,33 @@ const config = parseAlertsConfig({
   sources: SOURCES,
   zones: { terrace: ['20-29', 'T1', 'T2'], bar: ['Bar-1', 'Bar-2'] },
   routes: [
-    { name: 'waiter-a', codes: ['waiter_call', 'waiter_call_cash'], tables: ['1-10'], sms: ['+79160000001'], email: ['anna@staff.example'] },
+    {
+      name: 'waiter-a',
+      codes: ['waiter_call', 'waiter_call_cash'],
+      tables: ['1-10'],
+      sms: ['+79160000001'],
+      email: ['anna@staff.example'],
+    },
     { name: 'waiter-b', tables: ['11-19', 'VIP', '6'], sms: ['+79160000002'], email: ['boris@staff.example'] },
     { name: 'terrace', tables: ['terrace'], codes: ['waiter_call'], sources: ['pizza'], sms: ['+79160000003'] },
     { name: 'bar', tables: ['bar', '100-200', '7', '42-42'], sms: ['+79160000004', '+79160000001'] },
-    { name: 'manager', codes: ['bill_request', 'order_paid'], sms: ['+79160000005'], email: ['Anna@Staff.example', 'max@staff.example'] },
+    {
+      name: 'manager',
+      codes: ['bill_request', 'order_paid'],
+      sms: ['+79160000005'],
+      email: ['Anna@Staff.example', 'max@staff.example'],
+    },
     { name: 'sushi-all', sources: ['sushi'], sms: ['+79160000006'] },
     { name: 'owner', sms: ['+79160000007'] },
   ],
   email: { from: 'alerts@example.com' },
 });
 
-const facts = (tableName: string, code = 'waiter_call', sourceId = 'pizza'): RoutingFacts => ({ sourceId, code, tableName });
+const facts = (tableName: string, code = 'waiter_call', sourceId = 'pizza'): RoutingFacts => ({
+  sourceId,
+  code,
+  tableName,
+});
 const route = (name: string) => config.routes.find((r) => r.name === name)!;
 
 describe('routeMatches', () => {
@@ -74,7 +89,11 @@ describe('routeMatches', () => {
 
 describe('emailRecipients', () => {
   it('collects the addresses of every matching route, each once regardless of case', () => {
-    expect(emailRecipients(config, facts('6', 'bill_request'))).toEqual(['boris@staff.example', 'Anna@Staff.example', 'max@staff.example']);
+    expect(emailRecipients(config, facts('6', 'bill_request'))).toEqual([
+      'boris@staff.example',
+      'Anna@Staff.example',
+      'max@staff.example',
+    ]);
     expect(emailRecipients(config, facts('6', 'waiter_call'))).toEqual(['anna@staff.example', 'boris@staff.example']);
   });
 
@@ -101,7 +120,15 @@ describe('smsSubscriptions', () => {
   const of = (phone: string) => subscriptions.find((s) => s.phone === phone)!;
 
   it('gives each phone one subscription, however many routes name it', () => {
-    expect(subscriptions.map((s) => s.phone).sort()).toEqual(['+79160000001', '+79160000002', '+79160000003', '+79160000004', '+79160000005', '+79160000006', '+79160000007']);
+    expect(subscriptions.map((s) => s.phone).sort()).toEqual([
+      '+79160000001',
+      '+79160000002',
+      '+79160000003',
+      '+79160000004',
+      '+79160000005',
+      '+79160000006',
+      '+79160000007',
+    ]);
     expect(of('+79160000001').routes).toEqual(['waiter-a', 'bar']);
   });
 
@@ -118,7 +145,14 @@ describe('smsSubscriptions', () => {
   function withTables(count: number, codes?: string[]): AlertsConfigInput {
     return {
       sources: SOURCES,
-      routes: [{ name: 'long-list', ...(codes && { codes }), tables: Array.from({ length: count }, (_, i) => `T${i}`), sms: ['+79161112233'] }],
+      routes: [
+        {
+          name: 'long-list',
+          ...(codes && { codes }),
+          tables: Array.from({ length: count }, (_, i) => `T${i}`),
+          sms: ['+79161112233'],
+        },
+      ],
     };
   }
 
@@ -128,7 +162,18 @@ describe('smsSubscriptions', () => {
 
   it('refuses a policy above 150 combinations with FilterPolicyLimitError naming the phone, the routes and the fix', () => {
     // Build the config without validation: the schema itself would refuse it (next test).
-    const tooMany = { routes: [{ name: 'long-list', codes: ['waiter_call', 'bill_request'], tables: Array.from({ length: 76 }, (_, i) => `T${i}`), sms: ['+79161112233'], email: [] }], zones: {} };
+    const tooMany = {
+      routes: [
+        {
+          name: 'long-list',
+          codes: ['waiter_call', 'bill_request'],
+          tables: Array.from({ length: 76 }, (_, i) => `T${i}`),
+          sms: ['+79161112233'],
+          email: [],
+        },
+      ],
+      zones: {},
+    };
     let error: unknown;
     try {
       smsSubscriptions(tooMany);
@@ -152,16 +197,49 @@ describe('smsSubscriptions', () => {
 
 describe('SNS filter policies, evaluated by a real SNS (fauxqs)', () => {
   const endpoint = inject('emulators').sns;
-  const clientConfig = { endpoint, region: 'eu-central-1', maxAttempts: 1, requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } };
+  const clientConfig = {
+    endpoint,
+    region: 'eu-central-1',
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true },
+  };
   const sns = new SNSClient(clientConfig);
   const sqs = new SQSClient(clientConfig);
 
-
   function generateEvents(count: number): RoutingFacts[] {
     const next = seededRandom(7_031_2026);
-    const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
-    const odd = ['06', ' 7 ', '007', 'VIP', 'vip', 'Bar-1', 'Bar-2', 'T1', 'T2', 't1', '?', '999999999', '1000000000', '5.5', '-3', '12a', 'Стол 5', '<img src=x onerror=alert(1)>', '6 ', '1e1'];
-    const codes = ['waiter_call', 'waiter_call_cash', 'bill_request', 'new_order', 'order_paid', 'table_cleaning', 'Waiter_Call'];
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const odd = [
+      '06',
+      ' 7 ',
+      '007',
+      'VIP',
+      'vip',
+      'Bar-1',
+      'Bar-2',
+      'T1',
+      'T2',
+      't1',
+      '?',
+      '999999999',
+      '1000000000',
+      '5.5',
+      '-3',
+      '12a',
+      'Стол 5',
+      '<img src=x onerror=alert(1)>',
+      '6 ',
+      '1e1',
+    ];
+    const codes = [
+      'waiter_call',
+      'waiter_call_cash',
+      'bill_request',
+      'new_order',
+      'order_paid',
+      'table_cleaning',
+      'Waiter_Call',
+    ];
     return Array.from({ length: count }, () => ({
       sourceId: pick(['pizza', 'pizza', 'sushi', 'elsewhere']),
       code: pick(codes),
@@ -172,7 +250,14 @@ describe('SNS filter policies, evaluated by a real SNS (fauxqs)', () => {
   async function receiveAll(queueUrl: string): Promise<string[]> {
     const bodies: string[] = [];
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 300,
+        }),
+      );
       if (Messages.length === 0) return bodies;
       bodies.push(...Messages.map((m) => m.Body!));
     }
@@ -184,13 +269,17 @@ describe('SNS filter policies, evaluated by a real SNS (fauxqs)', () => {
     const phones = await Promise.all(
       smsSubscriptions(config).map(async (subscription, i) => {
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `routing-${run}-phone-${i}` }));
-        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+        const { Attributes } = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+        );
         await sns.send(
           new SubscribeCommand({
             TopicArn,
             Protocol: 'sqs',
             Endpoint: Attributes!.QueueArn,
-            ...(subscription.filterPolicy && { Attributes: { FilterPolicy: JSON.stringify(subscription.filterPolicy) } }),
+            ...(subscription.filterPolicy && {
+              Attributes: { FilterPolicy: JSON.stringify(subscription.filterPolicy) },
+            }),
           }),
         );
         return { subscription, queueUrl: QueueUrl! };
@@ -215,13 +304,17 @@ describe('SNS filter policies, evaluated by a real SNS (fauxqs)', () => {
     const disagreements: string[] = [];
     for (const { subscription, queueUrl } of phones) {
       const received = new Set(
-        (await receiveAll(queueUrl)).map((body) => (JSON.parse((JSON.parse(body) as { Message: string }).Message) as { index: number }).index),
+        (await receiveAll(queueUrl)).map(
+          (body) => (JSON.parse((JSON.parse(body) as { Message: string }).Message) as { index: number }).index,
+        ),
       );
       const routes = subscription.routes.map(route);
       events.forEach((event, index) => {
         const expected = routes.some((r) => routeMatches(r, event, config.zones));
         if (expected !== received.has(index)) {
-          disagreements.push(`${subscription.phone} ${JSON.stringify(event)}: routeMatches ${expected}, SNS ${received.has(index)}`);
+          disagreements.push(
+            `${subscription.phone} ${JSON.stringify(event)}: routeMatches ${expected}, SNS ${received.has(index)}`,
+          );
         }
       });
     }

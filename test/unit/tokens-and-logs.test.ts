@@ -18,7 +18,9 @@ afterEach(() => {
 
 describe('tokens', () => {
   it('reads a token from the environment variable the source names', async () => {
-    await expect(tokenResolver({ id: 'a', token: { env: 'MY_TOKEN' } }, { env: { MY_TOKEN: ' t0k3n-from-env ' } })()).resolves.toBe('t0k3n-from-env');
+    await expect(
+      tokenResolver({ id: 'a', token: { env: 'MY_TOKEN' } }, { env: { MY_TOKEN: ' t0k3n-from-env ' } })(),
+    ).resolves.toBe('t0k3n-from-env');
   });
 
   it('defaults to QRMENU_TOKEN and says which variable to set when it is missing', async () => {
@@ -28,13 +30,23 @@ describe('tokens', () => {
   });
 
   it('reads a token from Secrets Manager', async () => {
-    secrets.on(GetSecretValueCommand, { SecretId: 'qrmenu-alerts/demo/a/token' }).resolves({ SecretString: 'from-the-secret-42' });
-    await expect(tokenResolver({ id: 'a', token: { secret: 'qrmenu-alerts/demo/a/token' } })()).resolves.toBe('from-the-secret-42');
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'qrmenu-alerts/demo/a/token' })
+      .resolves({ SecretString: 'from-the-secret-42' });
+    await expect(tokenResolver({ id: 'a', token: { secret: 'qrmenu-alerts/demo/a/token' } })()).resolves.toBe(
+      'from-the-secret-42',
+    );
   });
 
   it('explains an unreadable secret as a token problem (kind auth), not a crash', async () => {
-    secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('User is not authorized to perform GetSecretValue'), { name: 'AccessDeniedException' }));
-    const error = await tokenResolver({ id: 'b', token: { secret: 'qrmenu-alerts/demo/b/token' } })().catch((e: unknown) => e);
+    secrets
+      .on(GetSecretValueCommand)
+      .rejects(
+        Object.assign(new Error('User is not authorized to perform GetSecretValue'), { name: 'AccessDeniedException' }),
+      );
+    const error = await tokenResolver({ id: 'b', token: { secret: 'qrmenu-alerts/demo/b/token' } })().catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TokenUnavailableError);
     expect(error).toMatchObject({ kind: 'auth' });
     expect((error as Error).message).toMatch(/could not be read from Secrets Manager .*may read it/);
@@ -42,15 +54,22 @@ describe('tokens', () => {
 
   it('says how to put the token when the secret is still empty', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: '   ' });
-    const error = await tokenResolver({ id: 'c', token: { secret: 'qrmenu-alerts/demo/c/token' } })().catch((e: unknown) => e);
-    expect((error as Error).message).toContain('aws secretsmanager put-secret-value --secret-id qrmenu-alerts/demo/c/token');
+    const error = await tokenResolver({ id: 'c', token: { secret: 'qrmenu-alerts/demo/c/token' } })().catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toContain(
+      'aws secretsmanager put-secret-value --secret-id qrmenu-alerts/demo/c/token',
+    );
   });
 });
 
 describe('log redaction', () => {
   it('blanks every token read so far out of messages, attributes and errors', async () => {
     const written: string[] = [];
-    const capture = (chunk: string | Uint8Array) => (written.push(String(chunk)), true);
+    const capture = (chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture);
     vi.spyOn(process.stderr, 'write').mockImplementation(capture);
     const token = await tokenResolver({ id: 'd', token: { value: 'super-secret-token-99' } })();
