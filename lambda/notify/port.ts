@@ -35,8 +35,17 @@ export type ChannelResult =
       readonly ok: true;
       readonly recipients: readonly string[];
       readonly messageIds: readonly string[];
+      /** Recipients the service refused while the others got it (e.g. an unverified address in the SES sandbox). */
+      readonly refused?: readonly { readonly address: string; readonly reason: string }[];
     }
-  | { readonly channel: Channel; readonly ok: false; readonly kind: DeliveryErrorKind; readonly message: string };
+  | {
+      readonly channel: Channel;
+      readonly ok: false;
+      readonly kind: DeliveryErrorKind;
+      readonly message: string;
+      /** The request may have reached the service and been accepted (no answer in time): a retry may send it twice. */
+      readonly ambiguous?: true;
+    };
 
 export interface DeliveryResult {
   /** One entry per channel attempted now (skipped channels and channels with nobody to tell are absent). */
