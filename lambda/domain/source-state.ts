@@ -48,6 +48,15 @@ export interface SourceState {
   readonly reconcile?: { readonly failures: number; readonly nextAt: number };
   /** Original hash → repeats suppressed behind it while it was not yet delivered (revived if it fails). */
   readonly held: Readonly<Record<string, readonly string[]>>;
+  /** Hashes whose record DynamoDB refuses in any form → when that was found: reported once, then let pass. */
+  readonly poisoned: Readonly<Record<string, number>>;
 }
 
-export const EMPTY_SOURCE_STATE: SourceState = { cooldowns: {}, gone: {}, aliases: {}, learnt: {}, held: {} };
+export const EMPTY_SOURCE_STATE: SourceState = {
+  cooldowns: {},
+  gone: {},
+  aliases: {},
+  learnt: {},
+  held: {},
+  poisoned: {},
+};

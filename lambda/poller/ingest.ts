@@ -54,7 +54,7 @@ export async function ingest(ctx: SourceContext, until: number): Promise<IngestR
   learn(ctx, answer, polled.cursor === null, now);
   const firstRun = ctx.state.baselineAt === undefined;
   const decided = triage(
-    answer.events.filter((e) => !ctx.poisoned.has(e.hash)),
+    answer.events.filter((e) => !ctx.isPoisoned(e.hash)),
     {
       firstRun,
       now,
@@ -80,7 +80,7 @@ export async function ingest(ctx: SourceContext, until: number): Promise<IngestR
     if (!decidedHashes.has(event.hash) && fate.kind === 'duplicate') repeats.add(event.hash);
     decidedHashes.add(event.hash);
   }
-  const isRecorded = (hash: string) => recorded.has(hash) || repeats.has(hash) || ctx.poisoned.has(hash);
+  const isRecorded = (hash: string) => recorded.has(hash) || repeats.has(hash) || ctx.isPoisoned(hash);
   const allRecorded = answer.events.every((e) => isRecorded(e.hash));
   ctx.state = {
     ...ctx.state,
@@ -231,7 +231,7 @@ async function possibleGap(ctx: SourceContext, silenceMs: number): Promise<void>
 
 /** Records of the answer's hashes this poller does not know yet; pending ones become jobs. */
 async function lookUpUnknown(ctx: SourceContext, events: readonly QrEvent[], now: number): Promise<void> {
-  const unknown = [...new Set(events.map((e) => e.hash))].filter((h) => !ctx.known.has(h) && !ctx.poisoned.has(h));
+  const unknown = [...new Set(events.map((e) => e.hash))].filter((h) => !ctx.known.has(h) && !ctx.isPoisoned(h));
   if (unknown.length === 0) return;
   const found = await ctx.o.store.findRecorded(
     ctx.id,
@@ -288,10 +288,11 @@ function learn(ctx: SourceContext, answer: FetchedAnswer, complete: boolean, now
       effectiveMs: after,
     });
   }
-  // Aliases of reused hashes are needed only while the earlier record could still be consulted.
+  // Aliases and poison marks matter only while the server may still show the hash.
   const keep = longestKeepMs(ctx.state, ctx.settings);
-  const aliases = Object.fromEntries(Object.entries(ctx.state.aliases).filter(([, since]) => now - since <= keep));
-  if (Object.keys(aliases).length !== Object.keys(ctx.state.aliases).length) ctx.state = { ...ctx.state, aliases };
+  const recent = (entries: Readonly<Record<string, number>>) =>
+    Object.fromEntries(Object.entries(entries).filter(([, since]) => now - since <= keep));
+  ctx.state = { ...ctx.state, aliases: recent(ctx.state.aliases), poisoned: recent(ctx.state.poisoned) };
 }
 
 // --- records ---------------------------------------------------------------------------------
@@ -428,7 +429,7 @@ function placeholderEvent(event: QrEvent): QrEvent {
 }
 
 async function poison(ctx: SourceContext, event: QrEvent, reason: string): Promise<void> {
-  ctx.poisoned.add(event.hash);
+  ctx.state = { ...ctx.state, poisoned: { ...ctx.state.poisoned, [event.hash]: ctx.o.clock.now() } };
   ctx.o.metrics.count(METRIC.poisonEvents);
   ctx.o.log.error('an event cannot be recorded in any form; it is not delivered', {
     source: ctx.id,

@@ -80,8 +80,6 @@ export class SourceContext {
   readonly known = new Map<string, KnownEvent>();
   /** record id → the work left on it. */
   readonly jobs = new Map<string, Job>();
-  /** Hashes whose record DynamoDB refuses in any form: reported once, then let pass. */
-  readonly poisoned = new Set<string>();
   readonly #alerted = new Set<string>();
 
   constructor(
@@ -93,6 +91,10 @@ export class SourceContext {
     this.owner = o.owner;
     this.settings = o.settings;
     this.state = state;
+  }
+
+  isPoisoned(hash: string): boolean {
+    return this.state.poisoned[hash] !== undefined;
   }
 
   recordIdOf(hash: string): string {

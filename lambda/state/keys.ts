@@ -34,6 +34,7 @@ export const SOURCE_ATTR = {
   learnt: 'learnt',
   reconcile: 'reconcile',
   held: 'held',
+  poisoned: 'poisoned',
 } as const;
 
 export const sourcePk = (sourceId: string): string => `src#${sourceId}`;

@@ -519,6 +519,7 @@ function fromSourceState(state: SourceState): Record<string, NativeAttributeValu
     [SOURCE_ATTR.learnt]: state.learnt,
     [SOURCE_ATTR.reconcile]: state.reconcile,
     [SOURCE_ATTR.held]: state.held,
+    [SOURCE_ATTR.poisoned]: state.poisoned,
   };
 }
 
@@ -571,6 +572,7 @@ export function toSourceState(item: Record<string, NativeAttributeValue>): Sourc
       ? { reconcile: { failures: reconcile.failures as number, nextAt: reconcile.nextAt as number } }
       : {}),
     held,
+    poisoned: numbers(item[SOURCE_ATTR.poisoned]),
   };
   return state;
 }
