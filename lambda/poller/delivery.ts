@@ -166,6 +166,7 @@ function report(ctx: SourceContext, record: ClaimedRecord, result: DeliveryResul
     log.warn('no answer in time from a send that may have gone out: if it is retried, it may be sent twice', {
       ...about,
       channels: verdict.ambiguous,
+      mayBeSentTwice: true,
     });
   }
   if (verdict.outcome === 'delivered') {
@@ -241,6 +242,7 @@ async function writeOutcome(ctx: SourceContext, job: Extract<Job, { step: 'mark'
     log.warn('another poller had taken the claim over before the outcome was written: this event may be sent twice', {
       source: ctx.id,
       hash: record.event.hash,
+      mayBeSentTwice: true,
     });
   }
   if (written && verdict.outcome === 'retry') {

@@ -142,6 +142,7 @@ export class SourcePoller {
         source: ctx.id,
         hash: job.record.event.hash,
         outcome: job.verdict.outcome,
+        mayBeSentTwice: true,
       });
     }
     try {
