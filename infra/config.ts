@@ -12,6 +12,7 @@ import { extname } from 'node:path';
 import * as YAML from 'yaml';
 import * as z from 'zod';
 import { AlertsConfigSchema, ConfigError, describeIssues, type AlertsConfig } from '../lambda/config/schema';
+import { parseMailbox } from '../lambda/core/mailbox';
 import { policyComplexity, routeClauses, SNS_POLICY_LIMITS } from '../lambda/core/routing';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -211,8 +212,8 @@ export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;
 
 /** The address inside `email.from` ("Alerts <a@b.c>" → "a@b.c"), lower-cased; undefined if none. */
 export function senderAddress(from: string): string | undefined {
-  const inner = /<([^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();
-  return z.email().safeParse(inner).success ? inner.toLowerCase() : undefined;
+  const { address } = parseMailbox(from);
+  return z.email().safeParse(address).success ? address.toLowerCase() : undefined;
 }
 
 export function domainOf(address: string): string {

@@ -14,6 +14,7 @@
  * Messages never contain credentials: the AWS text quoted in them is clipped and scrubbed of
  * anything that looks like an access key id or a signature.
  */
+import { parseMailbox } from '../core/mailbox';
 import type { Channel, DeliveryErrorKind } from './port';
 
 /** A classified delivery failure; the deliverer turns it into a `ChannelResult`. */
@@ -269,7 +270,7 @@ export function toDeliveryError(channel: Channel, error: unknown, context: SendC
 function sesRejected(facts: ErrorFacts, context: SendContext, where: string, aws: string): Classified {
   const failed = failedIdentities(facts.message);
   if (failed.length > 0 || /not verified/i.test(facts.message)) {
-    const sender = context.sender ? addressOf(context.sender) : undefined;
+    const sender = context.sender ? parseMailbox(context.sender).address : undefined;
     const senderFailed =
       sender !== undefined &&
       (failed.length === 0 ? /sender|from/i.test(facts.message) : failed.includes(sender.toLowerCase()));
@@ -304,11 +305,6 @@ function failedIdentities(message: string): string[] {
         .filter((s) => s.includes('@'))
         .map((s) => s.toLowerCase().replace(/[.;]+$/, ''))
     : [];
-}
-
-/** "Alerts <alerts@x.example>" → "alerts@x.example". */
-function addressOf(mailbox: string): string {
-  return (/<([^>]+)>/.exec(mailbox)?.[1] ?? mailbox).trim();
 }
 
 interface ErrorFacts {

@@ -10,6 +10,7 @@
  * one call, timeouts). Failures are thrown as classified `DeliveryError`s (errors.ts).
  */
 import { SendEmailCommand, SESClient, type Destination } from '@aws-sdk/client-ses';
+import { parseMailbox } from '../core/mailbox';
 import type { RenderedEmail } from '../core/render';
 import { awsClientConfig, CLIENT_DEFAULTS, type AwsClientOptions } from '../aws-clients';
 import { DeliveryError, toDeliveryError, type SendContext } from './errors';
@@ -63,10 +64,9 @@ export function destinationBatches(recipients: readonly string[], max: number = 
  * must be a MIME encoded-word, or SES refuses the message. ASCII and bare addresses are unchanged.
  */
 export function encodeSender(from: string): string {
-  const match = /^\s*(.*?)\s*<([^<>]+)>\s*$/.exec(from);
-  if (!match || /^[\x20-\x7E]*$/.test(match[1]!)) return from;
-  const name = match[1]!.replace(/^"(.*)"$/, '$1');
-  return `=?UTF-8?B?${Buffer.from(name, 'utf8').toString('base64')}?= <${match[2]}>`;
+  const { name, address } = parseMailbox(from);
+  if (name === undefined || /^[\x20-\x7E]*$/.test(name)) return from;
+  return `=?UTF-8?B?${Buffer.from(name, 'utf8').toString('base64')}?= <${address}>`;
 }
 
 /**
