@@ -11,7 +11,9 @@
 import type { SESClient } from '@aws-sdk/client-ses';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AlertsConfig } from '../config/schema';
-import { renderEmail, renderSnsMessage, renderSnsSubject, type AlertInput, type RenderOptions } from '../core/render';
+import { renderEmail } from '../core/email';
+import { renderSnsMessage, renderSnsSubject } from '../core/sns-message';
+import type { AlertInput, RenderOptions } from '../core/texts';
 import { emailRecipients, snsAttributes, type RoutingFacts } from '../core/routing';
 import { DeliveryError } from './errors';
 import type { Channel, ChannelResult, Deliverer, DeliveryErrorKind, DeliveryRequest, DeliveryResult } from './port';

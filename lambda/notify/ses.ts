@@ -11,7 +11,7 @@
  */
 import { SendEmailCommand, SESClient, type Destination } from '@aws-sdk/client-ses';
 import { parseMailbox } from '../core/mailbox';
-import type { RenderedEmail } from '../core/render';
+import type { RenderedEmail } from '../core/email';
 import { awsClientConfig, CLIENT_DEFAULTS, type AwsClientOptions } from '../aws-clients';
 import { DeliveryError, toDeliveryError, type SendContext } from './errors';
 

@@ -9,7 +9,7 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SnsAttribute } from '../core/routing';
-import { SNS_MAX_MESSAGE_BYTES } from '../core/render';
+import { SNS_MAX_MESSAGE_BYTES } from '../core/sns-message';
 import { toDeliveryError } from './errors';
 import { awsClientConfig, CLIENT_DEFAULTS, type AwsClientOptions } from '../aws-clients';
 import { clientRegion } from './ses';
