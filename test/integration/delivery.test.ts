@@ -8,6 +8,7 @@
  * Topic, queue and sender names are unique per run: the emulators are shared by parallel test files.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { MessageRejected, type SendEmailCommand } from '@aws-sdk/client-ses';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -357,7 +358,6 @@ describe('delivering when a channel fails', () => {
     const closedPort = await closedLoopbackPort();
     const ses = createSesClient({
       endpoint: `http://127.0.0.1:${closedPort}`,
-      maxAttempts: 2,
       connectionTimeoutMs: 500,
       requestTimeoutMs: 1_000,
     });
@@ -371,11 +371,13 @@ describe('delivering when a channel fails', () => {
       kind: 'transient',
       message: expect.stringMatching(/cannot reach SES \(eu-central-1\).*ECONNREFUSED/),
     });
+    // Nothing was sent over a refused connection: a retry cannot double it.
+    expect(email).not.toHaveProperty('ambiguous');
     expect(okResult(channels, 'sns').messageIds).toHaveLength(1);
   });
 
   it('answers an SNS endpoint that never answers with a transient result after its request timeout, and e-mail still goes out', async () => {
-    const sns = createSnsClient({ endpoint: `http://127.0.0.1:${silent.port}`, maxAttempts: 2, requestTimeoutMs: 300 });
+    const sns = createSnsClient({ endpoint: `http://127.0.0.1:${silent.port}`, requestTimeoutMs: 300 });
     const deliverer = createDeliverer({ config, topicArn, sns, clientOptions: { requestTimeoutMs: 3_000 } });
     const started = performance.now();
     const { channels } = await deliverer.deliver(table6());
@@ -384,6 +386,8 @@ describe('delivering when a channel fails', () => {
       ok: false,
       kind: 'transient',
       message: expect.stringContaining('no answer from SNS'),
+      // The request was written to an open connection: SNS may have taken it.
+      ambiguous: true,
     });
     expect(okResult(channels, 'email').recipients).toEqual(['anna@staff.example']);
   });
@@ -391,7 +395,6 @@ describe('delivering when a channel fails', () => {
   it('cuts a send off at the channel budget even when every attempt would wait longer', async () => {
     const sns = createSnsClient({
       endpoint: `http://127.0.0.1:${silent.port}`,
-      maxAttempts: 3,
       requestTimeoutMs: 10_000,
     });
     const deliverer = createDeliverer({
@@ -405,7 +408,13 @@ describe('delivering when a channel fails', () => {
     const { channels } = await deliverer.deliver({ ...table6(), skip: ['email'] });
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(channels).toEqual([
-      { channel: 'sns', ok: false, kind: 'transient', message: expect.stringContaining('no answer from SNS') },
+      {
+        channel: 'sns',
+        ok: false,
+        kind: 'transient',
+        message: expect.stringContaining('no answer from SNS'),
+        ambiguous: true,
+      },
     ]);
   });
 
@@ -421,5 +430,43 @@ describe('delivering when a channel fails', () => {
         message: expect.stringContaining(`the topic ${missing} does not exist`),
       },
     ]);
+  });
+});
+
+describe('delivering when the SES sandbox refuses one recipient', () => {
+  it('still e-mails the verified recipient through the SES emulator, and reports the refused one', async () => {
+    // aws-ses-v2-local verifies no identity, so the sandbox's refusal is played by a middleware on
+    // the real client: a SendEmail naming the unverified address is rejected as SES does it.
+    const verified = `verified-${run}@staff.example`;
+    const unverified = `unverified-${run}@staff.example`;
+    const ses = createSesClient({ requestTimeoutMs: 3_000 });
+    ses.middlewareStack.add(
+      (next) => async (args) => {
+        const input = (args.input ?? {}) as SendEmailCommand['input'];
+        const to = [...(input.Destination?.ToAddresses ?? []), ...(input.Destination?.BccAddresses ?? [])];
+        if (to.includes(unverified)) {
+          throw new MessageRejected({
+            message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${unverified}`,
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'sesSandbox' },
+    );
+    const sandboxConfig = parseAlertsConfig({
+      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+      routes: [{ name: 'all', email: [unverified, verified] }],
+      email: { from: FROM },
+    });
+    const deliverer = createDeliverer({ config: sandboxConfig, ses });
+    const { channels } = await deliverer.deliver(request(qrEvent('0x30', 'waiter_call', '6')));
+    const email = okResult(channels, 'email');
+    expect(email.recipients).toEqual([verified]);
+    expect(email.refused).toEqual([{ address: unverified, reason: expect.stringContaining('not verified in SES') }]);
+    const stored = (await storedEmails()).filter((mail) => email.messageIds.includes(mail.messageId));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.destination).toEqual({ to: [verified], cc: [], bcc: [] });
+    expect(stored[0]!.subject).toBe('Стол 6: вызов официанта — Пиццерия на Ленина');
   });
 });
