@@ -13,7 +13,7 @@ import * as YAML from 'yaml';
 import * as z from 'zod';
 import { AlertsConfigSchema, ConfigError, describeIssues, type AlertsConfig } from '../lambda/config/schema';
 import { parseMailbox } from '../lambda/core/mailbox';
-import { policyComplexity, routeClauses, SNS_POLICY_LIMITS } from '../lambda/core/routing';
+import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../lambda/core/routing';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -196,13 +196,11 @@ export const DeploymentConfigSchema = AlertsConfigSchema.safeExtend({
       });
       return;
     }
-    const { keys, combinations } = policyComplexity(safeClauses(route, config.zones));
-    if (keys > SNS_POLICY_LIMITS.maxKeys || combinations > SNS_POLICY_LIMITS.maxCombinations) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['aws', 'subscriptions', i, 'route'],
-        message: `route "${sub.route}" gives an SNS filter policy with ${combinations} value combinations (SNS allows ${SNS_POLICY_LIMITS.maxCombinations})`,
-      });
+    try {
+      checkFilterPolicy(routeFilterPolicy([route.name]), `route "${sub.route}" gives this subscriber`);
+    } catch (error) {
+      if (!(error instanceof FilterPolicyLimitError)) throw error;
+      ctx.addIssue({ code: 'custom', path: ['aws', 'subscriptions', i, 'route'], message: error.message });
     }
   });
 });
@@ -234,15 +232,6 @@ function endpointProblem(sub: ExtraSubscription): string | undefined {
       return LAMBDA_ARN.test(sub.endpoint)
         ? undefined
         : 'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)';
-  }
-}
-
-/** Route clauses, or none when the product checks already reported the route's tables as broken. */
-function safeClauses(route: AlertsConfig['routes'][number], zones: AlertsConfig['zones']) {
-  try {
-    return routeClauses(route, zones);
-  } catch {
-    return [];
   }
 }
 

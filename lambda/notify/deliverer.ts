@@ -120,7 +120,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
 
   async function publish(input: AlertInput, facts: RoutingFacts, arn: string): Promise<ChannelResult> {
     const prepared = attempt('sns', () => {
-      const attributes = snsAttributes(facts, config.zones);
+      const attributes = snsAttributes(facts, config);
       const message = renderSnsMessage(input, { ...render, maxBytes: maxMessageBytes(attributes) });
       return { attributes, message, subject: renderSnsSubject(input, render) };
     });
