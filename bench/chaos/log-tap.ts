@@ -5,7 +5,7 @@
  * registered with the logger's redaction here, so the scan checks that no code path puts it in
  * a log line at all — not only that the last line of defence blanks it.
  */
-import type { Log } from '../../lambda/poller/ports';
+import type { Log } from '../../lambda/domain/ports';
 import { createLogger } from '../../lambda/obs/telemetry';
 import { RecordingLog } from '../../test/support/harness';
 

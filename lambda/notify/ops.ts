@@ -6,7 +6,7 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sendClientConfig } from '../aws-clients';
-import type { OpsNotifier } from '../poller/ports';
+import type { OpsNotifier } from '../domain/ports';
 
 /** SNS subjects are ASCII-printable and at most 100 characters. */
 export function snsSubject(text: string): string {

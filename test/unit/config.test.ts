@@ -24,7 +24,7 @@ describe('the config schema', () => {
       name: 'default',
       locale: 'ru',
       polling: { intervalSeconds: 10, retentionSeconds: 300, reconcileSeconds: 30, deliverBacklog: false },
-      delivery: { cooldownSeconds: 60, maxAttempts: 5, recordTtlSeconds: 3_600 },
+      delivery: { cooldownSeconds: 60, maxAttempts: 20, retryForSeconds: 600, recordTtlSeconds: 3_600 },
     });
   });
 
