@@ -29,8 +29,8 @@ export interface KnowledgeSettings {
   readonly retentionMs: number;
 }
 
-/** Complete answers remember at most this many events (the newest): a bound on the source item's size. */
-export const MAX_SNAPSHOT_EVENTS = 2_000;
+/** Complete answers remember at most this many events (the newest): the source item is rewritten every run, so its size is what each save costs (≈ 1 write unit per KB; 500 events ≈ 15 KB). Older events fall back to the age rule. */
+export const MAX_SNAPSHOT_EVENTS = 500;
 
 /** The retention the poller works with: the shorter of configured and learnt. */
 export function effectiveRetentionMs(state: Pick<SourceState, 'learnt'>, settings: KnowledgeSettings): number {
