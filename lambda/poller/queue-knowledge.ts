@@ -29,7 +29,11 @@ export interface KnowledgeSettings {
   readonly retentionMs: number;
 }
 
-/** Complete answers remember at most this many events (the newest): the source item is rewritten every run, so its size is what each save costs (≈ 1 write unit per KB; 500 events ≈ 15 KB). Older events fall back to the age rule. */
+/**
+ * Complete answers remember at most this many events (the newest): the source item is rewritten
+ * every run, so its size is what each save costs (≈ 1 write unit per KB; 500 events ≈ 15 KB).
+ * Older events fall back to the age rule.
+ */
 export const MAX_SNAPSHOT_EVENTS = 500;
 
 /** The retention the poller works with: the shorter of configured and learnt. */
