@@ -145,16 +145,20 @@ export function planSends<Id>(
   const order = new Map(queue.map((send, i) => [send, i]));
   const planned: PlannedSend<Id>[] = [];
   let simulated = state;
+  // Planned starts never decrease (the earliest head goes first), and recordSend forgets sends
+  // older than a window before the newest: so no start may be planned before the previous one.
+  let previous = now;
   while (perChat.size > 0) {
     let best: { send: QueuedSend<Id>; at: number } | undefined;
     for (const list of perChat.values()) {
       const head = list[0]!;
-      const at = earliestStart(simulated, head.chat, now, limits);
+      const at = Math.max(previous, earliestStart(simulated, head.chat, now, limits));
       if (!best || at < best.at || (at === best.at && order.get(head)! < order.get(best.send)!))
         best = { send: head, at };
     }
     const { send, at } = best!;
     planned.push({ id: send.id, at });
+    previous = at;
     simulated = recordSend(simulated, send.chat, at, limits);
     const list = perChat.get(send.chat.key)!;
     list.shift();
