@@ -9,7 +9,7 @@
  * (pacing would start it after the caller's deadline: not attempted). Chats done on an earlier
  * attempt are passed in and skipped. The token never appears in a result or message.
  */
-import { Api } from 'grammy';
+import { Api, type Transformer } from 'grammy';
 import { redact } from '../../qrmenu/errors';
 import { registerSecret } from '../../obs/telemetry';
 import type { DeliveryErrorKind } from '../port';
@@ -61,8 +61,10 @@ export interface TelegramChannelOptions {
   readonly requestTimeoutMs?: number;
   /** Default {@link TELEGRAM_DEFAULTS}.maxThrottleRetries. */
   readonly maxThrottleRetries?: number;
-  /** The fetch grammY uses (tests count requests with it). Default: grammY's own. */
+  /** The fetch grammY uses (node-fetch style: it passes its own AbortSignal shim). Default: grammY's own. */
   readonly fetch?: typeof fetch;
+  /** grammY API transformers, outermost last (tests record each call's time with one). */
+  readonly transformers?: readonly Transformer[];
 }
 
 export interface TelegramSendRequest {
@@ -427,15 +429,14 @@ export class TelegramChannel {
     const token = typeof this.options.token === 'string' ? this.options.token : await this.options.token();
     registerSecret(token);
     if (this.api?.token !== token) {
-      this.api = {
-        token,
-        api: new Api(token, {
-          apiRoot: this.options.apiRoot ?? TELEGRAM_DEFAULTS.apiRoot,
-          // Our own per-call timeout is shorter; this is only grammY's backstop.
-          timeoutSeconds: 600,
-          ...(this.options.fetch && { fetch: this.options.fetch as never }),
-        }),
-      };
+      const api = new Api(token, {
+        apiRoot: this.options.apiRoot ?? TELEGRAM_DEFAULTS.apiRoot,
+        // Our own per-call timeout is shorter; this is only grammY's backstop.
+        timeoutSeconds: 600,
+        ...(this.options.fetch && { fetch: this.options.fetch as never }),
+      });
+      if (this.options.transformers) api.config.use(...this.options.transformers);
+      this.api = { token, api };
     }
     return this.api;
   }
