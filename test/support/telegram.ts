@@ -14,13 +14,18 @@ export {
   type BotMessage,
 } from '../../local/telegram-emulator';
 
-/** Time that passes only through `sleep` and `advance`; records every sleep. */
+/**
+ * Time that passes only through `sleep` and `advance`; records every sleep. A sleep first lets
+ * everything already started run up to its next I/O (one macrotask), so whoever was handed a turn
+ * just before makes its request at the time of that turn, not after the next sleep.
+ */
 export class TestClock implements TelegramClock {
   readonly sleeps: number[] = [];
   constructor(public t = Date.UTC(2020, 0, 6, 18, 0, 0)) {}
   now = (): number => this.t;
   sleep = async (ms: number): Promise<void> => {
     this.sleeps.push(ms);
+    await new Promise((resolve) => setImmediate(resolve));
     this.t += Math.max(0, ms);
   };
   advance(ms: number): void {
