@@ -381,7 +381,13 @@ export class SimulatedStaff {
 
   private get chatObject() {
     return this.chat.type === 'private'
-      ? { id: this.chat.id, type: 'private', first_name: this.person.firstName }
+      ? {
+          id: this.chat.id,
+          type: 'private',
+          first_name: this.person.firstName,
+          ...(this.person.lastName && { last_name: this.person.lastName }),
+          ...(this.person.username && { username: this.person.username }),
+        }
       : { id: this.chat.id, type: this.chat.type, title: this.chat.title ?? 'Group' };
   }
 

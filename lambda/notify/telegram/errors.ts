@@ -56,6 +56,9 @@ export interface CallContext {
 /** Longest wait taken from a 429 (a larger retry_after is clipped to it). */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 
+/** Methods whose effect a lost answer leaves in doubt. */
+const CHANGING_METHODS = new Set(['sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'answerCallbackQuery']);
+
 /** Network error codes that mean the request never reached Telegram. */
 const NOT_SENT = new Set([
   'ECONNREFUSED',
@@ -76,13 +79,14 @@ export function classifyTelegramError(error: unknown, context: CallContext): Tel
   const clean = (text: string): string => redact(text, context.secrets);
   const chat = context.chatId !== undefined ? ` for chat ${context.chatId}` : '';
   const what = `Telegram ${context.method}${chat}`;
-  if (error instanceof GrammyError) return fromApiError(error, what, clean);
+  const maybe = CHANGING_METHODS.has(context.method) ? '; it may have been done all the same' : '';
+  if (error instanceof GrammyError) return fromApiError(error, what, maybe, clean);
   if (context.timedOut) {
     return {
       kind: 'transient',
       reason: 'timeout',
       ambiguous: true,
-      message: `${what}: no answer within ${context.timeoutMs ?? '?'} ms (it may have been sent all the same)`,
+      message: `${what}: no answer within ${context.timeoutMs ?? '?'} ms${maybe}`,
     };
   }
   const inner = error instanceof HttpError ? error.error : error;
@@ -100,18 +104,23 @@ export function classifyTelegramError(error: unknown, context: CallContext): Tel
       kind: 'transient',
       reason: 'server',
       ambiguous: true,
-      message: `${what}: the answer could not be read (${detail}); it may have been sent all the same`,
+      message: `${what}: the answer could not be read (${detail})${maybe}`,
     };
   }
   return {
     kind: 'transient',
     reason: 'network',
     ambiguous: true,
-    message: `${what}: network error${code ? ` ${code}` : ''} (${detail}); it may have been sent all the same`,
+    message: `${what}: network error${code ? ` ${code}` : ''} (${detail})${maybe}`,
   };
 }
 
-function fromApiError(error: GrammyError, what: string, clean: (text: string) => string): TelegramFailure {
+function fromApiError(
+  error: GrammyError,
+  what: string,
+  maybe: string,
+  clean: (text: string) => string,
+): TelegramFailure {
   const code = typeof error.error_code === 'number' ? error.error_code : undefined;
   const description = clean(snippet(String(error.description ?? (error as { message?: string }).message ?? '')));
   const said = `${code ?? 'error'}: ${description || 'no description'}`;
@@ -177,7 +186,7 @@ function fromApiError(error: GrammyError, what: string, clean: (text: string) =>
     kind: 'transient',
     reason: 'server',
     ambiguous: true,
-    message: `${what}: the Bot API failed (${said}); it may have been sent all the same`,
+    message: `${what}: the Bot API failed (${said})${maybe}`,
   };
 }
 
