@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startTelegramEmulator } from '../../local/emulators';
+import { freePort, startTelegramEmulator } from '../../local/emulators';
 import type { TelegramEmulator } from '../../local/telegram-emulator';
 import { decodeAckData } from '../../lambda/notify/telegram/callback-data';
 import { TelegramChannel, type TelegramChannelOptions } from '../../lambda/notify/telegram/channel';
@@ -253,7 +253,7 @@ describe('failures, and the token in none of them', () => {
 
   it('a refused connection: transient, not ambiguous (nothing was sent)', async () => {
     const token = freshBotToken();
-    const channel = new TelegramChannel({ token, apiRoot: 'http://127.0.0.1:1' });
+    const channel = new TelegramChannel({ token, apiRoot: `http://127.0.0.1:${await freePort()}` });
     const result = record(await channel.send({ alert: alertFor(), chats: [HALL.id] }));
     expect(result.chats[0]).toMatchObject({ status: 'failed', kind: 'transient', reason: 'network' });
     expect(result.chats[0]).not.toHaveProperty('ambiguous');

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startTelegramEmulator } from '../../local/emulators';
+import { freePort, startTelegramEmulator } from '../../local/emulators';
 import { configLine, EXIT, summarizeChats } from '../../local/telegram-chats';
 import type { TelegramEmulator } from '../../local/telegram-emulator';
 import { freshBotToken, injectTelegramUpdate, SimulatedStaff } from '../support/telegram';
@@ -103,7 +103,7 @@ describe('npm run telegram:chats', () => {
 
   it('exits 3 when the Bot API cannot be reached', async () => {
     const token = freshBotToken();
-    const { code, out } = await chats(['--token', token, '--api-root', 'http://127.0.0.1:1']);
+    const { code, out } = await chats(['--token', token, '--api-root', `http://127.0.0.1:${await freePort()}`]);
     expect(code).toBe(EXIT.unreachable);
     expect(out).toContain('cannot reach the Bot API');
     expect(out).not.toContain(token);

@@ -6,7 +6,7 @@
  * and the send succeed afterwards, while other chats go on; two throttled chats stop everything.
  * A grammY transformer records the clock's time of every request.
  */
-import type { Transformer } from 'grammy';
+import type { Transformer } from 'grammy/web';
 import { describe, expect, inject, it } from 'vitest';
 import { TelegramChannel, type TelegramChatResult } from '../../lambda/notify/telegram/channel';
 import { alertFor, freshBotToken, injectTelegramFault, SimulatedStaff, TestClock } from '../support/telegram';

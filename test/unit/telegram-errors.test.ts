@@ -7,7 +7,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { GrammyError, HttpError } from 'grammy';
+import { GrammyError, HttpError } from 'grammy/web';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { redactSecrets } from '../../lambda/obs/telemetry';
 import { classifyTelegramError } from '../../lambda/notify/telegram/errors';

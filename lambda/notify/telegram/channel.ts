@@ -2,14 +2,15 @@
  * The Telegram channel: sends an alert to a route's chats (with an "Иду" / "On my way" button for
  * calls that need someone to come), edits a message once the call is acknowledged, answers
  * presses, and reads presses and chats through getUpdates. Speaks the Bot API through grammY's
- * `Api`, with a configurable `apiRoot` (the emulator locally).
+ * `Api` (its web build on Node's own fetch: the Node build pulls in node-fetch and 280 KB of
+ * Unicode tables), with a configurable `apiRoot` (the emulator locally).
  *
  * Like the deliverer, it never throws for a delivery problem: each chat gets a result, sent
  * (message id), failed (kind as in port.ts, "ambiguous" when it may have gone anyway) or deferred
  * (pacing would start it after the caller's deadline: not attempted). Chats done on an earlier
  * attempt are passed in and skipped. The token never appears in a result or message.
  */
-import { Api, type Transformer } from 'grammy';
+import { Api, type Transformer } from 'grammy/web';
 import { redact } from '../../qrmenu/errors';
 import { registerSecret } from '../../obs/telemetry';
 import type { DeliveryErrorKind } from '../port';
@@ -61,7 +62,7 @@ export interface TelegramChannelOptions {
   readonly requestTimeoutMs?: number;
   /** Default {@link TELEGRAM_DEFAULTS}.maxThrottleRetries. */
   readonly maxThrottleRetries?: number;
-  /** The fetch grammY uses (node-fetch style: it passes its own AbortSignal shim). Default: grammY's own. */
+  /** The fetch grammY uses. Default: the platform's (Node's built-in fetch). */
   readonly fetch?: typeof fetch;
   /** grammY API transformers, outermost last (tests record each call's time with one). */
   readonly transformers?: readonly Transformer[];
@@ -442,7 +443,7 @@ export class TelegramChannel {
   }
 }
 
-/** grammY types its signals with its own AbortSignal shim; the platform's works the same at run time. */
+/** grammY types its signals after its Node shim (abort-controller); the web build takes the platform's. */
 type GrammySignal = NonNullable<Parameters<Api['getMe']>[0]>;
 
 type CallOutcome<T> =

@@ -11,7 +11,7 @@
  * after the request left, a reset mid-answer, a 5xx, an answer that could not be read).
  * Pure: the caller passes whether its own timeout fired.
  */
-import { GrammyError, HttpError } from 'grammy';
+import { GrammyError, HttpError } from 'grammy/web';
 import type { DeliveryErrorKind } from '../port';
 import { redact } from '../../qrmenu/errors';
 
