@@ -14,7 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startTelegramEmulator } from '../../local/emulators';
 import type { TelegramEmulator } from '../../local/telegram-emulator';
-import { decodeAckData } from '../../lambda/notify/telegram/callback-data';
+import { ackRefersTo, decodeAckData } from '../../lambda/notify/telegram/callback-data';
+import { createLogger } from '../../lambda/obs/telemetry';
 import { TelegramChannel, type TelegramChannelOptions } from '../../lambda/notify/telegram/channel';
 import { TelegramError } from '../../lambda/notify/telegram/errors';
 import { DISCOVERY_UPDATES } from '../../lambda/notify/telegram/updates';
@@ -71,6 +72,32 @@ describe('sending', () => {
     expect(results.map((r) => r.chats[0]!.ok && r.chats[0]!.acknowledgeable)).toEqual([false, true, true]);
     const buttons = (await ivan.botMessages()).map((m) => m.buttons.length);
     expect(buttons.sort()).toEqual([0, 1, 1]);
+  });
+
+  it('encodes a hash too long for the button as a digest the press can be matched by', async () => {
+    const { channel, ivan } = setup();
+    const hash = `0x${'ab'.repeat(63)}`; // 128 characters
+    await channel.send({ alert: alertFor({ hash }), chats: [HALL.id] });
+    const [message] = await ivan.botMessages();
+    const data = message!.buttons[0]!.data!;
+    expect(Buffer.byteLength(data)).toBeLessThanOrEqual(64);
+    const reference = decodeAckData(data)!;
+    expect(reference.form).toBe('digest');
+    expect(ackRefersTo(reference, 'pizzeria', hash)).toBe(true);
+  });
+
+  it('registers the token with the log redaction as soon as the channel has it', () => {
+    const { token } = setup();
+    const lines: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as typeof process.stdout.write;
+    try {
+      createLogger({ level: 'INFO' }).info(`calling https://api.telegram.org/bot${token}/sendMessage`, { token });
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(lines.join('')).toContain('/bot***/sendMessage');
+    expect(lines.join('')).not.toContain(token);
   });
 
   it('sends to the new id when the group became a supergroup, and says so', async () => {
