@@ -12,7 +12,8 @@ import { extname } from 'node:path';
 import * as YAML from 'yaml';
 import * as z from 'zod';
 import { AlertsConfigSchema, ConfigError, describeIssues, type AlertsConfig } from '../lambda/config/schema';
-import { policyComplexity, routeClauses, SNS_POLICY_LIMITS } from '../lambda/core/routing';
+import { parseMailbox } from '../lambda/core/mailbox';
+import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../lambda/core/routing';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -195,13 +196,11 @@ export const DeploymentConfigSchema = AlertsConfigSchema.safeExtend({
       });
       return;
     }
-    const { keys, combinations } = policyComplexity(safeClauses(route, config.zones));
-    if (keys > SNS_POLICY_LIMITS.maxKeys || combinations > SNS_POLICY_LIMITS.maxCombinations) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['aws', 'subscriptions', i, 'route'],
-        message: `route "${sub.route}" gives an SNS filter policy with ${combinations} value combinations (SNS allows ${SNS_POLICY_LIMITS.maxCombinations})`,
-      });
+    try {
+      checkFilterPolicy(routeFilterPolicy([route.name]), `route "${sub.route}" gives this subscriber`);
+    } catch (error) {
+      if (!(error instanceof FilterPolicyLimitError)) throw error;
+      ctx.addIssue({ code: 'custom', path: ['aws', 'subscriptions', i, 'route'], message: error.message });
     }
   });
 });
@@ -211,8 +210,8 @@ export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;
 
 /** The address inside `email.from` ("Alerts <a@b.c>" → "a@b.c"), lower-cased; undefined if none. */
 export function senderAddress(from: string): string | undefined {
-  const inner = /<([^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();
-  return z.email().safeParse(inner).success ? inner.toLowerCase() : undefined;
+  const { address } = parseMailbox(from);
+  return z.email().safeParse(address).success ? address.toLowerCase() : undefined;
 }
 
 export function domainOf(address: string): string {
@@ -233,15 +232,6 @@ function endpointProblem(sub: ExtraSubscription): string | undefined {
       return LAMBDA_ARN.test(sub.endpoint)
         ? undefined
         : 'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)';
-  }
-}
-
-/** Route clauses, or none when the product checks already reported the route's tables as broken. */
-function safeClauses(route: AlertsConfig['routes'][number], zones: AlertsConfig['zones']) {
-  try {
-    return routeClauses(route, zones);
-  } catch {
-    return [];
   }
 }
 

@@ -25,10 +25,12 @@ import {
   type Log,
   type OpsNotifier,
   type SourceMetrics,
-} from './poller/ports';
+} from './domain/ports';
 import { SourcePoller } from './poller/source-poller';
 import { QrMenuClient } from './qrmenu/client';
 import { StateStore } from './state/store';
+import { CLIENT_DEFAULTS } from './aws-clients';
+import { DEFAULT_RETRY_DELAYS } from './domain/record';
 
 /** The longest one invocation polls: the next scheduled one starts a minute after this one. */
 export const MAX_RUN_MS = 57_000;
@@ -63,6 +65,9 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
     cooldownMs: config.delivery.cooldownSeconds * 1000,
     claimTimeoutMs: config.delivery.claimTimeoutSeconds * 1000,
     maxAttempts: config.delivery.maxAttempts,
+    retryForMs: config.delivery.retryForSeconds * 1000,
+    ...DEFAULT_RETRY_DELAYS,
+    sendBudgetMs: CLIENT_DEFAULTS.sendTimeoutMs + 1_000,
     deliverBacklog: config.polling.deliverBacklog,
     recordTtlSeconds: config.delivery.recordTtlSeconds,
     concurrency: config.delivery.concurrency,

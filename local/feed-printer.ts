@@ -3,7 +3,7 @@
  * alert and error — for a person (time, restaurant, table, event, who got it how, how long after
  * the event appeared) or, with `--json`, one JSON object per line for scripts (format in README).
  */
-import type { FeedEntry } from '../lambda/poller/ports';
+import type { FeedEntry } from '../lambda/domain/ports';
 import type { LocalStack, PhoneMessage } from './local-stack';
 
 export interface FeedPrinterOptions {

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseAlertsConfig, type AlertsConfig } from '../lambda/config/schema';
 import { feed } from '../lambda/obs/feed';
-import type { FeedEntry } from '../lambda/poller/ports';
+import type { FeedEntry } from '../lambda/domain/ports';
 import { normalizeFingerprint } from '../lambda/qrmenu/http';
 import { parseDeploymentConfig, readConfigFile } from '../infra/config';
 import { DEMO_CONFIG } from './demo-config';

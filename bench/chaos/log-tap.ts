@@ -5,7 +5,7 @@
  * registered with the logger's redaction here, so the scan checks that no code path puts it in
  * a log line at all — not only that the last line of defence blanks it.
  */
-import type { Log } from '../../lambda/poller/ports';
+import type { Log } from '../../lambda/domain/ports';
 import { createLogger } from '../../lambda/obs/telemetry';
 import { RecordingLog } from '../../test/support/harness';
 
@@ -22,12 +22,13 @@ export class TeeLog implements Log {
     this.#powertools[level](message, attributes);
   }
 
-  /** Hashes the poll cycle itself said may go out twice (a mark refused after a takeover). */
+  /**
+   * Hashes the poll cycle itself said may go out twice (`mayBeSentTwice: true`): a claim taken over
+   * before its outcome was written, a send whose answer never came, an outcome unwritten at the end.
+   */
   mayBeSentTwice(): Set<string> {
     return new Set(
-      this.recording.lines
-        .filter((l) => l.message.startsWith('delivered, but another poller had taken the claim over'))
-        .map((l) => String(l.attributes?.hash)),
+      this.recording.lines.filter((l) => l.attributes?.mayBeSentTwice === true).map((l) => String(l.attributes?.hash)),
     );
   }
 }

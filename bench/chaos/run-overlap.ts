@@ -13,11 +13,10 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Deliverer, DeliveryRequest } from '../../lambda/notify/port';
-import type { Step } from '../../lambda/poller/ports';
 import type { SourcePoller } from '../../lambda/poller/source-poller';
 import { StateStore } from '../../lambda/state/store';
 import { createSimulator } from '../../local/simulator';
-import { killable } from '../../test/support/crash-scenario';
+import { MortalProcess } from '../../test/support/crash-points';
 import {
   ManualClock,
   RecordingDeliverer,
@@ -74,29 +73,24 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
     const aDead = () => variant === 'timeout-kill' && clock.now() >= aHardEnd;
     const crashWindow = new Set<string>();
     const slow = { on: false, ms: 4_000 + Math.floor(random() * 6_000) };
+    const aProcess = new MortalProcess(undefined, aDead);
     const slowDeliverer: Deliverer = {
       async deliver(request: DeliveryRequest) {
         if (slow.on) {
           clock.advance(slow.ms);
           await yieldToLoop();
         }
-        return killable<Deliverer>(recording, aDead).deliver(request);
+        return recording.deliver(request);
       },
     };
-    const a = makePoller(
-      { ...kit, store: killable(store, aDead) },
-      {
-        owner: 'A',
-        deliverer: slowDeliverer,
-        log: env.log,
-        settings: { concurrency: 2 },
-        probe: (step: Step, detail) => {
-          if (!aDead()) return;
-          if (step === 'delivered' && detail.hash) crashWindow.add(detail.hash);
-          throw new SimulatedCrash(`A killed at its timeout (${step})`);
-        },
-      },
-    );
+    const a = makePoller(kit, {
+      owner: 'A',
+      store: aProcess.store(store),
+      deliverer: aProcess.deliverer(slowDeliverer),
+      wrapFetch: (fetch) => aProcess.fetch(fetch),
+      log: env.log,
+      settings: { concurrency: 2 },
+    });
     let aKilled = false;
     let aLastTickEnd: number | undefined;
     const aRun = (async () => {
@@ -149,6 +143,8 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
       }
     })();
     await Promise.all([aRun, bRun]);
+    for (const hash of aProcess.window) crashWindow.add(hash);
+    aKilled ||= aProcess.dead;
     recording.failing = {};
 
     // Two clean invocations drain retries and timed-out claims.

@@ -7,9 +7,9 @@
  * out, each at most once outside the crash window.
  */
 import { createSimulator, type UnknownHashMode } from '../../local/simulator';
-import type { Step } from '../../lambda/poller/ports';
 import { StateStore } from '../../lambda/state/store';
-import { CRASH_STEPS, killable } from '../../test/support/crash-scenario';
+import { CRASH_STEPS } from '../../test/support/crash-scenario';
+import { type CrashPlan, type CrashPoint, MortalProcess } from '../../test/support/crash-points';
 import { ManualClock, SimulatedCrash, freshTable, makePoller, seededRandom } from '../../test/support/harness';
 import { benchConfig } from '../lib/wiring';
 import { CountingDeliverer, deliverersWithOutages, type Outage } from './deliverers';
@@ -47,7 +47,7 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
     const counting = new CountingDeliverer(outages.deliverer);
     const injected: string[] = [];
     const crashWindow = new Set<string>();
-    const crashes: Step[] = [];
+    const crashes: (CrashPoint | 'killed')[] = [];
     const unexpected: string[] = [];
     const outageTicks = { ses: 0, sns: 0, both: 0 };
     let crashedLast = true; // the first (baseline) invocation is clean
@@ -55,35 +55,26 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
     for (let invocation = 0; invocation <= CHAOTIC_INVOCATIONS + DRAINING_INVOCATIONS; invocation += 1) {
       const chaotic = invocation > 0 && invocation <= CHAOTIC_INVOCATIONS;
       const start = clock.now();
-      let dead = false;
-      let plan: { step: Step; occurrence: number } | undefined;
+      let plan: CrashPlan | undefined;
       if (chaotic && !crashedLast && random() < 0.6) {
-        const step = CRASH_STEPS[Math.floor(random() * CRASH_STEPS.length)]!;
-        plan = { step, occurrence: step === 'before-checkpoint' ? 1 : 1 + Math.floor(random() * 3) };
+        const point = CRASH_STEPS[Math.floor(random() * CRASH_STEPS.length)]!;
+        plan = { point, occurrence: point === 'before-checkpoint' ? 1 : 1 + Math.floor(random() * 3) };
       }
-      const seen = new Map<Step, number>();
-      const probe = (step: Step, detail: { hash?: string }) => {
-        if (dead) {
-          if (step === 'delivered' && detail.hash) crashWindow.add(detail.hash);
-          throw new SimulatedCrash('already dead');
-        }
-        const count = (seen.get(step) ?? 0) + 1;
-        seen.set(step, count);
-        if (plan && plan.step === step && plan.occurrence === count) {
-          dead = true;
-          if (step === 'delivered' && detail.hash) crashWindow.add(detail.hash);
-          crashes.push(step);
-          throw new SimulatedCrash(`crash at ${step}`);
-        }
-      };
+      const process = new MortalProcess(plan);
       const poller = makePoller(
-        { clock, sim, store: killable(store, () => dead), token: CHAOS_TOKEN, sourceId: SOURCE_ID },
-        { owner: `inv${invocation}`, deliverer: killable(counting, () => dead), probe, log: env.log },
+        { clock, sim, store, token: CHAOS_TOKEN, sourceId: SOURCE_ID },
+        {
+          owner: `inv${invocation}`,
+          store: process.store(store),
+          deliverer: process.deliverer(counting),
+          wrapFetch: (fetch) => process.fetch(fetch),
+          log: env.log,
+        },
       );
       const leaseUntil = start + INVOCATION_MS - 5_000;
       try {
         if (await poller.begin(leaseUntil)) {
-          for (let tick = 0; tick < TICKS; tick += 1) {
+          for (let tick = 0; tick < TICKS && !process.dead; tick += 1) {
             let outage: Outage = 'none';
             if (chaotic) {
               chaos.beforeTick(random);
@@ -103,13 +94,15 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
             await poller.tick(leaseUntil);
             clock.advance(INTERVAL_MS);
           }
-          await poller.end();
+          if (!process.dead) await poller.end();
         }
       } catch (error) {
         if (!(error instanceof SimulatedCrash)) unexpected.push(describeError(error));
       }
+      for (const hash of process.window) crashWindow.add(hash);
+      if (process.crashed) crashes.push(process.crashed.point);
       outages.setOutage('none');
-      crashedLast = dead;
+      crashedLast = process.dead;
       clock.t = start + INVOCATION_MS;
     }
 

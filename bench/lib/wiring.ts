@@ -16,7 +16,7 @@ import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
 import { metricsNamespace } from '../../lambda/obs/metric-names';
 import { createLogger, createSourceMetrics } from '../../lambda/obs/telemetry';
-import type { Clock, Log } from '../../lambda/poller/ports';
+import type { Clock, Log } from '../../lambda/domain/ports';
 import { StateStore } from '../../lambda/state/store';
 import type { AwsMeter } from './aws-meter';
 

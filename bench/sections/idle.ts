@@ -6,7 +6,7 @@
  * their number of ticks, which gives the cost of one empty tick. A few real-clock invocations at
  * 60-s polling give the work of one run, for the Lambda GB-s of the cost model.
  */
-import type { Clock } from '../../lambda/poller/ports';
+import type { Clock } from '../../lambda/domain/ports';
 import { POLLER_TIMEOUT } from '../../infra/constructs/poller';
 import { createSimulator } from '../../local/simulator';
 import { AwsMeter, summarizeCalls } from '../lib/aws-meter';

@@ -1,9 +1,10 @@
 /**
  * Who hears the alerts topic: one SMS subscription per phone, with the filter policy
- * `smsSubscriptions(config)` derives from the routes (SNS does the SMS routing), and the extra
- * subscribers of `aws.subscriptions` (e-mail, HTTPS, SQS, Lambda), optionally filtered like a route.
- * `CfnSubscription` takes the filter policy as raw JSON, which `$or` policies need (the L2
- * `Subscription.filterPolicy` only builds single-clause policies).
+ * `smsSubscriptions(config)` derives from the routes (`{"route": [its routes]}`: SNS does the SMS
+ * routing on the `route` attribute the poller publishes), and the extra subscribers of
+ * `aws.subscriptions` (e-mail, HTTPS, SQS, Lambda), optionally filtered to one route
+ * (`{"route": ["<name>"]}`). `CfnSubscription` takes the policy as the JSON the code computes
+ * (and keeps the logical ids the stack has always had).
  * A Lambda subscriber gets the permission for SNS to invoke it; an SQS subscriber's queue policy
  * belongs to the queue's owner (docs/DEPLOY.md shows the statement to add).
  */
@@ -12,7 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { AlertsConfig } from '../../lambda/config/schema';
-import { routeClauses, smsSubscriptions, toFilterPolicy, type FilterPolicy } from '../../lambda/core/routing';
+import { routeFilterPolicy, smsSubscriptions, type FilterPolicy } from '../../lambda/core/routing';
 import type { ExtraSubscription } from '../config';
 
 export interface AlertSubscriptionsProps {
@@ -41,7 +42,7 @@ export class AlertSubscriptions extends Construct {
     for (const extra of props.extra) {
       const id = `Extra${createHash('sha256').update(`${extra.protocol} ${extra.endpoint}`).digest('hex').slice(0, 10)}`;
       const route = extra.route === undefined ? undefined : props.config.routes.find((r) => r.name === extra.route);
-      const policy = route ? toFilterPolicy(routeClauses(route, props.config.zones)) : null;
+      const policy = route ? routeFilterPolicy([route.name]) : null;
       this.subscribe(id, props.topic, extra.protocol, extra.endpoint, policy);
       if (extra.protocol === 'lambda') {
         new lambda.CfnPermission(this, `${id}Invoke`, {

@@ -91,8 +91,10 @@ export const PollingSchema = z.strictObject({
 export const DeliverySchema = z.strictObject({
   /** Repeats of one code from one table within this many seconds are recorded as suppressed, not sent. 0 = off. */
   cooldownSeconds: z.number().int().min(0).max(3_600).default(60),
-  /** Delivery attempts of one event before it is marked failed. */
-  maxAttempts: z.number().int().min(1).max(20).default(5),
+  /** Delivery attempts of one event at most; it is marked failed at this or at `retryForSeconds`, whichever comes first. */
+  maxAttempts: z.number().int().min(1).max(50).default(20),
+  /** Transient and throttled delivery failures are retried this long after the event was first seen. */
+  retryForSeconds: z.number().int().min(60).max(3_600).default(600),
   /** A claim not marked within this many seconds is taken to be a crash and retried. */
   claimTimeoutSeconds: z.number().int().min(10).max(900).default(30),
   /** Event records live this long (DynamoDB TTL); must stay well past the server's retention. */

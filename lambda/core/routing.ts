@@ -2,9 +2,10 @@
  * Routing rules: which routes an event matches, who gets e-mail, and the SNS side of SMS routing.
  *
  * E-mail is routed here, in code (`emailRecipients`). SMS is routed by SNS itself: every event is
- * published once with the message attributes from `snsAttributes`, and every phone subscribes
- * with the filter policy from `smsSubscriptions`. Both are derived from the same routes, and the
- * tests check that SNS's evaluation of a policy agrees with `routeMatches` event by event.
+ * published once with the message attributes from `snsAttributes`, among them `route`, a
+ * String.Array of the names of the routes the event matched (`matchingRoutes`); every phone
+ * subscribes with the policy `{"route": [its routes]}` (`smsSubscriptions`). One key and no
+ * `$or`, so every SNS implementation counts the policy alike: one combination per route name.
  * Pure functions: no I/O.
  */
 import type { AlertsConfig, RouteConfig } from '../config/schema';
@@ -55,12 +56,14 @@ export function zonesOf(tableName: string, zones: Zones): string[] {
 // SNS: message attributes and subscription filter policies
 
 export interface SnsAttribute {
-  readonly DataType: 'String' | 'Number';
+  readonly DataType: 'String' | 'Number' | 'String.Array';
   readonly StringValue: string;
 }
 
 /** SNS message attribute names; filter policies refer to them. */
 export const SNS_ATTRIBUTE = {
+  /** The names of the routes the event matched, a String.Array (a JSON array); the SMS policies filter on it. */
+  route: 'route',
   source: 'source',
   code: 'code',
   /** The table's name as staff use it ("6", "VIP"). */
@@ -71,66 +74,71 @@ export const SNS_ATTRIBUTE = {
   zone: 'zone',
 } as const;
 
-/** SNS limits on one subscription filter policy. */
+/**
+ * SNS limits on one subscription filter policy: at most 5 keys, and at most 150 combinations
+ * (AWS: multiply the number of values in each key's array).
+ */
 export const SNS_POLICY_LIMITS = { maxKeys: 5, maxCombinations: 150 } as const;
 
-export function snsAttributes(facts: RoutingFacts, zones: Zones): Record<string, SnsAttribute> {
-  const attributes: Record<string, SnsAttribute> = {
-    [SNS_ATTRIBUTE.source]: { DataType: 'String', StringValue: facts.sourceId },
-    [SNS_ATTRIBUTE.code]: { DataType: 'String', StringValue: facts.code },
-    [SNS_ATTRIBUTE.table]: { DataType: 'String', StringValue: facts.tableName.trim() || '?' },
-  };
+/**
+ * The attributes of one event's publish: `route` (only when a route matched), `source`, `code`,
+ * `table`, and for integrators `table_num` and `zone`.
+ */
+export function snsAttributes(
+  facts: RoutingFacts,
+  config: Pick<AlertsConfig, 'routes' | 'zones'>,
+): Record<string, SnsAttribute> {
+  const attributes: Record<string, SnsAttribute> = {};
+  const routes = matchingRoutes(config, facts).map((route) => route.name);
+  if (routes.length > 0) {
+    attributes[SNS_ATTRIBUTE.route] = { DataType: 'String.Array', StringValue: JSON.stringify(routes) };
+  }
+  attributes[SNS_ATTRIBUTE.source] = { DataType: 'String', StringValue: facts.sourceId };
+  attributes[SNS_ATTRIBUTE.code] = { DataType: 'String', StringValue: facts.code };
+  attributes[SNS_ATTRIBUTE.table] = { DataType: 'String', StringValue: facts.tableName.trim() || '?' };
   const number = tableNumber(facts.tableName);
   if (number !== undefined && number <= MAX_TABLE_NUMBER) {
     attributes[SNS_ATTRIBUTE.tableNumber] = { DataType: 'Number', StringValue: String(number) };
   }
-  const inZones = zonesOf(facts.tableName, zones);
-  if (inZones.length > 0) attributes[SNS_ATTRIBUTE.zone] = { DataType: 'String', StringValue: inZones.join(',') };
+  const inZones = zonesOf(facts.tableName, config.zones);
+  if (inZones.length > 0) {
+    attributes[SNS_ATTRIBUTE.zone] = { DataType: 'String', StringValue: inZones.join(',') };
+  }
   return attributes;
 }
 
-type PolicyValue = string | { numeric: (string | number)[] };
-/** One AND-clause: every key must match one of its values. */
-export type PolicyClause = Record<string, PolicyValue[]>;
-/** An SNS filter policy: one clause, or `{ $or: clauses }`. */
-export type FilterPolicy = PolicyClause | { $or: PolicyClause[] };
+/** An SNS filter policy on message attributes: every key must match one of its values. No `$or`. */
+export type FilterPolicy = Readonly<Record<string, readonly string[]>>;
 
-/** A route as a list of AND-clauses (OR between them); `[]` never happens, `[{}]` = everything. */
-export function routeClauses(route: RouteConfig, zones: Zones): PolicyClause[] {
-  const base: PolicyClause = {};
-  if (route.codes) base[SNS_ATTRIBUTE.code] = [...new Set(route.codes)];
-  if (route.sources) base[SNS_ATTRIBUTE.source] = [...new Set(route.sources)];
-  const selectors = routeSelectors(route, zones);
-  if (selectors === undefined) return [base];
-  const names = [...new Set(selectors.flatMap((s) => (s.kind === 'name' ? [s.name] : [])))];
-  const ranges = selectors.flatMap((s) =>
-    s.kind === 'range' ? [{ numeric: s.from === s.to ? ['=', s.from] : ['>=', s.from, '<=', s.to] }] : [],
-  );
-  const clauses: PolicyClause[] = [];
-  if (names.length > 0) clauses.push({ ...base, [SNS_ATTRIBUTE.table]: names });
-  if (ranges.length > 0) clauses.push({ ...base, [SNS_ATTRIBUTE.tableNumber]: ranges });
-  return clauses;
+/** The policy of a subscriber that takes what these routes take: `{"route": [names]}`. */
+export function routeFilterPolicy(routeNames: readonly string[]): FilterPolicy {
+  return { [SNS_ATTRIBUTE.route]: [...new Set(routeNames)] };
+}
+
+/** Keys and combinations as AWS documents them: the product of the number of values of each key. */
+export function policyComplexity(policy: FilterPolicy): { keys: number; combinations: number } {
+  const values = Object.values(policy);
+  return { keys: values.length, combinations: values.reduce((product, v) => product * v.length, 1) };
 }
 
 export class FilterPolicyLimitError extends Error {
   override readonly name = 'FilterPolicyLimitError';
 }
 
-/** Combinations as SNS counts them: per clause the product of the values per key, summed over clauses. */
-export function policyComplexity(clauses: readonly PolicyClause[]): { keys: number; combinations: number } {
-  const keys = new Set(clauses.flatMap((c) => Object.keys(c)));
-  const combinations = clauses.reduce(
-    (sum, c) => sum + Object.values(c).reduce((p, values) => p * values.length, 1),
-    0,
-  );
-  return { keys: keys.size, combinations };
-}
-
-/** The policy for a set of clauses, or null when one clause is empty (the subscriber takes everything). */
-export function toFilterPolicy(clauses: readonly PolicyClause[]): FilterPolicy | null {
-  if (clauses.some((c) => Object.keys(c).length === 0)) return null;
-  if (clauses.length === 1) return clauses[0]!;
-  return { $or: [...clauses] };
+/**
+ * THE check of a filter policy against SNS's limits, for the config schema (SMS phones) and the
+ * CDK config (extra subscribers) alike. Throws {@link FilterPolicyLimitError} naming `who` gets
+ * the policy and what to change; returns the policy when SNS accepts it.
+ */
+export function checkFilterPolicy(policy: FilterPolicy, who: string): FilterPolicy {
+  const { keys, combinations } = policyComplexity(policy);
+  if (keys > SNS_POLICY_LIMITS.maxKeys || combinations > SNS_POLICY_LIMITS.maxCombinations) {
+    throw new FilterPolicyLimitError(
+      `${who} an SNS filter policy with ${combinations} value combinations, one per route ` +
+        `(SNS allows ${SNS_POLICY_LIMITS.maxCombinations}): merge routes that send to the same recipients`,
+    );
+  }
+  return policy;
 }
 
 export interface SmsSubscription {
@@ -138,41 +146,26 @@ export interface SmsSubscription {
   readonly phone: string;
   /** Names of the routes that send this phone SMS. */
   readonly routes: readonly string[];
-  /** Filter policy for the SNS subscription; null = every event. */
-  readonly filterPolicy: FilterPolicy | null;
+  /** Filter policy for the SNS subscription: `{"route": routes}`. */
+  readonly filterPolicy: FilterPolicy;
 }
 
 /**
  * One SNS SMS subscription per phone, however many routes name it (so one event sends one SMS),
- * with a filter policy that is the OR of its routes. Throws {@link FilterPolicyLimitError} when a
- * policy exceeds what SNS accepts, naming the phone and the routes.
+ * with the policy `{"route": [its routes]}`. Throws {@link FilterPolicyLimitError} when a phone is
+ * on more routes than SNS accepts values, naming the phone and the routes.
  */
 export function smsSubscriptions(config: Pick<AlertsConfig, 'routes' | 'zones'>): SmsSubscription[] {
-  const byPhone = new Map<string, RouteConfig[]>();
+  const byPhone = new Map<string, string[]>();
   for (const route of config.routes) {
-    for (const phone of new Set(route.sms)) byPhone.set(phone, [...(byPhone.get(phone) ?? []), route]);
+    for (const phone of new Set(route.sms)) byPhone.set(phone, [...(byPhone.get(phone) ?? []), route.name]);
   }
-  return [...byPhone].map(([phone, routes]) => {
-    const clauses = dedupeClauses(routes.flatMap((route) => routeClauses(route, config.zones)));
-    const { keys, combinations } = policyComplexity(clauses);
-    const names = routes.map((r) => r.name);
-    if (keys > SNS_POLICY_LIMITS.maxKeys || combinations > SNS_POLICY_LIMITS.maxCombinations) {
-      throw new FilterPolicyLimitError(
-        `routes ${names.map((n) => `"${n}"`).join(', ')} give ${phone} an SNS filter policy with ${combinations} value combinations ` +
-          `(SNS allows ${SNS_POLICY_LIMITS.maxCombinations}): use table ranges ("1-40") or zones instead of long lists of tables, ` +
-          'or fewer codes/sources per route',
-      );
-    }
-    return { phone, routes: names, filterPolicy: toFilterPolicy(clauses) };
-  });
-}
-
-function dedupeClauses(clauses: PolicyClause[]): PolicyClause[] {
-  const seen = new Set<string>();
-  return clauses.filter((c) => {
-    const key = JSON.stringify(Object.entries(c).sort(([a], [b]) => a.localeCompare(b)));
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return [...byPhone].map(([phone, routes]) => ({
+    phone,
+    routes,
+    filterPolicy: checkFilterPolicy(
+      routeFilterPolicy(routes),
+      `routes ${routes.map((n) => `"${n}"`).join(', ')} give ${phone}`,
+    ),
+  }));
 }

@@ -5,17 +5,31 @@
  * both at the same time. Channels listed in `request.skip` are not sent again.
  *
  * It never throws: every problem, a rendering bug included, becomes a `ChannelResult` with a
- * kind (errors.ts). Results list the recipients (e-mail addresses; for sns the topic ARN) and
- * the message ids.
+ * kind (errors.ts), flagged `ambiguous` when the send may have happened anyway. Results list the
+ * recipients (e-mail addresses; for sns the topic ARN) and the message ids.
+ *
+ * It remembers, for `refusedTtlMs` (an hour), the e-mail addresses SES refused (unverified in
+ * the sandbox): later events skip them without a failing call, and every ok e-mail result lists
+ * the addresses it left out in `refused`.
  */
 import type { SESClient } from '@aws-sdk/client-ses';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AlertsConfig } from '../config/schema';
-import { renderEmail, renderSnsMessage, renderSnsSubject, type AlertInput, type RenderOptions } from '../core/render';
+import { renderEmail } from '../core/email';
+import { renderSnsMessage, renderSnsSubject } from '../core/sns-message';
+import type { AlertInput, RenderOptions } from '../core/texts';
 import { emailRecipients, snsAttributes, type RoutingFacts } from '../core/routing';
 import { DeliveryError } from './errors';
-import type { Channel, ChannelResult, Deliverer, DeliveryErrorKind, DeliveryRequest, DeliveryResult } from './port';
-import type { AwsClientOptions } from '../aws-clients';
+import type {
+  Channel,
+  ChannelResult,
+  Deliverer,
+  DeliveryErrorKind,
+  DeliveryRequest,
+  DeliveryResult,
+  RefusedRecipient,
+} from './port';
+import type { SendClientOptions } from '../aws-clients';
 import { createSesClient, sendAlertEmail } from './ses';
 import { createSnsClient, maxMessageBytes, publishAlert } from './sns';
 
@@ -27,13 +41,18 @@ export interface DelivererOptions {
   readonly ses?: SESClient;
   /** Default: `createSnsClient(clientOptions)`, made on first use. */
   readonly sns?: SNSClient;
-  /** Clock, used only when a request's `firstSeenAt` is not a valid time. Default `Date.now`. */
+  /** Clock: how long refused addresses are remembered, and a request's invalid `firstSeenAt`. Default `Date.now`. */
   readonly now?: () => number;
-  /** Settings of the clients this deliverer creates (ignored for clients passed in). */
-  readonly clientOptions?: AwsClientOptions;
-  /** Budget of one channel's send, every retry included. Default 8 s (see CLIENT_DEFAULTS). */
+  /** Settings of the clients this deliverer creates (ignored for clients passed in): one attempt per call. */
+  readonly clientOptions?: SendClientOptions;
+  /** Budget of one channel's sends together. Default 10 s (`CLIENT_DEFAULTS.sendTimeoutMs`). */
   readonly sendTimeoutMs?: number;
+  /** How long an address SES refused is left out of later e-mails. Default {@link REFUSED_TTL_MS} (1 h). */
+  readonly refusedTtlMs?: number;
 }
+
+/** Default of {@link DelivererOptions.refusedTtlMs}: an hour, long enough to stop a failing call per event. */
+export const REFUSED_TTL_MS = 3_600_000;
 
 export function createDeliverer(options: DelivererOptions): Deliverer {
   const { config, topicArn } = options;
@@ -42,6 +61,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   let ses = options.ses;
   let sns = options.sns;
   const timeout = options.sendTimeoutMs !== undefined ? { timeoutMs: options.sendTimeoutMs } : {};
+  const refusedTtlMs = options.refusedTtlMs ?? REFUSED_TTL_MS;
+  /** Addresses SES refused, by lower-cased address, until when. */
+  const refusals = new Map<string, RefusedRecipient & { readonly until: number }>();
 
   async function email(input: AlertInput, recipients: readonly string[]): Promise<ChannelResult> {
     if (config.email === undefined) {
@@ -53,21 +75,52 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     }
     const rendered = attempt('email', () => renderEmail(input, render));
     if (rendered instanceof DeliveryError) return failed(rendered);
-    ses ??= createSesClient(options.clientOptions);
-    const sent = await sendAlertEmail({
-      client: ses,
-      from: config.email.from,
-      ...(config.email.replyTo && { replyTo: config.email.replyTo }),
-      recipients,
-      email: rendered,
-      ...timeout,
+    const at = now();
+    const known = (address: string) => {
+      const refusal = refusals.get(address.toLowerCase());
+      return refusal !== undefined && refusal.until > at ? refusal : undefined;
+    };
+    const skipped = recipients.flatMap((address) => {
+      const refusal = known(address);
+      return refusal ? [{ address, reason: refusal.reason }] : [];
     });
-    return { channel: 'email', ok: true, recipients: sent.recipients, messageIds: sent.messageIds };
+    const wanted = recipients.filter((address) => known(address) === undefined);
+    let sent = { recipients: [] as readonly string[], messageIds: [] as readonly string[], refused: skipped };
+    if (wanted.length > 0) {
+      ses ??= createSesClient(options.clientOptions);
+      const result = await sendAlertEmail({
+        client: ses,
+        from: config.email.from,
+        ...(config.email.replyTo && { replyTo: config.email.replyTo }),
+        recipients: wanted,
+        email: rendered,
+        ...timeout,
+      });
+      for (const refusal of result.refused) {
+        refusals.set(refusal.address.toLowerCase(), { ...refusal, until: at + refusedTtlMs });
+      }
+      sent = { ...result, refused: [...skipped, ...result.refused] };
+    }
+    if (sent.recipients.length === 0) {
+      return fail(
+        'email',
+        'permanent',
+        `no e-mail sent: SES refuses every recipient (${sent.refused.map((r) => r.address).join(', ')}): ` +
+          [...new Set(sent.refused.map((r) => r.reason))].join('; '),
+      );
+    }
+    return {
+      channel: 'email',
+      ok: true,
+      recipients: sent.recipients,
+      messageIds: sent.messageIds,
+      ...(sent.refused.length > 0 && { refused: sent.refused }),
+    };
   }
 
   async function publish(input: AlertInput, facts: RoutingFacts, arn: string): Promise<ChannelResult> {
     const prepared = attempt('sns', () => {
-      const attributes = snsAttributes(facts, config.zones);
+      const attributes = snsAttributes(facts, config);
       const message = renderSnsMessage(input, { ...render, maxBytes: maxMessageBytes(attributes) });
       return { attributes, message, subject: renderSnsSubject(input, render) };
     });
@@ -120,7 +173,10 @@ function fail(channel: Channel, kind: DeliveryErrorKind, message: string): Chann
 }
 
 function failed(error: DeliveryError): ChannelResult {
-  return fail(error.channel, error.kind, error.message);
+  const { channel, kind, message } = error;
+  return error.ambiguous
+    ? { channel, ok: false, kind, message, ambiguous: true }
+    : { channel, ok: false, kind, message };
 }
 
 /** Run a channel; whatever it throws becomes a failed result (adapters throw classified errors). */

@@ -1,11 +1,12 @@
 /**
  * The operator's channel: a plain-text message to the ops SNS topic (its subscribers are the
  * operator's e-mail addresses; the CloudWatch alarms publish there too). Used for the rare,
- * actionable things: a possible gap in polling, an alert that could not be delivered.
+ * actionable things: a possible gap in polling, an alert that could not be delivered. One
+ * attempt per call, like the alert sends (lambda/aws-clients.ts): the poller decides on retries.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { awsClientConfig } from '../aws-clients';
-import type { OpsNotifier } from '../poller/ports';
+import { sendClientConfig } from '../aws-clients';
+import type { OpsNotifier } from '../domain/ports';
 
 /** SNS subjects are ASCII-printable and at most 100 characters. */
 export function snsSubject(text: string): string {
@@ -14,7 +15,7 @@ export function snsSubject(text: string): string {
 }
 
 export function createOpsNotifier(options: { topicArn: string; client?: SNSClient }): OpsNotifier {
-  const client = options.client ?? new SNSClient(awsClientConfig());
+  const client = options.client ?? new SNSClient(sendClientConfig());
   return {
     async alert(subject, message) {
       await client.send(

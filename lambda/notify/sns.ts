@@ -4,18 +4,19 @@
  * the full event in `default`) and the message attributes that the subscriptions' filter
  * policies route on (`snsAttributes` in core/routing.ts).
  *
- * Client settings (retries with backoff, timeouts) are shared with the SES adapter
- * (`awsClientConfig` in lambda/aws-clients.ts). Failures are thrown as classified `DeliveryError`s (errors.ts).
+ * The client makes one attempt per call (the `send` profile of lambda/aws-clients.ts): an SDK
+ * retry of a publish that SNS accepted but answered late would send every SMS twice. Failures
+ * are thrown as classified `DeliveryError`s (errors.ts), ambiguous ones flagged as such.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SnsAttribute } from '../core/routing';
-import { SNS_MAX_MESSAGE_BYTES } from '../core/render';
+import { SNS_MAX_MESSAGE_BYTES } from '../core/sns-message';
 import { toDeliveryError } from './errors';
-import { awsClientConfig, CLIENT_DEFAULTS, type AwsClientOptions } from '../aws-clients';
+import { CLIENT_DEFAULTS, sendClientConfig, type SendClientOptions } from '../aws-clients';
 import { clientRegion } from './ses';
 
-export function createSnsClient(options: AwsClientOptions = {}): SNSClient {
-  return new SNSClient(awsClientConfig(options));
+export function createSnsClient(options: SendClientOptions = {}): SNSClient {
+  return new SNSClient(sendClientConfig(options));
 }
 
 /** Bytes the message attributes take from SNS's 256 KB (names, types and values). */

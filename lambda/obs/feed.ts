@@ -3,6 +3,6 @@
  * (`feed.on('entry', …)`). Nobody listens in Lambda (it costs nothing there); `npm start` prints it.
  */
 import { EventEmitter } from 'node:events';
-import type { FeedEntry } from '../poller/ports';
+import type { FeedEntry } from '../domain/ports';
 
 export const feed = new EventEmitter<{ entry: [FeedEntry] }>();

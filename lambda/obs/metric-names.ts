@@ -45,6 +45,22 @@ export const METRIC = {
   tickLatency: 'TickLatency',
   /** The last successful poll is older than the server's retention: events may have been missed. */
   possibleGap: 'PossibleGap',
+  /** A DynamoDB call of the poll cycle failed (throttled, timed out, 5xx…); the work is retried. */
+  stateErrors: 'StateErrors',
+  /** A `hash=none` poll failed; it is backed off and the cursor is used meanwhile. */
+  reconcileFailures: 'ReconcileFailures',
+  /** The server's queue was found rebuilt (events lost out of order, a hash back with another table or code). */
+  queueResets: 'QueueResets',
+  /** A hash with a record came back as a new event (the server reused it): delivered as new. */
+  reusedHashes: 'ReusedHashes',
+  /** An event whose record DynamoDB refuses even in its smallest form: not delivered, the operator told. */
+  poisonEvents: 'PoisonEvents',
+  /** A send whose outcome is unknown (no answer in time) was retried: it may have gone out twice. */
+  ambiguousSends: 'AmbiguousSends',
+  /** A delivery whose outcome could not be written before the run ended: the next run may send it again. */
+  unmarkedDeliveries: 'UnmarkedDeliveries',
+  /** Recipients a service refused while the others got the alert (e.g. unverified in the SES sandbox). */
+  refusedRecipients: 'RefusedRecipients',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

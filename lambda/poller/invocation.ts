@@ -8,7 +8,7 @@
  * its state and releases the lease at the end.
  */
 import pLimit from 'p-limit';
-import type { Clock, Log } from './ports';
+import type { Clock, Log } from '../domain/ports';
 import type { SourcePoller, TickReport } from './source-poller';
 
 export interface InvocationOptions {

@@ -1,28 +1,53 @@
 /**
- * The DynamoDB table: its key schema and every item's key, in one place.
+ * The DynamoDB table: its key schema, every item's key, and the source item's attribute names.
  *
- *   pk            sk             item
- *   src#<id>      state          the source: cursor, lease, last successful poll, cooldowns
- *   src#<id>      evt#<hash>     one event: claimed → delivered / retry / failed / suppressed / baseline
+ *   pk            sk                item
+ *   src#<id>      state             the source: lease, cursor, queue knowledge, cooldowns (SOURCE_ATTR)
+ *   src#<id>      evt#<record id>   one event record (attributes and lifecycle: lambda/domain/record.ts)
  *
- * Event records that still need work (claimed, or waiting for a retry) also carry
- * `duePk = due#<id>` and `dueAt` (epoch ms), which puts them in the sparse `due` index; the
- * attributes are removed once the event is done, so the index holds only pending work.
- * Everything but the source item expires through TTL on `expiresAt` (epoch seconds).
+ * Event records that still need work carry `duePk = due#<id>` and `dueAt` (epoch ms), which puts
+ * them in the sparse `due` index; the attributes are removed once the event is done, so the index
+ * holds only pending work. Everything but the source item expires through TTL on `expiresAt`.
  */
+import { RECORD_ATTR } from '../domain/record';
 
 export const TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  ttlAttribute: 'expiresAt',
-  dueIndex: { name: 'due', partitionKey: 'duePk', sortKey: 'dueAt' },
+  partitionKey: RECORD_ATTR.pk,
+  sortKey: RECORD_ATTR.sk,
+  ttlAttribute: RECORD_ATTR.expiresAt,
+  dueIndex: { name: 'due', partitionKey: RECORD_ATTR.duePk, sortKey: RECORD_ATTR.dueAt },
+} as const;
+
+/** Attributes of the source item (`src#<id>` / `state`); its shape is `SourceState` (domain/source-state.ts). */
+export const SOURCE_ATTR = {
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  cursor: 'cursor',
+  cursorAt: 'cursorAt',
+  lastSuccessAt: 'lastSuccessAt',
+  lastNoneAt: 'lastNoneAt',
+  baselineAt: 'baselineAt',
+  cooldowns: 'cooldowns',
+  queue: 'queue',
+  gone: 'gone',
+  aliases: 'aliases',
+  learnt: 'learnt',
+  reconcile: 'reconcile',
+  held: 'held',
+  poisoned: 'poisoned',
 } as const;
 
 export const sourcePk = (sourceId: string): string => `src#${sourceId}`;
 export const SOURCE_STATE_SK = 'state';
 export const EVENT_SK_PREFIX = 'evt#';
-export const eventSk = (hash: string): string => `${EVENT_SK_PREFIX}${hash}`;
+export const eventSk = (recordId: string): string => `${EVENT_SK_PREFIX}${recordId}`;
 export const duePk = (sourceId: string): string => `due#${sourceId}`;
 
-export const sourceStateKey = (sourceId: string) => ({ pk: sourcePk(sourceId), sk: SOURCE_STATE_SK });
-export const eventKey = (sourceId: string, hash: string) => ({ pk: sourcePk(sourceId), sk: eventSk(hash) });
+export const sourceStateKey = (sourceId: string) => ({
+  [TABLE_SCHEMA.partitionKey]: sourcePk(sourceId),
+  [TABLE_SCHEMA.sortKey]: SOURCE_STATE_SK,
+});
+export const eventKey = (sourceId: string, recordId: string) => ({
+  [TABLE_SCHEMA.partitionKey]: sourcePk(sourceId),
+  [TABLE_SCHEMA.sortKey]: eventSk(recordId),
+});

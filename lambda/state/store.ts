@@ -1,156 +1,139 @@
 /**
- * The DynamoDB state of every source (keys in keys.ts): the source item — cursor, lease, last
- * successful poll, cooldowns — and one record per event. Every change is a conditional write:
- * the lease and the checkpoint are conditioned on the lease owner, a claim on the record not
- * existing, every later transition on the claimant still owning it. A lost race shows up as a
- * `false`/`'exists'` answer, never as a second delivery. Other DynamoDB errors are thrown.
+ * The DynamoDB state store: the source item (lease + saved state) and the event records, behind
+ * the ports of lambda/domain/ports.ts. Every key comes from keys.ts and every expression is built
+ * from the attribute names and the transition table of lambda/domain/record.ts — the record
+ * protocol lives there, this file only speaks it to DynamoDB.
  *
- * Costs, by design: taking the lease 1 write (it also returns the state: no read), a new event
- * 1 write to claim + 1 to mark, the end of an invocation 1 write. An empty poll writes nothing.
+ * Every change is a conditional write. A refused condition returns the item as it is
+ * (`ReturnValuesOnConditionCheckFailure`), so a write of ours that was applied but answered too
+ * late (a timeout, then the SDK's retry) is recognised as done instead of as a lost race.
+ * Each call has its own deadline (`callTimeoutMs`), so a slow table cannot hold a tick past its end.
+ * Costs: a new event 1 write to claim + 1 to mark; an invocation 1 to take the lease + 1 to save.
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   DynamoDBDocumentClient,
+  type NativeAttributeValue,
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
-  type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { awsClientConfig } from '../aws-clients';
+import {
+  appliedByUs,
+  type ClaimedRecord,
+  EVENT_STATUS,
+  type EventStatus,
+  type KnownRecord,
+  RECORD_ATTR,
+  TERMINAL_STATUSES,
+  TRANSITIONS,
+  type Transition,
+  type TransitionRule,
+} from '../domain/record';
+import type {
+  CreateOutcome,
+  EventStore,
+  LeaseResult,
+  MarkDelivered,
+  MarkFailed,
+  MarkRetry,
+  NewRecord,
+  SourceStore,
+} from '../domain/ports';
+import { EMPTY_SOURCE_STATE, type SourceState } from '../domain/source-state';
 import type { Channel } from '../notify/port';
 import type { QrEvent } from '../qrmenu/event';
-import { TABLE_SCHEMA, duePk, eventKey, eventSk, sourceStateKey } from './keys';
-
-/** What the poller remembers about a source between invocations. */
-export interface SourceState {
-  /** Hash of the newest event up to which every event is durably recorded. */
-  readonly cursor?: string;
-  /** When the cursor's event was first seen (epoch ms): the server forgets it one retention later. */
-  readonly cursorAt?: number;
-  readonly lastSuccessAt?: number;
-  /** Last poll with `hash=none`. */
-  readonly lastNoneAt?: number;
-  /** When the backlog found at the first poll was recorded; absent = the source was never polled. */
-  readonly baselineAt?: number;
-  /** `cooldownKey(table, code)` → epoch ms until which repeats are suppressed. */
-  readonly cooldowns: Readonly<Record<string, number>>;
-}
-
-export type LeaseResult =
-  | { readonly acquired: true; readonly state: SourceState }
-  | { readonly acquired: false; readonly holder?: string; readonly leaseUntil?: number };
-
-export type EventStatus = 'claimed' | 'retry' | 'delivered' | 'failed' | 'suppressed' | 'baseline';
-
-/** What a lookup of already-recorded events returns per hash. */
-export interface RecordedEvent {
-  readonly status: EventStatus;
-  readonly firstSeenAt: number;
-}
-
-/** An event record that still needs work (in the `due` index). */
-export interface DueEvent {
-  readonly hash: string;
-  readonly status: 'claimed' | 'retry';
-  readonly dueAt: number;
-  readonly attempts: number;
-}
-
-/** A record taken over for another delivery attempt. */
-export interface ClaimedRecord {
-  readonly event: QrEvent;
-  readonly firstSeenAt: number;
-  /** Including the attempt about to be made. */
-  readonly attempts: number;
-  readonly doneChannels: readonly Channel[];
-}
+import { duePk, EVENT_SK_PREFIX, eventKey, SOURCE_ATTR, sourceStateKey, TABLE_SCHEMA } from './keys';
 
 export interface StateStoreOptions {
   readonly tableName: string;
   /** Default: a client configured from the environment (AWS_ENDPOINT_URL_DYNAMODB works). */
   readonly client?: DynamoDBClient;
+  /** Deadline of one store call, the SDK's own retries included. Default 5 000 ms. */
+  readonly callTimeoutMs?: number;
 }
 
-/** Records are cut to fit well under DynamoDB's 400 KB item limit. */
-const MAX_STORED_EVENT_BYTES = 100_000;
+/** The longest server strings a record keeps beside the event JSON (they are what staff see anyway). */
+export const STORED_LIMITS = { code: 100, table: 200, eventBytes: 100_000 } as const;
 
-export class StateStore {
+/** DynamoDB refused to store one event's record (too large, or otherwise invalid): a poison event, not an outage. */
+export class RecordRejectedError extends Error {
+  override readonly name = 'RecordRejectedError';
+}
+
+export class StateStore implements SourceStore, EventStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #timeoutMs: number;
 
   constructor(options: StateStoreOptions) {
     this.#table = options.tableName;
-    const client = options.client ?? new DynamoDBClient(awsClientConfig({ maxAttempts: 4 }));
+    this.#timeoutMs = options.callTimeoutMs ?? 5_000;
+    const client = options.client ?? new DynamoDBClient(awsClientConfig({ maxAttempts: 3 }));
     this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  /** Take (or renew) the source's lease until `until`; the state comes back with it. */
+  // --- the source item ---------------------------------------------------------------------
+
   async acquireLease(sourceId: string, owner: string, now: number, until: number): Promise<LeaseResult> {
+    const e = new Expressions();
+    const [ownerName, untilName] = [e.name(SOURCE_ATTR.leaseOwner), e.name(SOURCE_ATTR.leaseUntil)];
     try {
       const out = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: sourceStateKey(sourceId),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner',
-          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now },
+          UpdateExpression: `SET ${ownerName} = ${e.value('owner', owner)}, ${untilName} = ${e.value('until', until)}`,
+          ConditionExpression: `attribute_not_exists(${untilName}) OR ${untilName} < ${e.value('now', now)} OR ${ownerName} = :owner`,
+          ...e.build(),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        this.#call(),
       );
       return { acquired: true, state: toSourceState(out.Attributes ?? {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const old = error.Item ? unmarshallLoose(error.Item) : {};
+      const old = itemOf(error);
       return {
         acquired: false,
-        ...(typeof old.leaseOwner === 'string' ? { holder: old.leaseOwner } : {}),
-        ...(typeof old.leaseUntil === 'number' ? { leaseUntil: old.leaseUntil } : {}),
+        ...(typeof old[SOURCE_ATTR.leaseOwner] === 'string' ? { holder: old[SOURCE_ATTR.leaseOwner] as string } : {}),
+        ...(typeof old[SOURCE_ATTR.leaseUntil] === 'number'
+          ? { leaseUntil: old[SOURCE_ATTR.leaseUntil] as number }
+          : {}),
       };
     }
   }
 
-  /**
-   * Save the source state, only while `owner` still holds the lease; `release` gives the lease up.
-   * Returns false when the lease was lost (another poller took over: nothing is overwritten).
-   */
-  async saveCheckpoint(
+  async saveState(
     sourceId: string,
     owner: string,
     state: SourceState,
     options: { release: boolean },
   ): Promise<boolean> {
-    // Every name goes through #aliases: `cursor` is one of DynamoDB's reserved words.
-    const names: Record<string, string> = { '#leaseOwner': 'leaseOwner', '#cooldowns': 'cooldowns' };
-    const values: Record<string, NativeAttributeValue> = { ':owner': owner, ':cooldowns': state.cooldowns };
-    const set = ['#cooldowns = :cooldowns'];
+    const e = new Expressions();
+    const set: string[] = [];
     const remove: string[] = [];
-    if (options.release) {
-      names['#leaseUntil'] = 'leaseUntil';
-      remove.push('#leaseOwner', '#leaseUntil');
+    for (const [attribute, value] of Object.entries(fromSourceState(state))) {
+      if (value === undefined) remove.push(e.name(attribute));
+      else set.push(`${e.name(attribute)} = ${e.value(attribute, value)}`);
     }
-    for (const field of ['cursor', 'cursorAt', 'lastSuccessAt', 'lastNoneAt', 'baselineAt'] as const) {
-      const value = state[field];
-      names[`#${field}`] = field;
-      if (value === undefined) remove.push(`#${field}`);
-      else {
-        set.push(`#${field} = :${field}`);
-        values[`:${field}`] = value;
-      }
-    }
+    if (options.release) remove.push(e.name(SOURCE_ATTR.leaseOwner), e.name(SOURCE_ATTR.leaseUntil));
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: sourceStateKey(sourceId),
           UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ConditionExpression: '#leaseOwner = :owner',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ConditionExpression: `${e.name(SOURCE_ATTR.leaseOwner)} = ${e.value('owner', owner)}`,
+          ...e.build(),
         }),
+        this.#call(),
       );
       return true;
     } catch (error) {
@@ -159,34 +142,48 @@ export class StateStore {
     }
   }
 
-  /** Which of these hashes already have a record (strongly consistent reads, 100 keys a request). */
-  async findRecorded(sourceId: string, hashes: readonly string[]): Promise<Map<string, RecordedEvent>> {
-    const found = new Map<string, RecordedEvent>();
-    const unique = [...new Set(hashes)];
+  // --- event records -----------------------------------------------------------------------
+
+  async findRecorded(sourceId: string, recordIds: readonly string[]): Promise<Map<string, KnownRecord>> {
+    const found = new Map<string, KnownRecord>();
+    const unique = [...new Set(recordIds)];
+    const e = new Expressions();
+    const projection = [
+      RECORD_ATTR.sk,
+      RECORD_ATTR.hash,
+      RECORD_ATTR.status,
+      RECORD_ATTR.owner,
+      RECORD_ATTR.attempts,
+      RECORD_ATTR.firstSeenAt,
+      RECORD_ATTR.code,
+      RECORD_ATTR.table,
+      RECORD_ATTR.dueAt,
+    ]
+      .map((a) => e.name(a))
+      .join(', ');
     for (let i = 0; i < unique.length; i += 100) {
       let keys: Record<string, NativeAttributeValue>[] | undefined = unique
         .slice(i, i + 100)
-        .map((h) => eventKey(sourceId, h));
+        .map((id) => eventKey(sourceId, id));
       for (let round = 0; keys && keys.length > 0; round += 1) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1_000)));
         if (round > 8) throw new Error(`DynamoDB kept ${keys.length} keys unprocessed in BatchGetItem`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1_000)));
         const out: BatchGetCommandOutput = await this.#db.send(
           new BatchGetCommand({
             RequestItems: {
               [this.#table]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression: '#sk, #status, firstSeenAt',
-                ExpressionAttributeNames: { '#sk': TABLE_SCHEMA.sortKey, '#status': 'status' },
+                ProjectionExpression: projection,
+                ExpressionAttributeNames: e.build().ExpressionAttributeNames,
               },
             },
           }),
+          this.#call(),
         );
         for (const item of out.Responses?.[this.#table] ?? []) {
-          found.set(String(item.sk).slice(eventSk('').length), {
-            status: item.status as EventStatus,
-            firstSeenAt: Number(item.firstSeenAt),
-          });
+          const known = toKnownRecord(item);
+          found.set(known.recordId, known);
         }
         keys = out.UnprocessedKeys?.[this.#table]?.Keys;
       }
@@ -194,180 +191,111 @@ export class StateStore {
     return found;
   }
 
-  /**
-   * Claim a new event for delivery: the record is created only if none exists. Until it is marked,
-   * it sits in the `due` index, due when the claim times out (a crashed claimant's event is retried).
-   */
-  async claimEvent(
-    sourceId: string,
-    event: QrEvent,
-    claim: { owner: string; now: number; claimTimeoutMs: number; ttlSeconds: number },
-  ): Promise<'claimed' | 'exists'> {
-    return this.#create(sourceId, event, claim.now, claim.ttlSeconds, {
-      status: 'claimed',
-      owner: claim.owner,
-      attempts: 1,
-      [TABLE_SCHEMA.dueIndex.partitionKey]: duePk(sourceId),
-      [TABLE_SCHEMA.dueIndex.sortKey]: claim.now + claim.claimTimeoutMs,
-    });
-  }
-
-  /** Record an event that is not to be sent: the first run's backlog, or a repeat inside the cooldown. */
-  async recordSeen(
-    sourceId: string,
-    event: QrEvent,
-    status: 'baseline' | 'suppressed',
-    at: { now: number; ttlSeconds: number },
-  ): Promise<'recorded' | 'exists'> {
-    const result = await this.#create(sourceId, event, at.now, at.ttlSeconds, { status, attempts: 0 });
-    return result === 'claimed' ? 'recorded' : 'exists';
-  }
-
-  async #create(
-    sourceId: string,
-    event: QrEvent,
-    now: number,
-    ttlSeconds: number,
-    fields: Record<string, NativeAttributeValue>,
-  ): Promise<'claimed' | 'exists'> {
+  async create(sourceId: string, record: NewRecord): Promise<CreateOutcome> {
+    const transition: Transition = record.status === EVENT_STATUS.claimed ? 'claim' : 'recordSeen';
+    const e = new Expressions();
+    const item: Record<string, NativeAttributeValue> = {
+      ...eventKey(sourceId, record.recordId),
+      [RECORD_ATTR.hash]: record.event.hash,
+      [RECORD_ATTR.status]: record.status,
+      [RECORD_ATTR.owner]: record.owner,
+      [RECORD_ATTR.attempts]: record.status === EVENT_STATUS.claimed ? 1 : 0,
+      [RECORD_ATTR.firstSeenAt]: record.now,
+      [RECORD_ATTR.code]: clipText(record.event.code, STORED_LIMITS.code),
+      [RECORD_ATTR.table]: clipText(record.event.tableName, STORED_LIMITS.table),
+      [RECORD_ATTR.event]: serializeEvent(record.event),
+      [RECORD_ATTR.doneChannels]: [],
+      [RECORD_ATTR.suppressedBy]: record.suppressedBy,
+      [TABLE_SCHEMA.ttlAttribute]: Math.ceil(record.now / 1000) + record.ttlSeconds,
+      ...(record.status === EVENT_STATUS.claimed
+        ? {
+            [RECORD_ATTR.duePk]: duePk(sourceId),
+            [RECORD_ATTR.dueAt]: record.dueAt ?? record.now,
+            [RECORD_ATTR.claimedAt]: record.now,
+          }
+        : {}),
+    };
+    let condition = `attribute_not_exists(${e.name(RECORD_ATTR.pk)})`;
+    if (record.replaces !== undefined) {
+      condition += ` OR (${e.name(RECORD_ATTR.firstSeenAt)} = ${e.value('replaces', record.replaces)} AND ${e.name(RECORD_ATTR.status)} IN (${e.values('terminal', TERMINAL_STATUSES)}))`;
+    }
     try {
       await this.#db.send(
         new PutCommand({
           TableName: this.#table,
-          Item: {
-            ...eventKey(sourceId, event.hash),
-            ...fields,
-            code: event.code,
-            table: event.tableName,
-            firstSeenAt: now,
-            event: serializeEvent(event),
-            [TABLE_SCHEMA.ttlAttribute]: Math.ceil(now / 1000) + ttlSeconds,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: item,
+          ConditionExpression: condition,
+          ...e.build(),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        this.#call(),
       );
-      return 'claimed';
+      return 'created';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'exists';
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = itemOf(error);
+        const intent = { owner: record.owner, status: record.status, firstSeenAt: record.now };
+        return appliedByUs(transition, recordFacts(current), intent) ? 'created' : 'exists';
+      }
+      if (isValidationError(error)) throw new RecordRejectedError(`DynamoDB refused the record: ${describe(error)}`);
       throw error;
     }
   }
 
-  /** claimed → delivered; false if `owner` no longer holds the claim. */
-  async markDelivered(
-    sourceId: string,
-    hash: string,
-    owner: string,
-    done: { now: number; channels: readonly Channel[] },
-  ): Promise<boolean> {
-    return this.#transition(
-      sourceId,
-      hash,
-      owner,
-      'SET #status = :delivered, deliveredAt = :now, doneChannels = :channels REMOVE duePk, dueAt',
-      {
-        ':delivered': 'delivered',
-        ':now': done.now,
-        ':channels': [...done.channels],
+  markDelivered(sourceId: string, recordId: string, owner: string, done: MarkDelivered): Promise<boolean> {
+    return this.#transition(sourceId, recordId, owner, 'markDelivered', {
+      set: { [RECORD_ATTR.deliveredAt]: done.now, [RECORD_ATTR.doneChannels]: [...done.channels] },
+      remove: [RECORD_ATTR.duePk, RECORD_ATTR.dueAt],
+    });
+  }
+
+  markRetry(sourceId: string, recordId: string, owner: string, retry: MarkRetry): Promise<boolean> {
+    return this.#transition(sourceId, recordId, owner, 'markRetry', {
+      set: {
+        [RECORD_ATTR.dueAt]: retry.dueAt,
+        [RECORD_ATTR.lastErrorKind]: retry.errorKind,
+        [RECORD_ATTR.lastError]: clipText(retry.error, 1_000),
+        [RECORD_ATTR.doneChannels]: [...retry.doneChannels],
       },
-    );
+      remove: [],
+    });
   }
 
-  /** claimed → retry at `dueAt`, remembering the channels already done. */
-  async markRetry(
-    sourceId: string,
-    hash: string,
-    owner: string,
-    retry: { dueAt: number; errorKind: string; error: string; doneChannels: readonly Channel[] },
-  ): Promise<boolean> {
-    return this.#transition(
-      sourceId,
-      hash,
-      owner,
-      'SET #status = :retry, dueAt = :dueAt, lastErrorKind = :kind, lastError = :error, doneChannels = :channels',
-      {
-        ':retry': 'retry',
-        ':dueAt': retry.dueAt,
-        ':kind': retry.errorKind,
-        ':error': retry.error,
-        ':channels': [...retry.doneChannels],
+  markFailed(sourceId: string, recordId: string, owner: string, failure: MarkFailed): Promise<boolean> {
+    return this.#transition(sourceId, recordId, owner, 'markFailed', {
+      set: {
+        [RECORD_ATTR.failedAt]: failure.now,
+        [RECORD_ATTR.lastErrorKind]: failure.errorKind,
+        [RECORD_ATTR.lastError]: clipText(failure.error, 1_000),
+        [RECORD_ATTR.doneChannels]: [...failure.doneChannels],
       },
-    );
+      remove: [RECORD_ATTR.duePk, RECORD_ATTR.dueAt],
+    });
   }
 
-  /** claimed → failed for good (attempts exhausted, or an error no retry can fix). */
-  async markFailed(
-    sourceId: string,
-    hash: string,
-    owner: string,
-    failure: { now: number; errorKind: string; error: string; doneChannels: readonly Channel[] },
-  ): Promise<boolean> {
-    return this.#transition(
-      sourceId,
-      hash,
-      owner,
-      'SET #status = :failed, failedAt = :now, lastErrorKind = :kind, lastError = :error, doneChannels = :channels REMOVE duePk, dueAt',
-      {
-        ':failed': 'failed',
-        ':now': failure.now,
-        ':kind': failure.errorKind,
-        ':error': failure.error,
-        ':channels': [...failure.doneChannels],
-      },
-    );
-  }
-
-  async #transition(
-    sourceId: string,
-    hash: string,
-    owner: string,
-    update: string,
-    values: Record<string, NativeAttributeValue>,
-  ): Promise<boolean> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: eventKey(sourceId, hash),
-          UpdateExpression: update,
-          ConditionExpression: '#status = :claimed AND #owner = :owner',
-          ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
-          ExpressionAttributeValues: { ...values, ':claimed': 'claimed', ':owner': owner },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /** Every record of the source that still needs work, soonest first (the sparse `due` index). */
-  async listDue(sourceId: string): Promise<DueEvent[]> {
-    const due: DueEvent[] = [];
+  async listDue(sourceId: string): Promise<{ recordId: string; dueAt: number; attempts: number }[]> {
+    const due: { recordId: string; dueAt: number; attempts: number }[] = [];
+    const e = new Expressions();
+    const keyCondition = `${e.name(TABLE_SCHEMA.dueIndex.partitionKey)} = ${e.value('duePk', duePk(sourceId))}`;
+    const projection = [RECORD_ATTR.sk, RECORD_ATTR.dueAt, RECORD_ATTR.attempts].map((a) => e.name(a)).join(', ');
     let start: Record<string, NativeAttributeValue> | undefined;
     do {
       const out: QueryCommandOutput = await this.#db.send(
         new QueryCommand({
           TableName: this.#table,
           IndexName: TABLE_SCHEMA.dueIndex.name,
-          KeyConditionExpression: '#duePk = :duePk',
-          ExpressionAttributeNames: {
-            '#duePk': TABLE_SCHEMA.dueIndex.partitionKey,
-            '#status': 'status',
-            '#sk': TABLE_SCHEMA.sortKey,
-          },
-          ExpressionAttributeValues: { ':duePk': duePk(sourceId) },
-          ProjectionExpression: '#sk, #status, dueAt, attempts',
+          KeyConditionExpression: keyCondition,
+          ProjectionExpression: projection,
+          ...e.build(),
           ExclusiveStartKey: start,
         }),
+        this.#call(),
       );
       for (const item of out.Items ?? []) {
         due.push({
-          hash: String(item.sk).slice(eventSk('').length),
-          status: item.status === 'retry' ? 'retry' : 'claimed',
-          dueAt: Number(item.dueAt),
-          attempts: Number(item.attempts ?? 1),
+          recordId: recordIdOfSk(item[RECORD_ATTR.sk]),
+          dueAt: Number(item[RECORD_ATTR.dueAt]),
+          attempts: Number(item[RECORD_ATTR.attempts] ?? 1),
         });
       }
       start = out.LastEvaluatedKey;
@@ -375,104 +303,339 @@ export class StateStore {
     return due;
   }
 
-  /**
-   * Take over a due record for another attempt: only if it is still due and nobody took it since
-   * (`attempts` unchanged). The claim times out again after `claimTimeoutMs`.
-   */
   async takeOver(
     sourceId: string,
-    hash: string,
+    recordId: string,
     owner: string,
     take: { now: number; claimTimeoutMs: number; expectAttempts: number },
   ): Promise<ClaimedRecord | undefined> {
+    return this.#claimExisting(sourceId, recordId, owner, 'takeOver', take, take.expectAttempts);
+  }
+
+  async revive(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    take: { now: number; claimTimeoutMs: number },
+  ): Promise<ClaimedRecord | undefined> {
+    return this.#claimExisting(sourceId, recordId, owner, 'revive', take, undefined);
+  }
+
+  // --- building the writes -----------------------------------------------------------------
+
+  /** claimed → delivered / retry / failed, only by the claimant. */
+  async #transition(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    transition: 'markDelivered' | 'markRetry' | 'markFailed',
+    change: { set: Record<string, NativeAttributeValue>; remove: readonly string[] },
+  ): Promise<boolean> {
+    const rule: TransitionRule = TRANSITIONS[transition];
+    const e = new Expressions();
+    const set = [`${e.name(RECORD_ATTR.status)} = ${e.value('to', rule.to[0]!)}`];
+    for (const [attribute, value] of Object.entries(change.set))
+      set.push(`${e.name(attribute)} = ${e.value(attribute, value)}`);
+    const remove = change.remove.map((a) => e.name(a));
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: eventKey(sourceId, recordId),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: ruleCondition(e, rule, { owner }),
+          ...e.build(),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        this.#call(),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return appliedByUs(transition, recordFacts(itemOf(error)), { owner });
+      }
+      throw error;
+    }
+  }
+
+  /** retry|claimed → claimed (take-over) or suppressed → claimed (revive): one more attempt, ours. */
+  async #claimExisting(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    transition: 'takeOver' | 'revive',
+    take: { now: number; claimTimeoutMs: number },
+    expectAttempts: number | undefined,
+  ): Promise<ClaimedRecord | undefined> {
+    const rule: TransitionRule = TRANSITIONS[transition];
+    const e = new Expressions();
+    const set = [
+      `${e.name(RECORD_ATTR.status)} = ${e.value('to', EVENT_STATUS.claimed)}`,
+      `${e.name(RECORD_ATTR.owner)} = ${e.value('owner', owner)}`,
+      `${e.name(RECORD_ATTR.claimedAt)} = ${e.value('now', take.now)}`,
+      `${e.name(RECORD_ATTR.dueAt)} = ${e.value('dueAt', take.now + take.claimTimeoutMs)}`,
+      `${e.name(RECORD_ATTR.duePk)} = ${e.value('duePk', duePk(sourceId))}`,
+      `${e.name(RECORD_ATTR.attempts)} = ${e.name(RECORD_ATTR.attempts)} + ${e.value('one', 1)}`,
+    ];
     try {
       const out = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: eventKey(sourceId, hash),
-          UpdateExpression:
-            'SET #status = :claimed, #owner = :owner, claimedAt = :now, dueAt = :dueAt, attempts = attempts + :one',
-          ConditionExpression: '#status IN (:claimed, :retry) AND dueAt <= :now AND attempts = :attempts',
-          ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':claimed': 'claimed',
-            ':retry': 'retry',
-            ':owner': owner,
-            ':now': take.now,
-            ':dueAt': take.now + take.claimTimeoutMs,
-            ':one': 1,
-            ':attempts': take.expectAttempts,
-          },
+          Key: eventKey(sourceId, recordId),
+          UpdateExpression: `SET ${set.join(', ')}`,
+          ConditionExpression: ruleCondition(e, rule, {
+            now: take.now,
+            ...(expectAttempts !== undefined ? { attempts: expectAttempts } : {}),
+          }),
+          ...e.build(),
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        this.#call(),
       );
-      const item = out.Attributes ?? {};
-      return {
-        event: deserializeEvent(String(item.event)),
-        firstSeenAt: Number(item.firstSeenAt),
-        attempts: Number(item.attempts),
-        doneChannels: Array.isArray(item.doneChannels) ? (item.doneChannels as Channel[]) : [],
-      };
+      return toClaimedRecord(recordId, out.Attributes ?? {});
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = itemOf(error);
+      const attempts = expectAttempts === undefined ? undefined : expectAttempts + 1;
+      const intent = { owner, ...(attempts !== undefined ? { attempts } : {}) };
+      return appliedByUs(transition, recordFacts(current), intent) ? toClaimedRecord(recordId, current) : undefined;
     }
+  }
+
+  /** Options of every call: its own deadline, the SDK's retries included. */
+  #call(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(this.#timeoutMs) };
   }
 }
 
-/** The event as stored for later retries; oversized server objects are dropped, largest first. */
+// --- expressions -------------------------------------------------------------------------------
+
+/** Collects `#name` and `:value` placeholders for one command. */
+class Expressions {
+  readonly #names: Record<string, string> = {};
+  readonly #values: Record<string, NativeAttributeValue> = {};
+
+  name(attribute: string): string {
+    const placeholder = `#${attribute}`;
+    this.#names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  value(key: string, value: NativeAttributeValue): string {
+    const placeholder = `:${key}`;
+    this.#values[placeholder] = value;
+    return placeholder;
+  }
+
+  values(key: string, values: readonly NativeAttributeValue[]): string {
+    return values.map((v, i) => this.value(`${key}${i}`, v)).join(', ');
+  }
+
+  build(): {
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues?: Record<string, NativeAttributeValue>;
+  } {
+    return {
+      ExpressionAttributeNames: { ...this.#names },
+      ...(Object.keys(this.#values).length > 0 ? { ExpressionAttributeValues: { ...this.#values } } : {}),
+    };
+  }
+}
+
+/** The condition a transition rule stands for. */
+function ruleCondition(
+  e: Expressions,
+  rule: TransitionRule,
+  context: { owner?: string; now?: number; attempts?: number },
+): string {
+  const parts: string[] = [];
+  if (rule.from !== 'absent') parts.push(`${e.name(RECORD_ATTR.status)} IN (${e.values('from', rule.from)})`);
+  if (rule.claimantOnly) parts.push(`${e.name(RECORD_ATTR.owner)} = ${e.value('owner', context.owner ?? '')}`);
+  if (rule.whenDue) {
+    parts.push(`${e.name(RECORD_ATTR.dueAt)} <= ${e.value('now', context.now ?? 0)}`);
+    if (context.attempts !== undefined)
+      parts.push(`${e.name(RECORD_ATTR.attempts)} = ${e.value('expect', context.attempts)}`);
+  }
+  return parts.join(' AND ');
+}
+
+// --- items ⇄ values ----------------------------------------------------------------------------
+
+function recordIdOfSk(sk: unknown): string {
+  return String(sk).slice(EVENT_SK_PREFIX.length);
+}
+
+function recordFacts(item: Record<string, unknown>) {
+  return {
+    ...(typeof item[RECORD_ATTR.status] === 'string' ? { status: item[RECORD_ATTR.status] as EventStatus } : {}),
+    ...(typeof item[RECORD_ATTR.owner] === 'string' ? { owner: item[RECORD_ATTR.owner] as string } : {}),
+    ...(typeof item[RECORD_ATTR.attempts] === 'number' ? { attempts: item[RECORD_ATTR.attempts] as number } : {}),
+    ...(typeof item[RECORD_ATTR.firstSeenAt] === 'number'
+      ? { firstSeenAt: item[RECORD_ATTR.firstSeenAt] as number }
+      : {}),
+  };
+}
+
+function toKnownRecord(item: Record<string, NativeAttributeValue>): KnownRecord {
+  const recordId = recordIdOfSk(item[RECORD_ATTR.sk]);
+  return {
+    recordId,
+    hash: typeof item[RECORD_ATTR.hash] === 'string' ? item[RECORD_ATTR.hash] : recordId,
+    status: item[RECORD_ATTR.status] as EventStatus,
+    ...(typeof item[RECORD_ATTR.owner] === 'string' ? { owner: item[RECORD_ATTR.owner] } : {}),
+    attempts: Number(item[RECORD_ATTR.attempts] ?? 0),
+    firstSeenAt: Number(item[RECORD_ATTR.firstSeenAt]),
+    code: String(item[RECORD_ATTR.code] ?? ''),
+    table: String(item[RECORD_ATTR.table] ?? ''),
+    ...(typeof item[RECORD_ATTR.dueAt] === 'number' ? { dueAt: item[RECORD_ATTR.dueAt] } : {}),
+  };
+}
+
+function toClaimedRecord(recordId: string, item: Record<string, unknown>): ClaimedRecord {
+  return {
+    recordId,
+    event: deserializeEvent(String(item[RECORD_ATTR.event])),
+    firstSeenAt: Number(item[RECORD_ATTR.firstSeenAt]),
+    attempts: Number(item[RECORD_ATTR.attempts]),
+    doneChannels: Array.isArray(item[RECORD_ATTR.doneChannels]) ? (item[RECORD_ATTR.doneChannels] as Channel[]) : [],
+  };
+}
+
+/** The saved state as source-item attributes (undefined = remove the attribute). */
+function fromSourceState(state: SourceState): Record<string, NativeAttributeValue> {
+  return {
+    [SOURCE_ATTR.cursor]: state.cursor,
+    [SOURCE_ATTR.cursorAt]: state.cursorAt,
+    [SOURCE_ATTR.lastSuccessAt]: state.lastSuccessAt,
+    [SOURCE_ATTR.lastNoneAt]: state.lastNoneAt,
+    [SOURCE_ATTR.baselineAt]: state.baselineAt,
+    [SOURCE_ATTR.cooldowns]: state.cooldowns,
+    [SOURCE_ATTR.queue]: state.queue
+      ? { at: state.queue.at, events: state.queue.events.map((e) => [...e]) }
+      : undefined,
+    [SOURCE_ATTR.gone]: state.gone,
+    [SOURCE_ATTR.aliases]: state.aliases,
+    [SOURCE_ATTR.learnt]: state.learnt,
+    [SOURCE_ATTR.reconcile]: state.reconcile,
+    [SOURCE_ATTR.held]: state.held,
+    [SOURCE_ATTR.poisoned]: state.poisoned,
+  };
+}
+
+/** Lenient: an item written by an older version (cooldowns as bare numbers) still reads. */
+export function toSourceState(item: Record<string, NativeAttributeValue>): SourceState {
+  const num = (value: unknown): number | undefined =>
+    typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  const record = (value: unknown): Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  const numbers = (value: unknown): Record<string, number> =>
+    Object.fromEntries(
+      Object.entries(record(value)).filter((entry): entry is [string, number] => num(entry[1]) !== undefined),
+    );
+  const cooldowns = Object.fromEntries(
+    Object.entries(record(item[SOURCE_ATTR.cooldowns])).flatMap(([key, value]) => {
+      if (num(value) !== undefined) return [[key, { until: value as number, hash: '' }]];
+      const c = record(value);
+      return num(c.until) !== undefined ? [[key, { until: c.until as number, hash: String(c.hash ?? '') }]] : [];
+    }),
+  );
+  const queue = record(item[SOURCE_ATTR.queue]);
+  const queueEvents = Array.isArray(queue.events)
+    ? queue.events.filter(
+        (e): e is [string, number] => Array.isArray(e) && typeof e[0] === 'string' && num(e[1]) !== undefined,
+      )
+    : undefined;
+  const learnt = record(item[SOURCE_ATTR.learnt]);
+  const reconcile = record(item[SOURCE_ATTR.reconcile]);
+  const held = Object.fromEntries(
+    Object.entries(record(item[SOURCE_ATTR.held])).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : []]),
+  );
+  const state: SourceState = {
+    ...EMPTY_SOURCE_STATE,
+    ...(typeof item[SOURCE_ATTR.cursor] === 'string' ? { cursor: item[SOURCE_ATTR.cursor] } : {}),
+    ...(num(item[SOURCE_ATTR.cursorAt]) !== undefined ? { cursorAt: num(item[SOURCE_ATTR.cursorAt]) } : {}),
+    ...(num(item[SOURCE_ATTR.lastSuccessAt]) !== undefined
+      ? { lastSuccessAt: num(item[SOURCE_ATTR.lastSuccessAt]) }
+      : {}),
+    ...(num(item[SOURCE_ATTR.lastNoneAt]) !== undefined ? { lastNoneAt: num(item[SOURCE_ATTR.lastNoneAt]) } : {}),
+    ...(num(item[SOURCE_ATTR.baselineAt]) !== undefined ? { baselineAt: num(item[SOURCE_ATTR.baselineAt]) } : {}),
+    cooldowns,
+    ...(queueEvents && num(queue.at) !== undefined ? { queue: { at: queue.at as number, events: queueEvents } } : {}),
+    gone: numbers(item[SOURCE_ATTR.gone]),
+    aliases: numbers(item[SOURCE_ATTR.aliases]),
+    learnt: {
+      ...(num(learnt.retentionMs) !== undefined ? { retentionMs: learnt.retentionMs as number } : {}),
+      ...(num(learnt.longestSeenMs) !== undefined ? { longestSeenMs: learnt.longestSeenMs as number } : {}),
+    },
+    ...(num(reconcile.failures) !== undefined && num(reconcile.nextAt) !== undefined
+      ? { reconcile: { failures: reconcile.failures as number, nextAt: reconcile.nextAt as number } }
+      : {}),
+    held,
+    poisoned: numbers(item[SOURCE_ATTR.poisoned]),
+  };
+  return state;
+}
+
+/** The item of a ConditionalCheckFailed error, as plain values (the document client leaves it marshalled). */
+function itemOf(error: ConditionalCheckFailedException): Record<string, unknown> {
+  if (!error.Item) return {};
+  try {
+    return unmarshall(error.Item as Parameters<typeof unmarshall>[0]);
+  } catch {
+    return error.Item as Record<string, unknown>;
+  }
+}
+
+function isValidationError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'ValidationException' || error.name === 'ItemCollectionSizeLimitExceededException')
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** At most `max` UTF-16 units, never splitting a surrogate pair. */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max;
+  return `${text.slice(0, cut - 1)}…`;
+}
+
+/**
+ * The event as stored for later retries, always under `STORED_LIMITS.eventBytes`: oversized server
+ * objects are dropped first, then the server's own object, then long strings are clipped.
+ */
 export function serializeEvent(event: QrEvent): string {
   const fits = (value: QrEvent): string | undefined => {
     try {
       const text = JSON.stringify(value);
-      return Buffer.byteLength(text) <= MAX_STORED_EVENT_BYTES ? text : undefined;
+      return Buffer.byteLength(text) <= STORED_LIMITS.eventBytes ? text : undefined;
     } catch {
       return undefined; // not serialisable (e.g. nested too deep): try a smaller form
     }
   };
+  const placeholders = [...new Set([...event.placeholders, 'invoice', 'order'])];
   return (
     fits(event) ??
     fits({ ...event, raw: { hash: event.hash, dropped: 'too large to store' } }) ??
+    fits({ ...event, raw: { hash: event.hash }, invoice: null, order: null, placeholders }) ??
     JSON.stringify({
       ...event,
+      code: clipText(event.code, STORED_LIMITS.code),
+      tableName: clipText(event.tableName, STORED_LIMITS.table),
+      tableId: typeof event.tableId === 'string' ? clipText(event.tableId, STORED_LIMITS.table) : event.tableId,
       raw: { hash: event.hash },
       invoice: null,
       order: null,
-      placeholders: [...event.placeholders, 'invoice', 'order'],
+      placeholders: [...new Set([...placeholders, 'table_repr.name'])],
     })
   );
 }
 
 export function deserializeEvent(text: string): QrEvent {
   return JSON.parse(text) as QrEvent;
-}
-
-function toSourceState(item: Record<string, NativeAttributeValue>): SourceState {
-  const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
-  return {
-    ...(typeof item.cursor === 'string' ? { cursor: item.cursor } : {}),
-    ...(num(item.cursorAt) !== undefined ? { cursorAt: num(item.cursorAt) } : {}),
-    ...(num(item.lastSuccessAt) !== undefined ? { lastSuccessAt: num(item.lastSuccessAt) } : {}),
-    ...(num(item.lastNoneAt) !== undefined ? { lastNoneAt: num(item.lastNoneAt) } : {}),
-    ...(num(item.baselineAt) !== undefined ? { baselineAt: num(item.baselineAt) } : {}),
-    cooldowns: isNumberRecord(item.cooldowns) ? item.cooldowns : {},
-  };
-}
-
-function isNumberRecord(value: unknown): value is Record<string, number> {
-  return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'number');
-}
-
-/** The item of a ConditionalCheckFailed error, low-level or not; only a few scalar fields are needed. */
-function unmarshallLoose(item: Record<string, unknown>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [key, value] of Object.entries(item)) {
-    if (typeof value === 'string' || typeof value === 'number') out[key] = value;
-    else if (typeof value === 'object' && value !== null) {
-      const { S, N } = value as { S?: string; N?: string };
-      if (S !== undefined) out[key] = S;
-      else if (N !== undefined) out[key] = Number(N);
-    }
-  }
-  return out;
 }

@@ -267,23 +267,19 @@ describe('the SMS subscriptions', () => {
       (r) => r.Properties,
     );
 
-  it('gives the waiter of tables "1-10" a numeric range on the table number', () => {
+  it('gives the waiter of tables "1-10" the one-key policy on the names of its routes', () => {
     const waiter = smsOf(sample).find((p) => p.Endpoint === '+79161234567');
     expect(waiter).toMatchObject({
       TopicArn: { Ref: expect.stringMatching(/^AlertsTopic/) },
       FilterPolicyScope: 'MessageAttributes',
-      FilterPolicy: { code: ['waiter_call'], table_num: [{ numeric: ['>=', 1, '<=', 10] }] },
+      FilterPolicy: { route: ['waiter-hall'] },
     });
   });
 
-  it('gives a route over a zone and a named table an $or of a range and a name', () => {
+  it('gives a route over a zone and a named table no $or: the poller matches tables, SNS matches route names', () => {
     const waiter = smsOf(sample).find((p) => p.Endpoint === '+79167654321');
-    expect(waiter?.FilterPolicy).toEqual({
-      $or: [
-        { code: ['waiter_call'], table: ['VIP'] },
-        { code: ['waiter_call'], table_num: [{ numeric: ['>=', 20, '<=', 29] }] },
-      ],
-    });
+    expect(waiter?.FilterPolicy).toEqual({ route: ['waiter-terrace'] });
+    for (const policy of smsOf(sample).map((p) => p.FilterPolicy)) expect(JSON.stringify(policy)).not.toContain('$or');
   });
 
   it('creates exactly one subscription per phone, with the policy smsSubscriptions derives', () => {
@@ -307,7 +303,8 @@ describe('the extra subscriptions', () => {
     full.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
       Endpoint: 'arn:aws:sqs:eu-central-1:123456789012:forwarder',
-      FilterPolicy: { code: ['waiter_call'], table_num: [{ numeric: ['>=', 1, '<=', 10] }] },
+      FilterPolicyScope: 'MessageAttributes',
+      FilterPolicy: { route: ['waiters'] },
     });
   });
 

@@ -81,7 +81,7 @@ async function mailsTo(address: string): Promise<{ subject: string }[]> {
 
 describe('an SES or SNS outage mid-stream', () => {
   it('delays alerts but loses none and doubles none', async () => {
-    const clientOptions = { maxAttempts: 1, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 };
+    const clientOptions = { connectionTimeoutMs: 500, requestTimeoutMs: 1_000 };
     const deliverer = createDeliverer({
       config,
       topicArn,

@@ -8,19 +8,21 @@
  * Topic, queue and sender names are unique per run: the emulators are shared by parallel test files.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { MessageRejected, type SendEmailCommand } from '@aws-sdk/client-ses';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
-import { smsSubscriptions } from '../../lambda/core/routing';
+import { routeMatches, smsSubscriptions, snsAttributes, type RoutingFacts } from '../../lambda/core/routing';
 import { createDeliverer } from '../../lambda/notify/deliverer';
 import type { ChannelResult, DeliveryRequest } from '../../lambda/notify/port';
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
 import type { QrEvent } from '../../lambda/qrmenu/event';
+import { seededRandom } from '../support/random';
 
 const emulators = inject('emulators');
 const run = randomUUID().slice(0, 8);
@@ -357,7 +359,6 @@ describe('delivering when a channel fails', () => {
     const closedPort = await closedLoopbackPort();
     const ses = createSesClient({
       endpoint: `http://127.0.0.1:${closedPort}`,
-      maxAttempts: 2,
       connectionTimeoutMs: 500,
       requestTimeoutMs: 1_000,
     });
@@ -371,11 +372,13 @@ describe('delivering when a channel fails', () => {
       kind: 'transient',
       message: expect.stringMatching(/cannot reach SES \(eu-central-1\).*ECONNREFUSED/),
     });
+    // Nothing was sent over a refused connection: a retry cannot double it.
+    expect(email).not.toHaveProperty('ambiguous');
     expect(okResult(channels, 'sns').messageIds).toHaveLength(1);
   });
 
   it('answers an SNS endpoint that never answers with a transient result after its request timeout, and e-mail still goes out', async () => {
-    const sns = createSnsClient({ endpoint: `http://127.0.0.1:${silent.port}`, maxAttempts: 2, requestTimeoutMs: 300 });
+    const sns = createSnsClient({ endpoint: `http://127.0.0.1:${silent.port}`, requestTimeoutMs: 300 });
     const deliverer = createDeliverer({ config, topicArn, sns, clientOptions: { requestTimeoutMs: 3_000 } });
     const started = performance.now();
     const { channels } = await deliverer.deliver(table6());
@@ -384,6 +387,8 @@ describe('delivering when a channel fails', () => {
       ok: false,
       kind: 'transient',
       message: expect.stringContaining('no answer from SNS'),
+      // The request was written to an open connection: SNS may have taken it.
+      ambiguous: true,
     });
     expect(okResult(channels, 'email').recipients).toEqual(['anna@staff.example']);
   });
@@ -391,7 +396,6 @@ describe('delivering when a channel fails', () => {
   it('cuts a send off at the channel budget even when every attempt would wait longer', async () => {
     const sns = createSnsClient({
       endpoint: `http://127.0.0.1:${silent.port}`,
-      maxAttempts: 3,
       requestTimeoutMs: 10_000,
     });
     const deliverer = createDeliverer({
@@ -405,7 +409,13 @@ describe('delivering when a channel fails', () => {
     const { channels } = await deliverer.deliver({ ...table6(), skip: ['email'] });
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(channels).toEqual([
-      { channel: 'sns', ok: false, kind: 'transient', message: expect.stringContaining('no answer from SNS') },
+      {
+        channel: 'sns',
+        ok: false,
+        kind: 'transient',
+        message: expect.stringContaining('no answer from SNS'),
+        ambiguous: true,
+      },
     ]);
   });
 
@@ -421,5 +431,190 @@ describe('delivering when a channel fails', () => {
         message: expect.stringContaining(`the topic ${missing} does not exist`),
       },
     ]);
+  });
+});
+
+describe('delivering when the SES sandbox refuses one recipient', () => {
+  it('still e-mails the verified recipient through the SES emulator, and reports the refused one', async () => {
+    // aws-ses-v2-local verifies no identity, so the sandbox's refusal is played by a middleware on
+    // the real client: a SendEmail naming the unverified address is rejected as SES does it.
+    const verified = `verified-${run}@staff.example`;
+    const unverified = `unverified-${run}@staff.example`;
+    const ses = createSesClient({ requestTimeoutMs: 3_000 });
+    ses.middlewareStack.add(
+      (next) => async (args) => {
+        const input = (args.input ?? {}) as SendEmailCommand['input'];
+        const to = [...(input.Destination?.ToAddresses ?? []), ...(input.Destination?.BccAddresses ?? [])];
+        if (to.includes(unverified)) {
+          throw new MessageRejected({
+            message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${unverified}`,
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'sesSandbox' },
+    );
+    const sandboxConfig = parseAlertsConfig({
+      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+      routes: [{ name: 'all', email: [unverified, verified] }],
+      email: { from: FROM },
+    });
+    const deliverer = createDeliverer({ config: sandboxConfig, ses });
+    const { channels } = await deliverer.deliver(request(qrEvent('0x30', 'waiter_call', '6')));
+    const email = okResult(channels, 'email');
+    expect(email.recipients).toEqual([verified]);
+    expect(email.refused).toEqual([{ address: unverified, reason: expect.stringContaining('not verified in SES') }]);
+    const stored = (await storedEmails()).filter((mail) => email.messageIds.includes(mail.messageId));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.destination).toEqual({ to: [verified], cc: [], bcc: [] });
+    expect(stored[0]!.subject).toBe('Стол 6: вызов официанта — Пиццерия на Ленина');
+  });
+});
+
+/** A richer set of routes (ranges, names, zones, codes, sources, phones on two routes) for the agreement test. */
+const routingConfig = parseAlertsConfig({
+  sources: [
+    { id: 'pizza', url: 'http://127.0.0.1:9' },
+    { id: 'sushi', url: 'http://127.0.0.1:9' },
+  ],
+  zones: { terrace: ['20-29', 'T1', 'T2'], bar: ['Bar-1', 'Bar-2'] },
+  routes: [
+    { name: 'waiter-a', codes: ['waiter_call', 'waiter_call_cash'], tables: ['1-10'], sms: ['+79160000001'] },
+    { name: 'waiter-b', tables: ['11-19', 'VIP', '6'], sms: ['+79160000002'] },
+    { name: 'terrace', tables: ['terrace'], codes: ['waiter_call'], sources: ['pizza'], sms: ['+79160000003'] },
+    { name: 'bar', tables: ['bar', '100-200', '7', '42-42'], sms: ['+79160000004', '+79160000001'] },
+    { name: 'manager', codes: ['bill_request', 'order_paid'], sms: ['+79160000005'] },
+    { name: 'sushi-all', sources: ['sushi'], sms: ['+79160000006'] },
+    { name: 'owner', sms: ['+79160000007'] },
+  ],
+});
+const routingRoute = (name: string) => routingConfig.routes.find((r) => r.name === name)!;
+
+describe('SNS filter policies, evaluated by the SNS emulator', () => {
+  // fauxqs 1.9.2 compares a String.Array attribute as its raw JSON string, so `{"route": ["bar"]}`
+  // would never match `["waiter-a","bar"]`; AWS documents that an array attribute matches when any
+  // element matches. patches/fauxqs+1.9.2.patch (applied by `postinstall`) makes fauxqs do that,
+  // and this test is what shows our `routeMatches` and SNS's evaluation agree event by event.
+  // (fauxqs 2.x needs Node 22 and has no String.Array matching either.)
+  function generateEvents(count: number): RoutingFacts[] {
+    const next = seededRandom(7_031_2026);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const odd = [
+      '06',
+      ' 7 ',
+      '007',
+      'VIP',
+      'vip',
+      'Bar-1',
+      'Bar-2',
+      'T1',
+      'T2',
+      't1',
+      '?',
+      '999999999',
+      '1000000000',
+      '5.5',
+      '-3',
+      '12a',
+      'Стол 5',
+      '<img src=x onerror=alert(1)>',
+      '6 ',
+      '1e1',
+    ];
+    const codes = [
+      'waiter_call',
+      'waiter_call_cash',
+      'bill_request',
+      'new_order',
+      'order_paid',
+      'table_cleaning',
+      'Waiter_Call',
+    ];
+    return Array.from({ length: count }, () => ({
+      sourceId: pick(['pizza', 'pizza', 'sushi', 'elsewhere']),
+      code: pick(codes),
+      tableName: next() < 0.7 ? String(Math.floor(next() * 230)) : pick(odd),
+    }));
+  }
+
+  async function receiveAll(queueUrl: string): Promise<string[]> {
+    const bodies: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 300,
+        }),
+      );
+      if (Messages.length === 0) return bodies;
+      bodies.push(...Messages.map((m) => m.Body!));
+    }
+  }
+
+  it('delivers to each phone exactly the events routeMatches gives its routes, for 400 generated events', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `routing-${run}` }));
+    const phones = await Promise.all(
+      smsSubscriptions(routingConfig).map(async (subscription, i) => {
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `routing-${run}-phone-${i}` }));
+        const { Attributes } = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+        );
+        await sns.send(
+          new SubscribeCommand({
+            TopicArn,
+            Protocol: 'sqs',
+            Endpoint: Attributes!.QueueArn,
+            ...(subscription.filterPolicy && {
+              Attributes: { FilterPolicy: JSON.stringify(subscription.filterPolicy) },
+            }),
+          }),
+        );
+        return { subscription, queueUrl: QueueUrl! };
+      }),
+    );
+
+    const events = generateEvents(400);
+    for (let i = 0; i < events.length; i += 25) {
+      await Promise.all(
+        events.slice(i, i + 25).map((event, j) =>
+          sns.send(
+            new PublishCommand({
+              TopicArn,
+              Message: JSON.stringify({ index: i + j }),
+              MessageAttributes: snsAttributes(event, routingConfig),
+            }),
+          ),
+        ),
+      );
+    }
+
+    const disagreements: string[] = [];
+    for (const { subscription, queueUrl } of phones) {
+      const received = new Set(
+        (await receiveAll(queueUrl)).map(
+          (body) => (JSON.parse((JSON.parse(body) as { Message: string }).Message) as { index: number }).index,
+        ),
+      );
+      const routes = subscription.routes.map(routingRoute);
+      events.forEach((event, index) => {
+        const expected = routes.some((r) => routeMatches(r, event, routingConfig.zones));
+        if (expected !== received.has(index)) {
+          disagreements.push(
+            `${subscription.phone} ${JSON.stringify(event)}: routeMatches ${expected}, SNS ${received.has(index)}`,
+          );
+        }
+      });
+    }
+    expect(disagreements).toEqual([]);
+    // The generated stream really exercises both outcomes for every phone not on the route for everything.
+    for (const { subscription } of phones.filter((p) => !p.subscription.routes.includes('owner'))) {
+      const routes = subscription.routes.map(routingRoute);
+      const matched = events.filter((e) => routes.some((r) => routeMatches(r, e, routingConfig.zones))).length;
+      expect(matched, subscription.phone).toBeGreaterThan(0);
+      expect(matched, subscription.phone).toBeLessThan(events.length);
+    }
   });
 });

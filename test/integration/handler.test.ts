@@ -35,17 +35,28 @@ afterAll(async () => {
   await Promise.all([fast.close(), slow.close()]);
 });
 
-async function handlerFor(intervalSeconds: number, sims: Simulator[]) {
+async function handlerFor(
+  intervalSeconds: number,
+  sims: Simulator[],
+  options: { slowness?: { sendMs: number }; concurrency?: number } = {},
+) {
   const config = parseAlertsConfig({
     name: 'test',
     sources: sims.map((sim, i) => ({ id: `s${i}`, url: sim.url, token: { value: TOKEN } })),
     polling: { intervalSeconds, requestTimeoutMs: 1_000, retries: 0 },
+    ...(options.concurrency ? { delivery: { concurrency: options.concurrency, cooldownSeconds: 0 } } : {}),
   });
   const deliverer = new RecordingDeliverer();
+  const store = new StateStore({ tableName: await freshTable(db.client), client: db.client });
   const handler = createPollHandler({
     config,
-    store: new StateStore({ tableName: await freshTable(db.client), client: db.client }),
-    deliverer,
+    store,
+    deliverer: {
+      async deliver(request) {
+        clock.advance(options.slowness?.sendMs ?? 0); // a slow channel: SES throttled, a black-holed endpoint
+        return deliverer.deliver(request);
+      },
+    },
     log: new RecordingLog(),
     metricsFor: () => new RecordingMetrics(),
     fetchFor: (source) => {
@@ -60,7 +71,7 @@ async function handlerFor(intervalSeconds: number, sims: Simulator[]) {
     },
     clock,
   });
-  return { handler, deliverer };
+  return { handler, deliverer, store };
 }
 
 const context = (remainingMs: number) => ({ awsRequestId: 'req-1', getRemainingTimeInMillis: () => remainingMs });
@@ -101,5 +112,26 @@ describe('one invocation', () => {
     } finally {
       slow.setFaults({ latencyMs: 0 });
     }
+  });
+
+  it('a slow channel and a backlog: the invocation ends in time, and every source saves its state', async () => {
+    const slowness = { sendMs: 6_000 };
+    const { handler, deliverer, store } = await handlerFor(10, [fast, slow], { slowness, concurrency: 1 });
+    await handler({}, context(90_000));
+    const burst = fast.injectMany(30);
+    const other = slow.inject();
+    const started = clock.now();
+    await handler({}, context(90_000));
+    // Lambda would kill it at 90 s; it returned with the last send's margin to spare.
+    expect(clock.now() - started).toBeLessThanOrEqual(90_000 - 5_000);
+    for (const id of ['s0', 's1']) {
+      const lease = await store.acquireLease(id, 'probe', clock.now(), clock.now() + 1);
+      expect(lease.acquired, `${id} released its lease`).toBe(true);
+      if (lease.acquired) expect(lease.state.lastSuccessAt, `${id} saved its state`).toBeGreaterThan(started);
+    }
+    clock.advance(10_000);
+    slowness.sendMs = 0; // the channel recovers: what was left goes out, each once
+    for (let i = 0; i < 2; i += 1) await handler({}, context(90_000));
+    for (const e of [...burst, other]) expect(deliverer.count(e.hash), e.hash).toBe(1);
   });
 });

@@ -264,16 +264,16 @@ describe('leases', () => {
     const leaky = {
       acquireLease: (sourceId: string, _owner: string, now: number, until: number) =>
         store.acquireLease(sourceId, 'shared', now, until),
-      saveCheckpoint: (...[sourceId, , state, options]: Parameters<StateStore['saveCheckpoint']>) =>
-        store.saveCheckpoint(sourceId, 'shared', state, options),
+      saveState: (...[sourceId, , state, options]: Parameters<StateStore['saveState']>) =>
+        store.saveState(sourceId, 'shared', state, options),
       findRecorded: store.findRecorded.bind(store),
-      claimEvent: store.claimEvent.bind(store),
-      recordSeen: store.recordSeen.bind(store),
+      create: store.create.bind(store),
       markDelivered: store.markDelivered.bind(store),
       markRetry: store.markRetry.bind(store),
       markFailed: store.markFailed.bind(store),
       listDue: store.listDue.bind(store),
       takeOver: store.takeOver.bind(store),
+      revive: store.revive.bind(store),
     } as unknown as StateStore;
     const deliverer = new RecordingDeliverer();
     const pollers = Array.from({ length: 5 }, (_, i) => makePoller(kit, { owner: `r${i}`, deliverer, store: leaky }));

@@ -9,13 +9,13 @@
  * window where a duplicate is allowed (a crash between delivering and marking).
  */
 import type { Simulator } from '../../local/simulator';
-import type { Deliverer } from '../../lambda/notify/port';
-import type { Log, Step } from '../../lambda/poller/ports';
+import type { Log } from '../../lambda/domain/ports';
 import type { PollerSettings } from '../../lambda/poller/source-poller';
 import type { StateStore } from '../../lambda/state/store';
+import { CRASH_POINTS, type CrashPlan, type CrashPoint, MortalProcess } from './crash-points';
 import { type ManualClock, RecordingDeliverer, SimulatedCrash, makePoller, seededRandom } from './harness';
 
-export const CRASH_STEPS: readonly Step[] = ['fetched', 'claimed', 'delivered', 'marked', 'before-checkpoint'];
+export const CRASH_STEPS: readonly CrashPoint[] = CRASH_POINTS;
 
 export interface CrashScenarioOptions {
   readonly seed: number;
@@ -43,7 +43,7 @@ export interface CrashScenarioOutcome {
   readonly deliveredCount: ReadonlyMap<string, number>;
   /** Events that were delivered but not marked when their poller died: the window where a duplicate is allowed. */
   readonly duplicateWindow: ReadonlySet<string>;
-  readonly crashes: readonly { invocation: number; step: Step; hash?: string }[];
+  readonly crashes: readonly { invocation: number; step: CrashPoint | 'killed' }[];
   /** Errors other than the simulated crashes. */
   readonly unexpected: readonly unknown[];
 }
@@ -58,7 +58,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   const deliverer = new RecordingDeliverer();
   const injected: { hash: string; at: number }[] = [];
   const duplicateWindow = new Set<string>();
-  const crashes: { invocation: number; step: Step; hash?: string }[] = [];
+  const crashes: { invocation: number; step: CrashPoint | 'killed' }[] = [];
   const unexpected: unknown[] = [];
   const chaos = options.invocations ?? 8;
   let crashedLast = true; // the first (baseline) invocation is clean
@@ -66,35 +66,20 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   for (let invocation = 0; invocation < chaos + 4; invocation += 1) {
     const chaotic = invocation > 0 && invocation <= chaos;
     const start = clock.now();
-    let dead = false;
-    let plan: { step: Step; occurrence: number } | undefined;
+    let plan: CrashPlan | undefined;
     if (chaotic && !crashedLast && random() < (options.crashChance ?? 0.7)) {
-      const step = CRASH_STEPS[Math.floor(random() * CRASH_STEPS.length)]!;
-      plan = { step, occurrence: step === 'before-checkpoint' ? 1 : 1 + Math.floor(random() * 3) };
+      const point = CRASH_STEPS[Math.floor(random() * CRASH_STEPS.length)]!;
+      plan = { point, occurrence: point === 'before-checkpoint' ? 1 : 1 + Math.floor(random() * 3) };
     }
-    const seen = new Map<Step, number>();
-    const probe = (step: Step, detail: { hash?: string }) => {
-      if (dead) {
-        // A delivery that was already out when the process died is unmarked too: same window.
-        if (step === 'delivered' && detail.hash) duplicateWindow.add(detail.hash);
-        throw new SimulatedCrash('already dead');
-      }
-      const count = (seen.get(step) ?? 0) + 1;
-      seen.set(step, count);
-      if (plan && plan.step === step && plan.occurrence === count) {
-        dead = true;
-        if (step === 'delivered' && detail.hash) duplicateWindow.add(detail.hash);
-        crashes.push({ invocation, step, ...(detail.hash ? { hash: detail.hash } : {}) });
-        throw new SimulatedCrash(`crash at ${step}`);
-      }
-    };
+    const process = new MortalProcess(plan);
     deliverer.failing = {};
     const poller = makePoller(
-      { clock, sim, store: killable(options.store, () => dead), token: options.token },
+      { clock, sim, store: options.store, token: options.token },
       {
         owner: `inv${invocation}`,
-        deliverer: killable<Deliverer>(deliverer, () => dead),
-        probe,
+        store: process.store(options.store),
+        deliverer: process.deliverer(deliverer),
+        wrapFetch: (fetch) => process.fetch(fetch),
         ...(options.settings ? { settings: options.settings } : {}),
         ...(options.log ? { log: options.log } : {}),
       },
@@ -102,7 +87,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     const leaseUntil = start + INVOCATION_MS - 5_000;
     try {
       if (await poller.begin(leaseUntil)) {
-        for (let tick = 0; tick < TICKS_PER_INVOCATION; tick += 1) {
+        for (let tick = 0; tick < TICKS_PER_INVOCATION && !process.dead; tick += 1) {
           if (chaotic) {
             options.beforeTick?.({ random, invocation, tick });
             const count = Math.floor(random() * 4);
@@ -114,12 +99,14 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
           await poller.tick(leaseUntil);
           clock.advance(INTERVAL_MS);
         }
-        await poller.end();
+        if (!process.dead) await poller.end();
       }
     } catch (error) {
       if (!(error instanceof SimulatedCrash)) unexpected.push(error);
     }
-    crashedLast = dead;
+    for (const hash of process.window) duplicateWindow.add(hash);
+    if (process.crashed) crashes.push({ invocation, step: process.crashed.point });
+    crashedLast = process.dead;
     clock.t = start + INVOCATION_MS;
   }
 
@@ -128,20 +115,6 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     if (d.channels.includes('sns')) deliveredCount.set(d.hash, (deliveredCount.get(d.hash) ?? 0) + 1);
   }
   return { seed: options.seed, injected, deliveredCount, duplicateWindow, crashes, unexpected };
-}
-
-/** A view of `target` whose methods throw once `isDead()` is true: a dead process makes no calls. */
-export function killable<T extends object>(target: T, isDead: () => boolean): T {
-  return new Proxy(target, {
-    get(object, property) {
-      const value = Reflect.get(object, property, object) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        if (isDead()) throw new SimulatedCrash('the process is dead');
-        return (value as (...a: unknown[]) => unknown).apply(object, args);
-      };
-    },
-  });
 }
 
 /** Lost events (never delivered) and duplicates outside the allowed window. */

@@ -11,7 +11,17 @@ import { ensureStateTable } from '../../local/state-table';
 import type { Simulator } from '../../local/simulator';
 import type { Channel, ChannelResult, Deliverer, DeliveryErrorKind, DeliveryRequest } from '../../lambda/notify/port';
 import type { MetricName } from '../../lambda/obs/metric-names';
-import type { Clock, FeedEntry, Log, OpsNotifier, Probe, SourceMetrics } from '../../lambda/poller/ports';
+import type {
+  Clock,
+  EventStore,
+  FeedEntry,
+  FetchEvents,
+  Log,
+  OpsNotifier,
+  SourceMetrics,
+  SourceStore,
+} from '../../lambda/domain/ports';
+import { DEFAULT_RETRY_DELAYS } from '../../lambda/domain/record';
 import { SourcePoller, type PollerSettings } from '../../lambda/poller/source-poller';
 import { QrMenuClient } from '../../lambda/qrmenu/client';
 import type { StateStore } from '../../lambda/state/store';
@@ -140,9 +150,13 @@ export const TEST_SETTINGS: PollerSettings = {
   cooldownMs: 0,
   claimTimeoutMs: 30_000,
   maxAttempts: 5,
+  retryForMs: 600_000,
+  ...DEFAULT_RETRY_DELAYS,
   deliverBacklog: false,
   recordTtlSeconds: 3_600,
   concurrency: 8,
+  // The manual clock stands still during a send: a send needs no time of the tick here.
+  sendBudgetMs: 1_000,
 };
 
 export interface PollerKit {
@@ -163,9 +177,10 @@ export function makePoller(
     metrics?: SourceMetrics;
     log?: Log;
     ops?: OpsNotifier;
-    probe?: Probe;
     observer?: (entry: FeedEntry) => void;
-    store?: StateStore;
+    store?: SourceStore & EventStore;
+    /** Wrap the QR-menu fetch (fault or crash injection at that port). */
+    wrapFetch?: (fetch: FetchEvents) => FetchEvents;
   } = {},
 ): SourcePoller {
   const client = new QrMenuClient({
@@ -183,18 +198,17 @@ export function makePoller(
     settings: { ...TEST_SETTINGS, ...options.settings },
     owner: options.owner ?? `owner-${randomUUID().slice(0, 6)}`,
     store: options.store ?? kit.store,
-    fetchEvents: (cursor, o) => client.fetchEvents(cursor, o),
+    fetchEvents: (options.wrapFetch ?? ((f) => f))((cursor, o) => client.fetchEvents(cursor, o)),
     deliverer: options.deliverer ?? new RecordingDeliverer(),
     clock: kit.clock,
     log: options.log ?? new RecordingLog(),
     metrics: options.metrics ?? new RecordingMetrics(),
     ...(options.ops ? { ops: options.ops } : {}),
-    ...(options.probe ? { probe: options.probe } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
   });
 }
 
-/** Thrown by a probe to stop a poller dead, as a killed process would stop. */
+/** Thrown by the ports of a dead poller (test/support/crash-points.ts), as a killed process makes no more calls. */
 export class SimulatedCrash extends Error {
   override readonly name = 'SimulatedCrash';
 }

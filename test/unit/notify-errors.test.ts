@@ -28,8 +28,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
+import { awsClientConfig, CLIENT_DEFAULTS, sendClientConfig } from '../../lambda/aws-clients';
 import { classifySendError, DeliveryError, scrub, type SendContext } from '../../lambda/notify/errors';
-import { destinationBatches, encodeSender } from '../../lambda/notify/ses';
+import { destinationBatches, encodeSender, MAX_ISOLATION_FAILURES } from '../../lambda/notify/ses';
 import type { DeliveryRequest } from '../../lambda/notify/port';
 import type { QrEvent } from '../../lambda/qrmenu/event';
 
@@ -287,6 +288,106 @@ describe('classifySendError', () => {
   });
 });
 
+describe('ambiguous failures: the send may have been accepted', () => {
+  const timeout = (message: string, code?: string) =>
+    Object.assign(new Error(message), { name: 'TimeoutError', ...(code && { code }) });
+  const cases: [string, unknown, boolean][] = [
+    ['a request timeout', timeout('a request has exceeded the configured 8000 ms requestTimeout', 'ETIMEDOUT'), true],
+    ['the channel budget aborting the call', Object.assign(new Error('Request aborted'), { name: 'AbortError' }), true],
+    ['a connection reset (socket hang up)', networkError('ECONNRESET', 'socket hang up'), true],
+    ['a reset the SDK renamed TimeoutError', Object.assign(timeout('read ECONNRESET'), { code: 'ECONNRESET' }), true],
+    ['a broken pipe', networkError('EPIPE', 'write EPIPE'), true],
+    ['HTTP 500 InternalError', new InternalErrorException({ message: 'oops', ...meta(500) }), true],
+    ['HTTP 502', sesError('BadGateway', 'Bad Gateway', 502), true],
+    ['HTTP 504', sesError('GatewayTimeout', 'Gateway Timeout', 504), true],
+    ['an HTTP 200 answer that could not be read', Object.assign(new Error('Deserialization error'), meta(200)), true],
+    ['a connection refused', networkError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9'), false],
+    ['a DNS failure', networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND sns.eu-central-1.amazonaws.com'), false],
+    [
+      'a connect timeout',
+      timeout('the request socket did not establish a connection with the server within 2000 ms'),
+      false,
+    ],
+    ['throttling', new ThrottledException({ message: 'Rate exceeded', ...meta(400) }), false],
+    ['HTTP 503 ServiceUnavailable', sesError('ServiceUnavailable', 'Service Unavailable', 503), false],
+    [
+      'AWS RequestTimeout (HTTP 400)',
+      sesError('RequestTimeout', 'Your socket connection to the server was not read'),
+      false,
+    ],
+    ['an invalid parameter', new InvalidParameterException({ message: 'Invalid parameter', ...meta(400) }), false],
+    ['an access denial', new AuthorizationErrorException({ message: 'not authorized', ...meta(403) }), false],
+    ['an unverified sender', new MessageRejected({ message: 'Email address is not verified.', ...meta(400) }), false],
+  ];
+  for (const [what, error, ambiguous] of cases) {
+    it(`calls ${what} ${ambiguous ? 'ambiguous' : 'not ambiguous'}`, () => {
+      const classified = classifySendError(error, SNS_CONTEXT);
+      if (ambiguous) {
+        expect(classified.ambiguous).toBe(true);
+        expect(classified.message).toContain('SNS may have accepted it before the failure: a retry may send it twice');
+      } else {
+        expect(classified).not.toHaveProperty('ambiguous');
+        expect(classified.message).not.toContain('may send it twice');
+      }
+    });
+  }
+
+  it('carries the flag from DeliveryError to the failed ChannelResult', async () => {
+    const snsMock = mockClient(SNSClient);
+    snsMock.rejects(new InternalErrorException({ message: 'oops', ...meta(500) }));
+    const config = parseAlertsConfig({
+      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+      routes: [{ name: 'all', sms: ['+79160000001'] }],
+    });
+    const deliverer = createDeliverer({
+      config,
+      topicArn: 'arn:aws:sns:eu-central-1:123456789012:alerts',
+      sns: new SNSClient({ region: 'eu-central-1' }),
+    });
+    const event: QrEvent = {
+      hash: '0x1',
+      code: 'waiter_call',
+      tableId: 1,
+      tableName: '6',
+      invoice: null,
+      order: null,
+      raw: {},
+      placeholders: [],
+    };
+    const { channels } = await deliverer
+      .deliver({ sourceId: 'pizza', sourceName: 'Pizza', event, firstSeenAt: 0 })
+      .finally(() => snsMock.restore());
+    expect(channels).toEqual([
+      {
+        channel: 'sns',
+        ok: false,
+        kind: 'transient',
+        message: expect.stringContaining('internal error'),
+        ambiguous: true,
+      },
+    ]);
+  });
+});
+
+describe('client settings', () => {
+  it('gives the delivery clients one attempt and the 8 s timeout, whatever they are asked', () => {
+    expect(sendClientConfig()).toMatchObject({
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: 2_000, requestTimeout: 8_000, throwOnRequestTimeout: true },
+    });
+    expect(awsClientConfig({ profile: 'send', maxAttempts: 5 }).maxAttempts).toBe(1);
+    expect(CLIENT_DEFAULTS.sendTimeoutMs).toBeGreaterThanOrEqual(CLIENT_DEFAULTS.send.requestTimeoutMs);
+  });
+
+  it('leaves the other clients (DynamoDB, Secrets Manager) with the SDK retries and short timeouts', () => {
+    expect(awsClientConfig()).toMatchObject({
+      maxAttempts: 3,
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+    });
+    expect(awsClientConfig({ maxAttempts: 4 }).maxAttempts).toBe(4);
+  });
+});
+
 describe('destinationBatches', () => {
   it('puts a single recipient in To', () => {
     expect(destinationBatches(['anna@staff.example'])).toEqual([{ ToAddresses: ['anna@staff.example'] }]);
@@ -317,8 +418,10 @@ describe('encodeSender', () => {
   });
 });
 
+/** One mock for the file: a second `mockClient(SESClient)` would replace the first one's stub. */
+const sesMock = mockClient(SESClient);
+
 describe('the SES channel of the deliverer, with a mocked SES client', () => {
-  const sesMock = mockClient(SESClient);
   afterEach(() => sesMock.reset());
 
   const event: QrEvent = {
@@ -454,5 +557,163 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
     const error = new DeliveryError('sns', 'transient', 'x');
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({ name: 'DeliveryError', channel: 'sns', kind: 'transient' });
+  });
+});
+
+describe('recipients the SES sandbox refuses', () => {
+  afterEach(() => sesMock.reset());
+
+  const ANNA = 'anna@staff.example';
+  const BORIS = 'Boris@Staff.example';
+  const MAX = 'max@staff.example';
+  const event: QrEvent = {
+    hash: '0xabc',
+    code: 'waiter_call',
+    tableId: 1,
+    tableName: '6',
+    invoice: null,
+    order: null,
+    raw: {},
+    placeholders: [],
+  };
+  const request = { sourceId: 'pizza', sourceName: 'Pizza', event, firstSeenAt: Date.UTC(2026, 2, 12, 11, 0, 0) };
+  const unverified = (...addresses: string[]) =>
+    new MessageRejected({
+      message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${addresses.join(', ')}`,
+      ...meta(400),
+    });
+  const addressesOf = (input: { Destination?: { ToAddresses?: string[]; BccAddresses?: string[] } }) => [
+    ...(input.Destination?.ToAddresses ?? []),
+    ...(input.Destination?.BccAddresses ?? []),
+  ];
+  /** An SES that refuses `refused` (as SES names them: lower case) and sends to everyone else. */
+  function sandbox(refused: string[], named = true): void {
+    let n = 0;
+    sesMock.on(SendEmailCommand).callsFake((input) => {
+      const bad = addressesOf(input).filter((a) => refused.includes(a.toLowerCase()));
+      if (bad.length > 0) {
+        throw named
+          ? unverified(...bad.map((a) => a.toLowerCase()))
+          : new MessageRejected({ message: 'Email address is not verified.', ...meta(400) });
+      }
+      return { MessageId: `m-${++n}` };
+    });
+  }
+  const calls = () => sesMock.commandCalls(SendEmailCommand).map((c) => addressesOf(c.args[0].input));
+  function setup(emails: string[]) {
+    let now = Date.UTC(2026, 2, 12, 11, 0, 0);
+    const deliverer = createDeliverer({
+      config: parseAlertsConfig({
+        locale: 'en',
+        sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+        routes: [{ name: 'all', email: emails }],
+        email: { from: 'Alerts <alerts@x.example>' },
+      }),
+      ses: new SESClient({ region: 'eu-central-1' }),
+      now: () => now,
+    });
+    return { deliverer, advance: (ms: number) => (now += ms) };
+  }
+
+  it('sends the others the e-mail and reports the refused address with the reason', async () => {
+    sandbox([BORIS.toLowerCase()]);
+    const { deliverer } = setup([ANNA, BORIS, MAX]);
+    const [result] = (await deliverer.deliver(request)).channels;
+    expect(result).toEqual({
+      channel: 'email',
+      ok: true,
+      recipients: [ANNA, MAX],
+      messageIds: ['m-1'],
+      refused: [{ address: BORIS, reason: expect.stringMatching(/^not verified in SES \(eu-central-1\).*sandbox/) }],
+    });
+    expect(calls()).toEqual([
+      [ANNA, BORIS, MAX],
+      [ANNA, MAX],
+    ]);
+    // The others stay in Bcc; one left alone goes in To.
+    expect(sesMock.commandCalls(SendEmailCommand)[1]!.args[0].input.Destination).toEqual({ BccAddresses: [ANNA, MAX] });
+  });
+
+  it('skips a refused address for an hour without a failing call, still reporting it, then tries it again', async () => {
+    sandbox([BORIS.toLowerCase()]);
+    const { deliverer, advance } = setup([ANNA, BORIS]);
+    await deliverer.deliver(request);
+    sesMock.resetHistory();
+    advance(59 * 60_000);
+    const [later] = (await deliverer.deliver(request)).channels;
+    expect(later).toMatchObject({ ok: true, recipients: [ANNA], refused: [{ address: BORIS }] });
+    expect(calls()).toEqual([[ANNA]]);
+    sesMock.resetHistory();
+    advance(2 * 60_000);
+    await deliverer.deliver(request);
+    expect(calls()[0]).toEqual([ANNA, BORIS]);
+  });
+
+  it('fails permanently, naming them, when SES refuses every recipient — and makes no call for them later', async () => {
+    sandbox([ANNA, BORIS.toLowerCase()]);
+    const { deliverer } = setup([ANNA, BORIS]);
+    const [first] = (await deliverer.deliver(request)).channels;
+    expect(first).toMatchObject({
+      channel: 'email',
+      ok: false,
+      kind: 'permanent',
+      message: expect.stringMatching(
+        /^no e-mail sent: SES refuses every recipient \(anna@staff\.example, Boris@Staff\.example\): not verified/,
+      ),
+    });
+    expect(calls()).toEqual([[ANNA, BORIS]]);
+    sesMock.resetHistory();
+    const [second] = (await deliverer.deliver(request)).channels;
+    expect(second).toMatchObject({
+      ok: false,
+      kind: 'permanent',
+      message: expect.stringContaining('SES refuses every recipient'),
+    });
+    expect(calls()).toEqual([]);
+  });
+
+  it('keeps an unverified sender a permanent failure, without trying recipient by recipient', async () => {
+    sesMock.on(SendEmailCommand).rejects(unverified('alerts@x.example'));
+    const { deliverer } = setup([ANNA, BORIS, MAX]);
+    const [result] = (await deliverer.deliver(request)).channels;
+    expect(result).toMatchObject({
+      ok: false,
+      kind: 'permanent',
+      message: expect.stringMatching(/^SES refused the sender Alerts <alerts@x\.example>: verify the address/),
+    });
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('isolates the refused address by halving the batch when SES does not name it', async () => {
+    sandbox([BORIS.toLowerCase()], false);
+    const emails = [ANNA, MAX, ...Array.from({ length: 10 }, (_, i) => `staff${i}@x.example`), BORIS];
+    const { deliverer } = setup(emails);
+    const [result] = (await deliverer.deliver(request)).channels;
+    expect(result).toMatchObject({
+      ok: true,
+      recipients: emails.filter((a) => a !== BORIS),
+      refused: [{ address: BORIS, reason: expect.stringContaining('not verified') }],
+    });
+    const rejected = calls().filter((c) => c.includes(BORIS));
+    expect(rejected.length).toBeLessThanOrEqual(MAX_ISOLATION_FAILURES);
+    expect(
+      calls()
+        .flat()
+        .filter((a) => a === ANNA),
+    ).toHaveLength(2); // the whole batch, then the half that worked
+  });
+
+  it('takes "not verified" on every call, naming nobody, for the sender and fails permanently', async () => {
+    sesMock
+      .on(SendEmailCommand)
+      .rejects(new MessageRejected({ message: 'Email address is not verified.', ...meta(400) }));
+    const { deliverer } = setup([ANNA, BORIS, MAX]);
+    const [result] = (await deliverer.deliver(request)).channels;
+    expect(result).toMatchObject({
+      ok: false,
+      kind: 'permanent',
+      message: expect.stringContaining('refused the sender'),
+    });
+    expect(calls().length).toBeLessThanOrEqual(MAX_ISOLATION_FAILURES + 1);
   });
 });

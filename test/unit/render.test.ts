@@ -6,17 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { extractInvoice, extractOrder } from '../../lambda/core/details';
-import {
-  eventSentence,
-  formatTime,
-  renderEmail,
-  renderSms,
-  renderSnsMessage,
-  renderSnsSubject,
-  SNS_MAX_MESSAGE_BYTES,
-  type AlertInput,
-  type Locale,
-} from '../../lambda/core/render';
+import { renderEmail } from '../../lambda/core/email';
+import { renderSnsMessage, renderSnsSubject, SNS_MAX_MESSAGE_BYTES } from '../../lambda/core/sns-message';
+import { renderSms } from '../../lambda/core/sms-text';
+import { eventSentence, formatTime, type AlertInput, type Locale } from '../../lambda/core/texts';
 import { clip, graphemes, isGsm7, oneLine, smsSegments, smsSize } from '../../lambda/core/sms';
 import type { QrEvent } from '../../lambda/qrmenu/event';
 import { seededRandom } from '../support/random';

@@ -1,0 +1,177 @@
+/**
+ * Every port of the poll cycle, as small interfaces passed in: the clock, logs, metrics, the
+ * operator's channel, the live feed, the QR-menu fetch, and the two halves of the state store
+ * (the source item and the event records). Adapters implement them (lambda/obs, lambda/qrmenu,
+ * lambda/state, lambda/notify; wired in lambda/handler.ts); tests pass plain objects or wrap the
+ * real adapters to inject faults. Nothing here imports an adapter.
+ */
+import type { MetricName } from '../obs/metric-names';
+import type { Channel, DeliveryErrorKind } from '../notify/port';
+import type { QrEvent } from '../qrmenu/event';
+import type { ClaimedRecord, EventStatus, KnownRecord } from './record';
+import type { SourceState } from './source-state';
+
+export interface Clock {
+  /** Epoch ms. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+/** Structured logging; Powertools' Logger fits it. Attributes must never hold a token. */
+export interface Log {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/** Metrics of one source (the `source` dimension is the implementation's business). */
+export interface SourceMetrics {
+  count(name: MetricName, value?: number): void;
+  milliseconds(name: MetricName, value: number): void;
+  /** Emit what was gathered (once per tick). */
+  flush(): void;
+}
+
+/** The operator's channel (the ops SNS topic in AWS): rare, actionable messages only. */
+export interface OpsNotifier {
+  alert(subject: string, message: string): Promise<void>;
+}
+
+// --- the QR-menu server ----------------------------------------------------------------------
+
+export interface FetchedAnswer {
+  /** Events in the server's (chronological) order. */
+  readonly events: readonly QrEvent[];
+  /** Elements of `updates` that are not events (no usable hash, …). */
+  readonly skipped: readonly { readonly index: number; readonly reason: string }[];
+  readonly attempts: number;
+  readonly bytes: number;
+}
+
+/** `GET /api/v4/events?hash=<cursor|none>` (null = none). Throws errors with a string `kind`. */
+export type FetchEvents = (cursor: string | null, options: { readonly deadline?: number }) => Promise<FetchedAnswer>;
+
+// --- the state store -------------------------------------------------------------------------
+
+export type LeaseResult =
+  | { readonly acquired: true; readonly state: SourceState }
+  | { readonly acquired: false; readonly holder?: string; readonly leaseUntil?: number };
+
+/** The source item: lease and saved state, one item per source. */
+export interface SourceStore {
+  /** Take (or renew) the lease until `until`; the saved state comes back with it. */
+  acquireLease(sourceId: string, owner: string, now: number, until: number): Promise<LeaseResult>;
+  /** Save the state while `owner` holds the lease (false: the lease was lost, nothing written). */
+  saveState(
+    sourceId: string,
+    owner: string,
+    state: SourceState,
+    options: { readonly release: boolean },
+  ): Promise<boolean>;
+}
+
+/** How a new record is written. */
+export interface NewRecord {
+  readonly recordId: string;
+  readonly event: QrEvent;
+  readonly status: Extract<EventStatus, 'claimed' | 'baseline' | 'suppressed'>;
+  readonly owner: string;
+  readonly now: number;
+  /** claimed: due for take-over at this instant should this poller die. */
+  readonly dueAt?: number;
+  readonly ttlSeconds: number;
+  /** A reused hash: replace the terminal record first seen at this instant. */
+  readonly replaces?: number;
+  readonly suppressedBy?: string;
+}
+
+export type CreateOutcome = 'created' | 'exists';
+
+export interface MarkDelivered {
+  readonly now: number;
+  readonly channels: readonly Channel[];
+}
+export interface MarkRetry {
+  readonly dueAt: number;
+  readonly errorKind: DeliveryErrorKind;
+  readonly error: string;
+  readonly doneChannels: readonly Channel[];
+}
+export interface MarkFailed {
+  readonly now: number;
+  readonly errorKind: DeliveryErrorKind;
+  readonly error: string;
+  readonly doneChannels: readonly Channel[];
+}
+
+/** The event records. Every method is one conditional write or one read; a lost race is an answer, not an error. */
+export interface EventStore {
+  /** The records of these hashes' record ids (strongly consistent). */
+  findRecorded(sourceId: string, recordIds: readonly string[]): Promise<Map<string, KnownRecord>>;
+  create(sourceId: string, record: NewRecord): Promise<CreateOutcome>;
+  /** claimed → delivered/retry/failed, only by the claimant: false when the claim was lost. */
+  markDelivered(sourceId: string, recordId: string, owner: string, done: MarkDelivered): Promise<boolean>;
+  markRetry(sourceId: string, recordId: string, owner: string, retry: MarkRetry): Promise<boolean>;
+  markFailed(sourceId: string, recordId: string, owner: string, failure: MarkFailed): Promise<boolean>;
+  /** Every record of the source with work left (the `due` index). */
+  listDue(sourceId: string): Promise<{ recordId: string; dueAt: number; attempts: number }[]>;
+  /** Another attempt of a due record, if `attempts` is still `expectAttempts`; undefined when done or taken. */
+  takeOver(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    take: { readonly now: number; readonly claimTimeoutMs: number; readonly expectAttempts: number },
+  ): Promise<ClaimedRecord | undefined>;
+  /** suppressed → claimed: a repeat whose original failed; undefined when it is not suppressed any more. */
+  revive(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    take: { readonly now: number; readonly claimTimeoutMs: number },
+  ): Promise<ClaimedRecord | undefined>;
+}
+
+// --- the live feed ---------------------------------------------------------------------------
+
+/** One line of the live feed (`npm start`, `--json`). */
+export type FeedEntry =
+  | {
+      type: 'delivered';
+      source: string;
+      hash: string;
+      code: string;
+      table: string;
+      channel: Channel;
+      recipients: readonly string[];
+      /** ms from the first time the event was seen to this delivery. */
+      latencyMs: number;
+      attempt: number;
+    }
+  | {
+      type: 'skipped';
+      source: string;
+      hash: string;
+      code: string;
+      table: string;
+      reason: 'duplicate' | 'suppressed' | 'baseline';
+    }
+  | {
+      type: 'retry' | 'failed';
+      source: string;
+      hash: string;
+      code: string;
+      table: string;
+      kind: string;
+      message: string;
+      attempt: number;
+    }
+  | { type: 'error'; source: string; kind: string; message: string }
+  | { type: 'gap'; source: string; message: string };
+
+export type Observer = (entry: FeedEntry) => void;

@@ -1,0 +1,293 @@
+/**
+ * The delivery phase of a tick: write the outcomes still unwritten, then deliver the new claims
+ * (in answer order) and the records whose retry is due, each only if the tick has time for it.
+ *
+ * A send is never repeated because its outcome could not be written: the outcome is kept in
+ * memory (a `mark` job) and only the write is retried. Every job of a tick is awaited before the
+ * tick returns. What a send's answer means (delivered / retry later / give up) is decided by
+ * `judgeDelivery` (decisions.ts), once; its log lines, metrics and feed entries are emitted then.
+ */
+import pLimit from 'p-limit';
+import type { DeliveryResult } from '../notify/port';
+import { METRIC } from '../obs/metric-names';
+import { attemptsExhausted, type ClaimedRecord, EVENT_STATUS } from '../domain/record';
+import { type DeliveryVerdict, judgeDelivery } from './decisions';
+import { describeError, type Job, type SourceContext, STORE_WRITE_MIN_MS } from './source-context';
+
+export interface DeliveryReport {
+  /** Events whose every channel is now done. */
+  readonly delivered: number;
+  /** Jobs that did not fit in the tick (left, durably claimed or pending, for the next one). */
+  readonly left: number;
+}
+
+/** Write the outcomes that are still unwritten (a failed write earlier). */
+export async function settleMarks(ctx: SourceContext, until: number): Promise<void> {
+  const now = ctx.o.clock.now();
+  const marks = [...ctx.jobs].filter(
+    (entry): entry is [string, Extract<Job, { step: 'mark' }>] => entry[1].step === 'mark' && entry[1].nextTryAt <= now,
+  );
+  const limit = pLimit(ctx.settings.concurrency);
+  await Promise.allSettled(
+    marks.map(([, job]) =>
+      limit(async () => {
+        if (ctx.timeLeft(until) >= STORE_WRITE_MIN_MS) await writeOutcome(ctx, job);
+      }),
+    ),
+  );
+}
+
+/** Deliver new claims, then due retries and take-overs, while time allows. */
+export async function deliverDue(ctx: SourceContext, until: number): Promise<DeliveryReport> {
+  const now = ctx.o.clock.now();
+  const sends = [...ctx.jobs].filter(([, job]) => job.step === 'send');
+  const due = [...ctx.jobs]
+    .filter(
+      (entry): entry is [string, Extract<Job, { step: 'due' }>] => entry[1].step === 'due' && entry[1].dueAt <= now,
+    )
+    .sort(([, a], [, b]) => a.dueAt - b.dueAt);
+  const limit = pLimit(ctx.settings.concurrency);
+  let delivered = 0;
+  let left = 0;
+  await Promise.allSettled(
+    [...sends, ...due].map(([recordId, job]) =>
+      limit(async () => {
+        const outcome = await runJob(ctx, recordId, job, until);
+        if (outcome === 'delivered') delivered += 1;
+        if (outcome === 'left') left += 1;
+      }),
+    ),
+  );
+  return { delivered, left };
+}
+
+type JobOutcome = DeliveryVerdict['outcome'] | 'left' | 'gone';
+
+async function runJob(ctx: SourceContext, recordId: string, job: Job, until: number): Promise<JobOutcome> {
+  if (ctx.timeLeft(until) < ctx.settings.sendBudgetMs) return 'left';
+  let record: ClaimedRecord;
+  if (job.step === 'send') record = job.record;
+  else if (job.step === 'due') {
+    const taken = await takeOver(ctx, recordId, job);
+    if (taken === 'left' || taken === 'gone') return taken;
+    record = taken;
+    const now = ctx.o.clock.now();
+    if (attemptsExhausted({ attemptsMade: record.attempts - 1, firstSeenAt: record.firstSeenAt }, now, ctx.settings)) {
+      const error = `gave up after ${record.attempts - 1} attempts (the last one did not finish: its poller stopped)`;
+      return conclude(ctx, record, {
+        outcome: 'failed',
+        doneChannels: record.doneChannels,
+        errorKind: 'transient',
+        error,
+        ambiguous: [],
+      });
+    }
+    if (ctx.timeLeft(until) < ctx.settings.sendBudgetMs) {
+      ctx.jobs.set(recordId, { step: 'send', record }); // ours now: sent by the next tick
+      return 'left';
+    }
+  } else return 'left';
+  const result = await send(ctx, record);
+  const verdict = judgeDelivery(result, record, ctx.o.clock.now(), ctx.settings);
+  report(ctx, record, result, verdict);
+  return conclude(ctx, record, verdict);
+}
+
+async function takeOver(
+  ctx: SourceContext,
+  recordId: string,
+  job: Extract<Job, { step: 'due' }>,
+): Promise<ClaimedRecord | 'left' | 'gone'> {
+  const now = ctx.o.clock.now();
+  try {
+    const record = await ctx.o.store.takeOver(ctx.id, recordId, ctx.owner, {
+      now,
+      claimTimeoutMs: ctx.settings.claimTimeoutMs,
+      expectAttempts: job.attempts,
+    });
+    if (record === undefined) {
+      ctx.jobs.delete(recordId); // done, or taken by another poller
+      return 'gone';
+    }
+    return record;
+  } catch (error) {
+    ctx.stateError(error, 'taking over a due delivery', { recordId });
+    return 'left';
+  }
+}
+
+async function send(ctx: SourceContext, record: ClaimedRecord): Promise<DeliveryResult> {
+  try {
+    return await ctx.o.deliverer.deliver({
+      sourceId: ctx.id,
+      sourceName: ctx.name,
+      event: record.event,
+      firstSeenAt: record.firstSeenAt,
+      skip: record.doneChannels,
+    });
+  } catch (error) {
+    // The deliverer promises never to throw; if it does, nobody knows what went out.
+    ctx.o.log.error('the deliverer threw instead of answering per channel', {
+      source: ctx.id,
+      error: describeError(error),
+    });
+    return {
+      channels: [{ channel: 'sns', ok: false, kind: 'transient', message: describeError(error), ambiguous: true }],
+    };
+  }
+}
+
+/** Log lines, metrics and feed entries of one attempt, emitted once, as the attempt is judged. */
+function report(ctx: SourceContext, record: ClaimedRecord, result: DeliveryResult, verdict: DeliveryVerdict): void {
+  const { log, metrics, observer, clock } = ctx.o;
+  const { event } = record;
+  const about = {
+    source: ctx.id,
+    hash: event.hash,
+    code: event.code,
+    table: event.tableName,
+    attempt: record.attempts,
+  };
+  const latencyMs = clock.now() - record.firstSeenAt;
+  for (const channel of result.channels) {
+    if (!channel.ok) continue;
+    observer?.({ type: 'delivered', ...about, channel: channel.channel, recipients: channel.recipients, latencyMs });
+    for (const refused of channel.refused ?? []) {
+      metrics.count(METRIC.refusedRecipients);
+      void ctx.alertOnce(
+        `refused:${refused.address}`,
+        `qrmenu-alerts: ${refused.address} does not receive the alerts`,
+        `The ${channel.channel} alerts of ${ctx.name} reach the other recipients, but ${refused.address} was refused: ${refused.reason}`,
+      );
+    }
+  }
+  if (verdict.ambiguous.length > 0) {
+    metrics.count(METRIC.ambiguousSends, verdict.ambiguous.length);
+    log.warn('no answer in time from a send that may have gone out: if it is retried, it may be sent twice', {
+      ...about,
+      channels: verdict.ambiguous,
+      mayBeSentTwice: true,
+    });
+  }
+  if (verdict.outcome === 'delivered') {
+    metrics.count(METRIC.delivered);
+    metrics.milliseconds(METRIC.deliveryLatency, latencyMs);
+  } else if (verdict.outcome === 'retry') {
+    metrics.count(METRIC.deliveryRetries);
+    log.warn('delivery failed; it will be retried', {
+      ...about,
+      kind: verdict.errorKind,
+      error: verdict.error,
+      retryAt: verdict.dueAt,
+    });
+    observer?.({ type: 'retry', ...about, kind: verdict.errorKind, message: verdict.error });
+  }
+}
+
+/** After an attempt is judged: remember the outcome, write it, and act on a final failure. */
+async function conclude(ctx: SourceContext, record: ClaimedRecord, verdict: DeliveryVerdict): Promise<JobOutcome> {
+  const job: Extract<Job, { step: 'mark' }> = { step: 'mark', record, verdict, nextTryAt: ctx.o.clock.now(), tries: 0 };
+  ctx.jobs.set(record.recordId, job);
+  const { event } = record;
+  const known = ctx.known.get(event.hash);
+  const status =
+    verdict.outcome === 'delivered'
+      ? EVENT_STATUS.delivered
+      : verdict.outcome === 'failed'
+        ? EVENT_STATUS.failed
+        : EVENT_STATUS.retry;
+  if (known?.recordId === record.recordId) ctx.known.set(event.hash, { ...known, status });
+  if (verdict.outcome !== 'delivered' && verdict.outcome === 'failed') await gaveUp(ctx, record, verdict);
+  if (verdict.outcome !== 'retry') {
+    const { [event.hash]: _held, ...held } = ctx.state.held;
+    ctx.state = { ...ctx.state, held };
+  }
+  await writeOutcome(ctx, job);
+  return verdict.outcome;
+}
+
+/** Write the judged outcome; on a failure keep it in memory and try again later — never resend. */
+async function writeOutcome(ctx: SourceContext, job: Extract<Job, { step: 'mark' }>): Promise<void> {
+  const { store, clock, log } = ctx.o;
+  const { record, verdict } = job;
+  const now = clock.now();
+  let written: boolean;
+  try {
+    written =
+      verdict.outcome === 'delivered'
+        ? await store.markDelivered(ctx.id, record.recordId, ctx.owner, { now, channels: verdict.doneChannels })
+        : verdict.outcome === 'retry'
+          ? await store.markRetry(ctx.id, record.recordId, ctx.owner, {
+              dueAt: verdict.dueAt ?? now,
+              errorKind: verdict.errorKind,
+              error: verdict.error,
+              doneChannels: verdict.doneChannels,
+            })
+          : await store.markFailed(ctx.id, record.recordId, ctx.owner, {
+              now,
+              errorKind: verdict.errorKind,
+              error: verdict.error,
+              doneChannels: verdict.doneChannels,
+            });
+  } catch (error) {
+    const tries = job.tries + 1;
+    ctx.jobs.set(record.recordId, { ...job, tries, nextTryAt: now + Math.min(1_000 * 2 ** tries, 30_000) });
+    ctx.stateError(error, "writing a delivery's outcome (it is written later; the alert is not sent again)", {
+      hash: record.event.hash,
+      outcome: verdict.outcome,
+    });
+    return;
+  }
+  if (!written) {
+    log.warn('another poller had taken the claim over before the outcome was written: this event may be sent twice', {
+      source: ctx.id,
+      hash: record.event.hash,
+      mayBeSentTwice: true,
+    });
+  }
+  if (written && verdict.outcome === 'retry') {
+    ctx.jobs.set(record.recordId, { step: 'due', dueAt: verdict.dueAt ?? now, attempts: record.attempts });
+  } else ctx.jobs.delete(record.recordId);
+}
+
+/** A final failure: tell the operator, end its cooldown, and send the repeats it held back. */
+async function gaveUp(
+  ctx: SourceContext,
+  record: ClaimedRecord,
+  verdict: Exclude<DeliveryVerdict, { outcome: 'delivered' }>,
+): Promise<void> {
+  const { log, metrics, observer, store, clock } = ctx.o;
+  const { event } = record;
+  const about = {
+    source: ctx.id,
+    hash: event.hash,
+    code: event.code,
+    table: event.tableName,
+    attempt: record.attempts,
+  };
+  metrics.count(METRIC.deliveryFailed);
+  log.error('delivery failed for good', { ...about, kind: verdict.errorKind, error: verdict.error });
+  observer?.({ type: 'failed', ...about, kind: verdict.errorKind, message: verdict.error });
+  await ctx.alertOnce(
+    `failed:${verdict.errorKind}`,
+    `qrmenu-alerts: an alert from ${ctx.name} could not be delivered`,
+    `Table ${event.tableName.slice(0, 100)}, event ${event.code.slice(0, 100)} (${event.hash.slice(0, 64)}), ` +
+      `after ${record.attempts} attempt(s): ${verdict.error}`,
+  );
+  const cooldowns = Object.fromEntries(Object.entries(ctx.state.cooldowns).filter(([, c]) => c.hash !== event.hash));
+  ctx.state = { ...ctx.state, cooldowns };
+  for (const recordId of ctx.state.held[event.hash] ?? []) {
+    try {
+      const revived = await store.revive(ctx.id, recordId, ctx.owner, {
+        now: clock.now(),
+        claimTimeoutMs: ctx.settings.claimTimeoutMs,
+      });
+      if (revived) {
+        log.info('a repeat held back behind this failed call is sent after all', { ...about, repeat: recordId });
+        ctx.jobs.set(recordId, { step: 'send', record: revived });
+      }
+    } catch (error) {
+      ctx.stateError(error, 'sending a repeat held behind a failed call', { recordId });
+    }
+  }
+}

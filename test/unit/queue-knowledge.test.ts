@@ -1,0 +1,128 @@
+/**
+ * The rule for repeats and reused hashes, and what a server's answers teach about its queue
+ * (lambda/poller/queue-knowledge.ts): pure functions, plain values.
+ */
+import { describe, expect, it } from 'vitest';
+import { EMPTY_SOURCE_STATE, type SourceState } from '../../lambda/domain/source-state';
+import {
+  effectiveRetentionMs,
+  judgeRecorded,
+  longestKeepMs,
+  observeAnswer,
+  type RecordedFacts,
+} from '../../lambda/poller/queue-knowledge';
+
+const settings = { intervalMs: 10_000, retentionMs: 300_000 };
+const ev = (hash: string, code = 'waiter_call', tableName = '6') => ({ hash, code, tableName });
+const rec = (firstSeenAt: number, code = 'waiter_call', table = '6'): RecordedFacts => ({ firstSeenAt, code, table });
+const base = { now: 100_000, goneAt: undefined, inLastQueue: true, longestKeepMs: 310_000 };
+
+describe('a hash with a record', () => {
+  it('is a repeat while it stays queued with the same code and table', () => {
+    expect(judgeRecorded(rec(0), ev('0x1'), base)).toBe('repeat');
+  });
+
+  it('is a new event when its code or table differ', () => {
+    expect(judgeRecorded(rec(0), ev('0x1', 'bill_request'), base)).toBe('reissued');
+    expect(judgeRecorded(rec(0), ev('0x1', 'waiter_call', '7'), base)).toBe('reissued');
+  });
+
+  it('is a new event once it was seen to leave the queue after its record was written', () => {
+    expect(judgeRecorded(rec(0), ev('0x1'), { ...base, goneAt: 50_000 })).toBe('reissued');
+    expect(judgeRecorded(rec(60_000), ev('0x1'), { ...base, goneAt: 50_000 })).toBe('repeat');
+  });
+
+  it('is a new event when older than the server keeps anything, unless it was queued all along', () => {
+    const old = { ...base, now: 400_000, inLastQueue: false };
+    expect(judgeRecorded(rec(0), ev('0x1'), old)).toBe('reissued');
+    expect(judgeRecorded(rec(0), ev('0x1'), { ...old, inLastQueue: true })).toBe('repeat');
+  });
+
+  it('keeps matching a record whose table name the store clipped', () => {
+    expect(
+      judgeRecorded(rec(0, 'waiter_call', `${'Ж'.repeat(199)}…`), ev('0x1', 'waiter_call', 'Ж'.repeat(5000)), base),
+    ).toBe('repeat');
+  });
+});
+
+describe('comparing complete answers', () => {
+  const queued = (at: number, events: [string, number][]): SourceState => ({
+    ...EMPTY_SOURCE_STATE,
+    queue: { at, events },
+  });
+  const known = (map: Record<string, RecordedFacts>) => (hash: string) => map[hash];
+
+  it('events that expire (oldest first) are gone, and bound the retention from above', () => {
+    const state = queued(60_000, [
+      ['0x1', 0],
+      ['0x2', 30_000],
+      ['0x3', 50_000],
+    ]);
+    const seen = known({ '0x1': rec(0), '0x2': rec(30_000), '0x3': rec(50_000) });
+    const o = observeAnswer(state, { events: [ev('0x3')], complete: true }, seen, 90_000, settings);
+    expect(o.reset).toBe(false);
+    expect(o.vanished).toEqual(['0x1', '0x2']);
+    expect(o.state.gone).toEqual({ '0x1': 90_000, '0x2': 90_000 });
+    // 0x2 left within 60 s of being first seen (+ one interval of doubt about when it was queued).
+    expect(o.state.learnt.retentionMs).toBe(70_000);
+    expect(effectiveRetentionMs({ learnt: o.state.learnt }, settings)).toBe(70_000);
+    expect(o.state.queue?.events).toEqual([['0x3', 50_000]]);
+  });
+
+  it('events lost out of order mean a rebuilt queue: every hash of the previous answer is gone', () => {
+    const state = queued(60_000, [
+      ['0x1', 0],
+      ['0x2', 30_000],
+      ['0x3', 50_000],
+    ]);
+    const seen = known({ '0x1': rec(0), '0x2': rec(30_000), '0x3': rec(50_000) });
+    const o = observeAnswer(state, { events: [ev('0x1')], complete: true }, seen, 90_000, settings);
+    expect(o.reset).toBe(true);
+    expect(Object.keys(o.state.gone).sort()).toEqual(['0x1', '0x2', '0x3']);
+    expect(o.state.learnt.retentionMs).toBeUndefined(); // a restart teaches nothing about retention
+    expect(o.state.queue?.events).toEqual([['0x1', 90_000]]);
+  });
+
+  it('a hash of the previous answer back with another table means a rebuilt queue, in any answer', () => {
+    const state = queued(60_000, [
+      ['0x1', 0],
+      ['0x2', 30_000],
+    ]);
+    const seen = known({ '0x1': rec(0), '0x2': rec(30_000) });
+    const o = observeAnswer(
+      state,
+      { events: [ev('0x2', 'waiter_call', '9')], complete: false },
+      seen,
+      90_000,
+      settings,
+    );
+    expect(o.reset).toBe(true);
+    expect(Object.keys(o.state.gone).sort()).toEqual(['0x1', '0x2']);
+  });
+
+  it('an event seen still queued past the learnt retention raises it, and the longest ever seen is kept', () => {
+    const state: SourceState = { ...queued(100_000, [['0x1', 0]]), learnt: { retentionMs: 70_000 } };
+    const o = observeAnswer(
+      state,
+      { events: [ev('0x1')], complete: true },
+      known({ '0x1': rec(0) }),
+      120_000,
+      settings,
+    );
+    expect(o.state.learnt).toEqual({ retentionMs: 120_000, longestSeenMs: 120_000 });
+    expect(longestKeepMs({ learnt: o.state.learnt }, settings)).toBe(310_000);
+  });
+
+  it('a cursor answer teaches nothing about what left the queue', () => {
+    const state = queued(60_000, [['0x1', 0]]);
+    const o = observeAnswer(state, { events: [], complete: false }, known({ '0x1': rec(0) }), 90_000, settings);
+    expect(o.vanished).toEqual([]);
+    expect(o.state.queue).toEqual(state.queue);
+  });
+
+  it('forgets hashes that left the queue once their records are surely too old to be confused', () => {
+    const state: SourceState = { ...EMPTY_SOURCE_STATE, gone: { '0x1': 0, '0x2': 200_000 } };
+    const o = observeAnswer(state, { events: [], complete: true }, known({}), 400_000, settings);
+    expect(o.state.gone).toEqual({ '0x2': 200_000 });
+  });
+});

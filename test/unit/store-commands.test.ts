@@ -1,0 +1,217 @@
+/**
+ * The exact DynamoDB commands the store sends for each transition of the record protocol
+ * (aws-sdk-client-mock on the document client): every condition is built from the transition
+ * table, and a refused condition whose returned item shows our own earlier write counts as done.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { QrEvent } from '../../lambda/qrmenu/event';
+import { RecordRejectedError, StateStore } from '../../lambda/state/store';
+
+const client = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+const mock = mockClient(DynamoDBDocumentClient);
+const store = new StateStore({ tableName: 'state', client });
+const event: QrEvent = {
+  hash: '0x1',
+  code: 'waiter_call',
+  tableId: 1,
+  tableName: '6',
+  invoice: null,
+  order: null,
+  raw: {},
+  placeholders: [],
+};
+const refused = (item: Record<string, unknown>) =>
+  new ConditionalCheckFailedException({ message: 'refused', $metadata: {}, Item: marshall(item) });
+
+beforeEach(() => mock.reset());
+
+describe('creating a record', () => {
+  it('a claim: only if no record exists, due for take-over at the claim timeout', async () => {
+    mock.on(PutCommand).resolves({});
+    await store.create('s', {
+      recordId: '0x1',
+      event,
+      status: 'claimed',
+      owner: 'me',
+      now: 1_000,
+      dueAt: 31_000,
+      ttlSeconds: 3_600,
+    });
+    const input = mock.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('attribute_not_exists(#pk)');
+    expect(input.Item).toMatchObject({
+      pk: 'src#s',
+      sk: 'evt#0x1',
+      status: 'claimed',
+      owner: 'me',
+      attempts: 1,
+      duePk: 'due#s',
+      dueAt: 31_000,
+      expiresAt: 3_601,
+    });
+  });
+
+  it('a reissue: also over a terminal record first seen at the given instant', async () => {
+    mock.on(PutCommand).resolves({});
+    await store.create('s', {
+      recordId: '0x1',
+      event,
+      status: 'claimed',
+      owner: 'me',
+      now: 9,
+      ttlSeconds: 60,
+      replaces: 5,
+    });
+    const input = mock.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe(
+      'attribute_not_exists(#pk) OR (#firstSeenAt = :replaces AND #status IN (:terminal0, :terminal1, :terminal2, :terminal3))',
+    );
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':replaces': 5, ':terminal0': 'delivered' });
+  });
+
+  it('refused because our own earlier attempt was applied: created; because another poller has it: exists', async () => {
+    mock
+      .on(PutCommand)
+      .rejectsOnce(refused({ status: 'claimed', owner: 'me', firstSeenAt: 1_000 }))
+      .rejectsOnce(refused({ status: 'claimed', owner: 'other', firstSeenAt: 900 }));
+    expect(
+      await store.create('s', { recordId: '0x1', event, status: 'claimed', owner: 'me', now: 1_000, ttlSeconds: 60 }),
+    ).toBe('created');
+    expect(
+      await store.create('s', { recordId: '0x1', event, status: 'claimed', owner: 'me', now: 1_000, ttlSeconds: 60 }),
+    ).toBe('exists');
+  });
+
+  it('a record DynamoDB will not hold is a RecordRejectedError, not an outage', async () => {
+    mock
+      .on(PutCommand)
+      .rejects(
+        Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }),
+      );
+    await expect(
+      store.create('s', { recordId: '0x1', event, status: 'claimed', owner: 'me', now: 1, ttlSeconds: 60 }),
+    ).rejects.toBeInstanceOf(RecordRejectedError);
+  });
+});
+
+describe('outcomes, by the claimant only', () => {
+  it.each([
+    ['markDelivered', 'delivered', 'REMOVE #duePk, #dueAt'],
+    ['markRetry', 'retry', ''],
+    ['markFailed', 'failed', 'REMOVE #duePk, #dueAt'],
+  ] as const)('%s: claimed → %s', async (method, to, remove) => {
+    mock.on(UpdateCommand).resolves({});
+    const args = {
+      now: 5,
+      dueAt: 9,
+      channels: ['email'],
+      errorKind: 'transient',
+      error: 'x',
+      doneChannels: ['email'],
+    } as const;
+    expect(await store[method]('s', '0x1', 'me', args as never)).toBe(true);
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('#status IN (:from0) AND #owner = :owner');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':from0': 'claimed', ':owner': 'me', ':to': to });
+    expect(input.UpdateExpression).toMatch(/^SET #status = :to, /);
+    if (remove) expect(input.UpdateExpression).toContain(remove);
+    else expect(input.UpdateExpression).not.toContain('REMOVE');
+  });
+
+  it('a refused mark: true when the record already shows our outcome, false when another poller took it', async () => {
+    mock
+      .on(UpdateCommand)
+      .rejectsOnce(refused({ status: 'delivered', owner: 'me' }))
+      .rejectsOnce(refused({ status: 'claimed', owner: 'other' }));
+    expect(await store.markDelivered('s', '0x1', 'me', { now: 5, channels: [] })).toBe(true);
+    expect(await store.markDelivered('s', '0x1', 'me', { now: 5, channels: [] })).toBe(false);
+  });
+});
+
+describe('another attempt', () => {
+  it('a take-over: pending, due, and attempts as the caller saw them', async () => {
+    mock.on(UpdateCommand).resolves({
+      Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 3, doneChannels: ['email'] },
+    });
+    const record = await store.takeOver('s', '0x1', 'me', { now: 50_000, claimTimeoutMs: 30_000, expectAttempts: 2 });
+    expect(record).toEqual({ recordId: '0x1', event, firstSeenAt: 1, attempts: 3, doneChannels: ['email'] });
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('#status IN (:from0, :from1) AND #dueAt <= :now AND #attempts = :expect');
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ':from0': 'claimed',
+      ':from1': 'retry',
+      ':expect': 2,
+      ':dueAt': 80_000,
+    });
+  });
+
+  it('a revive: only a suppressed record', async () => {
+    mock.on(UpdateCommand).resolves({ Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 1 } });
+    await store.revive('s', '0x2', 'me', { now: 5, claimTimeoutMs: 30_000 });
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('#status IN (:from0)');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':from0': 'suppressed' });
+  });
+});
+
+describe('reads', () => {
+  it('look-ups are strongly consistent and project only what the rule for repeats needs', async () => {
+    mock.on(BatchGetCommand).resolves({ Responses: { state: [] } });
+    await store.findRecorded('s', ['0x1', '0x1', '0x2']);
+    const input = mock.commandCalls(BatchGetCommand)[0]!.args[0].input;
+    expect(input.RequestItems?.state?.ConsistentRead).toBe(true);
+    expect(input.RequestItems?.state?.Keys).toHaveLength(2);
+    expect(input.RequestItems?.state?.ProjectionExpression).toBe(
+      '#sk, #hash, #status, #owner, #attempts, #firstSeenAt, #code, #table, #dueAt',
+    );
+  });
+
+  it('pending work comes from the sparse due index of the source', async () => {
+    mock.on(QueryCommand).resolves({ Items: [{ sk: 'evt#0x9@5', dueAt: 7, attempts: 2 }] });
+    expect(await store.listDue('s')).toEqual([{ recordId: '0x9@5', dueAt: 7, attempts: 2 }]);
+    expect(mock.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+      IndexName: 'due',
+      KeyConditionExpression: '#duePk = :duePk',
+    });
+  });
+});
+
+describe('the source item', () => {
+  it('the lease: free, expired, or already ours; the state returns with it', async () => {
+    mock.on(UpdateCommand).resolves({ Attributes: { cursor: '0x5', cooldowns: { '6#waiter_call': 99 } } });
+    const lease = await store.acquireLease('s', 'me', 10, 90);
+    expect(lease).toMatchObject({
+      acquired: true,
+      state: { cursor: '0x5', cooldowns: { '6#waiter_call': { until: 99, hash: '' } } },
+    });
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe(
+      'attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner',
+    );
+  });
+
+  it('the state is saved only by the lease holder', async () => {
+    mock.on(UpdateCommand).rejectsOnce(refused({ leaseOwner: 'other' }));
+    expect(
+      await store.saveState(
+        's',
+        'me',
+        { cooldowns: {}, gone: {}, aliases: {}, learnt: {}, held: {}, poisoned: {} },
+        { release: true },
+      ),
+    ).toBe(false);
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('#leaseOwner = :owner');
+    expect(input.UpdateExpression).toMatch(/REMOVE .*#leaseOwner, #leaseUntil$/);
+  });
+});
