@@ -14,7 +14,7 @@ import { Api, type Transformer } from 'grammy/web';
 import { redact } from '../../qrmenu/errors';
 import { registerSecret } from '../../obs/telemetry';
 import type { DeliveryErrorKind } from '../port';
-import type { Locale } from '../../core/render';
+import type { Locale } from '../../core/texts';
 import { encodeAckData } from './callback-data';
 import { classifyTelegramError, TelegramError, type TelegramFailure } from './errors';
 import { Pacer, realClock, type TelegramClock } from './pacer';

@@ -8,16 +8,16 @@
  * never fewer than Telegram counts). Pure functions: times are passed in, never read.
  */
 import { extractInvoice, extractOrder, type BillDetails } from '../../core/details';
+import { escapeHtml } from '../../core/email';
 import {
   DEFAULT_LOCALE,
   DEFAULT_TIME_ZONE,
-  escapeHtml,
   eventSentence,
   eventText,
   formatAmount,
   TEXT_LIMITS,
   type Locale,
-} from '../../core/render';
+} from '../../core/texts';
 import { clip, oneLine, safeSlice } from '../../core/sms';
 import type { QrEvent } from '../../qrmenu/event';
 
