@@ -67,7 +67,7 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
     maxAttempts: config.delivery.maxAttempts,
     retryForMs: config.delivery.retryForSeconds * 1000,
     ...DEFAULT_RETRY_DELAYS,
-    sendBudgetMs: CLIENT_DEFAULTS.sendTimeoutMs + 1_000,
+    sendBudgetMs: CLIENT_DEFAULTS.sendTimeoutMs,
     deliverBacklog: config.polling.deliverBacklog,
     recordTtlSeconds: config.delivery.recordTtlSeconds,
     concurrency: config.delivery.concurrency,

@@ -99,7 +99,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       for (const refusal of result.refused) {
         refusals.set(refusal.address.toLowerCase(), { ...refusal, until: at + refusedTtlMs });
       }
-      sent = { ...result, refused: [...skipped, ...result.refused] };
+      sent = { ...result, refused: [...skipped, ...result.refused.map((r) => ({ ...r, fresh: true as const }))] };
     }
     if (sent.recipients.length === 0) {
       return fail(

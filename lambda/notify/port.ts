@@ -34,6 +34,8 @@ export interface DeliveryRequest {
 export interface RefusedRecipient {
   readonly address: string;
   readonly reason: string;
+  /** Refused by the service in this very delivery (not left out because an earlier one was refused). */
+  readonly fresh?: true;
 }
 
 export type ChannelResult =

@@ -152,7 +152,8 @@ function report(ctx: SourceContext, record: ClaimedRecord, result: DeliveryResul
   for (const channel of result.channels) {
     if (!channel.ok) continue;
     observer?.({ type: 'delivered', ...about, channel: channel.channel, recipients: channel.recipients, latencyMs });
-    for (const refused of channel.refused ?? []) {
+    // Told once per address when the service first refuses it, not for every event that skips it.
+    for (const refused of (channel.refused ?? []).filter((r) => r.fresh)) {
       metrics.count(METRIC.refusedRecipients);
       void ctx.alertOnce(
         `refused:${refused.address}`,

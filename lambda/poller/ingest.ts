@@ -11,7 +11,7 @@ import pLimit from 'p-limit';
 import { METRIC, POLL_ERROR_METRIC } from '../obs/metric-names';
 import type { QrEvent } from '../qrmenu/event';
 import type { FetchedAnswer } from '../domain/ports';
-import { EVENT_STATUS, PENDING_STATUSES, recordIdOf } from '../domain/record';
+import { type ClaimedRecord, EVENT_STATUS, PENDING_STATUSES, recordIdOf } from '../domain/record';
 import { RecordRejectedError } from '../state/store';
 import {
   advanceCursor,
@@ -304,29 +304,41 @@ async function writeRecords(
   now: number,
   until: number,
 ): Promise<Set<string>> {
-  const recorded = new Set<string>();
   const limit = pLimit(ctx.settings.concurrency);
-  await Promise.allSettled(
+  const written = await Promise.all(
     decided.map(({ event, fate }) =>
-      limit(async () => {
+      limit(async (): Promise<Written | undefined> => {
         if (fate.kind === 'duplicate') {
           ctx.o.metrics.count(METRIC.duplicatesSkipped);
-          return;
+          return undefined;
         }
-        if (ctx.timeLeft(until) < STORE_WRITE_MIN_MS) return; // left for the next tick, the cursor waits
-        if (await writeRecord(ctx, event, fate, now)) recorded.add(event.hash);
+        if (ctx.timeLeft(until) < STORE_WRITE_MIN_MS) return undefined; // left for the next tick, the cursor waits
+        return writeRecord(ctx, event, fate, now);
       }),
     ),
   );
+  // New claims are delivered in the server's (chronological) order, whichever write finished first.
+  const recorded = new Set<string>();
+  for (const [i, result] of written.entries()) {
+    if (!result) continue;
+    recorded.add(decided[i]!.event.hash);
+    if (result.claimed) ctx.jobs.set(result.claimed.recordId, { step: 'send', record: result.claimed });
+  }
   return recorded;
 }
 
+/** A record that is now in the table; a new claim comes with what its delivery needs. */
+interface Written {
+  readonly claimed?: ClaimedRecord;
+}
+
+/** Never throws: a write that failed is logged and counted, and the event left unrecorded (undefined). */
 async function writeRecord(
   ctx: SourceContext,
   event: QrEvent,
   fate: Exclude<TriagedEvent['fate'], { kind: 'duplicate' }>,
   now: number,
-): Promise<boolean> {
+): Promise<Written | undefined> {
   const { store, metrics, observer, log } = ctx.o;
   const status = fate.kind === 'new' ? EVENT_STATUS.claimed : fate.kind;
   const previous = fate.reissueOf ? ctx.known.get(event.hash) : undefined;
@@ -363,16 +375,16 @@ async function writeRecord(
   } catch (error) {
     if (error instanceof RecordRejectedError) {
       await poison(ctx, event, error.message);
-      return false;
+      return undefined;
     }
     ctx.stateError(error, 'recording an event', { hash: event.hash });
-    return false;
+    return undefined;
   }
   if (outcome === 'exists') {
     // Another poller recorded it first (or replaced the earlier record): nothing to do here.
     ctx.known.delete(event.hash);
     metrics.count(METRIC.duplicatesSkipped);
-    return true;
+    return {};
   }
   ctx.known.set(event.hash, {
     recordId,
@@ -399,19 +411,15 @@ async function writeRecord(
   const about = { source: ctx.id, hash: event.hash, code: event.code, table: event.tableName };
   if (status === EVENT_STATUS.claimed) {
     metrics.count(METRIC.eventsNew);
-    ctx.jobs.set(recordId, {
-      step: 'send',
-      record: { recordId, event: stored, firstSeenAt: now, attempts: 1, doneChannels: [] },
-    });
-  } else {
-    metrics.count(status === EVENT_STATUS.baseline ? METRIC.baselineRecorded : METRIC.eventsSuppressed);
-    observer?.({ type: 'skipped', ...about, reason: status });
-    if (fate.kind === 'suppressed' && fate.hold && fate.original !== undefined) {
-      const held = ctx.state.held[fate.original] ?? [];
-      ctx.state = { ...ctx.state, held: { ...ctx.state.held, [fate.original]: [...held, recordId].slice(-20) } };
-    }
+    return { claimed: { recordId, event: stored, firstSeenAt: now, attempts: 1, doneChannels: [] } };
   }
-  return true;
+  metrics.count(status === EVENT_STATUS.baseline ? METRIC.baselineRecorded : METRIC.eventsSuppressed);
+  observer?.({ type: 'skipped', ...about, reason: status });
+  if (fate.kind === 'suppressed' && fate.hold && fate.original !== undefined) {
+    const held = ctx.state.held[fate.original] ?? [];
+    ctx.state = { ...ctx.state, held: { ...ctx.state.held, [fate.original]: [...held, recordId].slice(-20) } };
+  }
+  return {};
 }
 
 /** The event without anything but what staff need to see, for a record DynamoDB refused whole. */

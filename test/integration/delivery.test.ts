@@ -464,7 +464,9 @@ describe('delivering when the SES sandbox refuses one recipient', () => {
     const { channels } = await deliverer.deliver(request(qrEvent('0x30', 'waiter_call', '6')));
     const email = okResult(channels, 'email');
     expect(email.recipients).toEqual([verified]);
-    expect(email.refused).toEqual([{ address: unverified, reason: expect.stringContaining('not verified in SES') }]);
+    expect(email.refused).toEqual([
+      { address: unverified, reason: expect.stringContaining('not verified in SES'), fresh: true },
+    ]);
     const stored = (await storedEmails()).filter((mail) => email.messageIds.includes(mail.messageId));
     expect(stored).toHaveLength(1);
     expect(stored[0]!.destination).toEqual({ to: [verified], cc: [], bcc: [] });

@@ -624,7 +624,13 @@ describe('recipients the SES sandbox refuses', () => {
       ok: true,
       recipients: [ANNA, MAX],
       messageIds: ['m-1'],
-      refused: [{ address: BORIS, reason: expect.stringMatching(/^not verified in SES \(eu-central-1\).*sandbox/) }],
+      refused: [
+        {
+          address: BORIS,
+          reason: expect.stringMatching(/^not verified in SES \(eu-central-1\).*sandbox/),
+          fresh: true,
+        },
+      ],
     });
     expect(calls()).toEqual([
       [ANNA, BORIS, MAX],
