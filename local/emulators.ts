@@ -1,6 +1,7 @@
 /**
  * Real protocol peers on loopback, started and stopped from Node: DynamoDB Local (the official
- * jar, run by Java 17), the SES emulator (aws-ses-v2-local) and the SNS/SQS emulator (fauxqs).
+ * jar, run by Java 17), the SES emulator (aws-ses-v2-local), the SNS/SQS emulator (fauxqs) and
+ * the Telegram Bot API stand-in (telegram-test-api behind a front, see telegram-emulator.ts).
  * Used by the test harness (test/setup/emulators.ts), `npm start` and `npm run bench`.
  * Each `start*` resolves once the peer answers, and returns its endpoint and a `stop()`.
  */
@@ -13,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFauxqs } from 'fauxqs';
 import sesLocal from 'aws-ses-v2-local';
+import { startTelegramStandIn, type TelegramEmulator, type TelegramEmulatorOptions } from './telegram-emulator';
 
 /** aws-ses-v2-local is CommonJS with `exports.default`: under Node's ESM interop the function is one level down. */
 const startSesServer = (sesLocal as unknown as { default?: typeof sesLocal }).default ?? sesLocal;
@@ -139,6 +141,17 @@ export interface SnsEmulator extends Emulator {
 export async function startSnsEmulator(options: { port?: number } = {}): Promise<SnsEmulator> {
   const fauxqs = await startFauxqs({ port: options.port ?? 0, host: LOOPBACK, logger: false, messageSpies: true });
   return { endpoint: `http://${LOOPBACK}:${fauxqs.port}`, fauxqs, stop: () => fauxqs.stop() };
+}
+
+/**
+ * Start the Telegram Bot API stand-in in this process: `endpoint` is the `apiRoot` for grammY.
+ * Both its ports are chosen here (the emulator does not honour `port: 0`).
+ */
+export async function startTelegramEmulator(options: TelegramEmulatorOptions = {}): Promise<TelegramEmulator> {
+  const innerPort = await freePort();
+  let port = options.port ?? (await freePort());
+  while (port === innerPort) port = await freePort();
+  return startTelegramStandIn({ ...options, port, innerPort });
 }
 
 function closeServer(server: Server): Promise<void> {
