@@ -4,10 +4,14 @@
  * The store (lambda/state/store.ts) builds every key, condition and update from the names and
  * the transition table here; the poll cycle (lambda/poller/) decides which transition to ask for.
  *
- *   absent ──claim──▶ claimed ──markDelivered──▶ delivered
+ *   absent ──claim──▶ claimed ──markDelivered──▶ delivered ──escalate (unacknowledged, due)──▶ claimed
  *     │                 │  ▲ └──markFailed──▶ failed            (reissue: a terminal record of a hash the
  *     │                 │  └──takeOver── retry ◀─markRetry─┘     server has reused is replaced by claim)
  *     └──recordSeen──▶ baseline | suppressed ──revive──▶ claimed   (a repeat held behind a failed original)
+ *
+ * An attendance call (one that needs someone to come) is acknowledged once, by the first press of
+ * its "On my way" button, whatever its status; until then each escalation step is one more
+ * phase of the same record (`phase` 1, 2, …), delivered like the alert itself.
  *
  * Imports nothing but the event type: this is the bottom of the dependency graph.
  */
@@ -70,6 +74,23 @@ export const RECORD_ATTR = {
   failedAt: 'failedAt',
   /** For a suppressed repeat: the hash of the event that started the cooldown. */
   suppressedBy: 'suppressedBy',
+  /** 0 = the alert; n = escalation step n (the record is delivered once per phase). */
+  phase: 'phase',
+  /** An attendance call: acknowledged by a press, escalated until then. */
+  needsAck: 'needsAck',
+  /** First successful send per channel (epoch ms), across phases: what the daily report reads. */
+  sentAt: 'sentAt',
+  /** Message ids per channel (`telegram:<chat>` → message id), to edit them once acknowledged. */
+  messages: 'messages',
+  ackAt: 'ackAt',
+  /** Who pressed "On my way", as shown to staff. */
+  ackBy: 'ackBy',
+  /** Their Telegram user id. */
+  ackById: 'ackById',
+  /** The press that won (its callback query id): a press processed again is recognised. */
+  ackPress: 'ackPress',
+  /** When each escalation step was sent (epoch ms), step 1 first. */
+  escalatedAt: 'escalatedAt',
 } as const;
 export type RecordAttribute = (typeof RECORD_ATTR)[keyof typeof RECORD_ATTR];
 
@@ -87,12 +108,16 @@ export interface EventRecord {
   readonly dueAt?: number;
   readonly doneChannels: readonly Channel[];
   readonly suppressedBy?: string;
+  readonly phase: number;
+  readonly needsAck: boolean;
+  readonly ackAt?: number;
+  readonly ackBy?: string;
 }
 
 /** What a look-up of recorded hashes returns: enough to tell a repeat from a reissue, and pending work. */
 export type KnownRecord = Pick<
   EventRecord,
-  'recordId' | 'hash' | 'status' | 'owner' | 'attempts' | 'firstSeenAt' | 'code' | 'table' | 'dueAt'
+  'recordId' | 'hash' | 'status' | 'owner' | 'attempts' | 'firstSeenAt' | 'code' | 'table' | 'dueAt' | 'phase'
 >;
 
 /** A record held by this poller for a delivery attempt. */
@@ -103,6 +128,10 @@ export interface ClaimedRecord {
   /** Including the attempt about to be made. */
   readonly attempts: number;
   readonly doneChannels: readonly Channel[];
+  /** 0 = the alert; n = escalation step n. */
+  readonly phase: number;
+  /** Message ids of earlier sends, per channel (kept across attempts and phases). */
+  readonly messages: Readonly<Record<string, string>>;
 }
 
 /**
@@ -148,7 +177,15 @@ export const TRANSITIONS = {
   },
   /** A suppressed repeat whose original failed for good: it is sent after all. */
   revive: { from: [EVENT_STATUS.suppressed], to: [EVENT_STATUS.claimed], claimantOnly: false, whenDue: false },
+  /** The next escalation step of an unacknowledged attendance call, once due: one more phase. */
+  escalate: { from: [EVENT_STATUS.delivered], to: [EVENT_STATUS.claimed], claimantOnly: false, whenDue: true },
 } as const satisfies Record<string, TransitionRule>;
+
+/**
+ * The first press wins: an attendance call not yet acknowledged takes who and when, whatever its
+ * status (a waiter may answer while a channel is still being retried). Not a status change.
+ */
+export const ACKNOWLEDGE_RULE = { needsAck: true, notYetAcknowledged: true } as const;
 export type Transition = keyof typeof TRANSITIONS;
 
 /** Is `from → to` a move some transition allows? (`undefined` = no record.) */

@@ -252,6 +252,8 @@ async function lookUpUnknown(ctx: SourceContext, events: readonly QrEvent[], now
             firstSeenAt: record.firstSeenAt,
             attempts: record.attempts,
             doneChannels: [],
+            phase: record.phase,
+            messages: {},
           },
         });
       } else {
@@ -411,7 +413,9 @@ async function writeRecord(
   const about = { source: ctx.id, hash: event.hash, code: event.code, table: event.tableName };
   if (status === EVENT_STATUS.claimed) {
     metrics.count(METRIC.eventsNew);
-    return { claimed: { recordId, event: stored, firstSeenAt: now, attempts: 1, doneChannels: [] } };
+    return {
+      claimed: { recordId, event: stored, firstSeenAt: now, attempts: 1, doneChannels: [], phase: 0, messages: {} },
+    };
   }
   metrics.count(status === EVENT_STATUS.baseline ? METRIC.baselineRecorded : METRIC.eventsSuppressed);
   observer?.({ type: 'skipped', ...about, reason: status });

@@ -158,6 +158,7 @@ export class StateStore implements SourceStore, EventStore {
       RECORD_ATTR.code,
       RECORD_ATTR.table,
       RECORD_ATTR.dueAt,
+      RECORD_ATTR.phase,
     ]
       .map((a) => e.name(a))
       .join(', ');
@@ -489,6 +490,7 @@ function toKnownRecord(item: Record<string, NativeAttributeValue>): KnownRecord 
     code: String(item[RECORD_ATTR.code] ?? ''),
     table: String(item[RECORD_ATTR.table] ?? ''),
     ...(typeof item[RECORD_ATTR.dueAt] === 'number' ? { dueAt: item[RECORD_ATTR.dueAt] } : {}),
+    phase: Number(item[RECORD_ATTR.phase] ?? 0),
   };
 }
 
@@ -499,7 +501,14 @@ function toClaimedRecord(recordId: string, item: Record<string, unknown>): Claim
     firstSeenAt: Number(item[RECORD_ATTR.firstSeenAt]),
     attempts: Number(item[RECORD_ATTR.attempts]),
     doneChannels: Array.isArray(item[RECORD_ATTR.doneChannels]) ? (item[RECORD_ATTR.doneChannels] as Channel[]) : [],
+    phase: Number(item[RECORD_ATTR.phase] ?? 0),
+    messages: stringRecord(item[RECORD_ATTR.messages]),
   };
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 /** The saved state as source-item attributes (undefined = remove the attribute). */

@@ -144,7 +144,15 @@ describe('another attempt', () => {
       Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 3, doneChannels: ['email'] },
     });
     const record = await store.takeOver('s', '0x1', 'me', { now: 50_000, claimTimeoutMs: 30_000, expectAttempts: 2 });
-    expect(record).toEqual({ recordId: '0x1', event, firstSeenAt: 1, attempts: 3, doneChannels: ['email'] });
+    expect(record).toEqual({
+      recordId: '0x1',
+      event,
+      firstSeenAt: 1,
+      attempts: 3,
+      doneChannels: ['email'],
+      phase: 0,
+      messages: {},
+    });
     const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(input.ConditionExpression).toBe('#status IN (:from0, :from1) AND #dueAt <= :now AND #attempts = :expect');
     expect(input.ExpressionAttributeValues).toMatchObject({
@@ -172,7 +180,7 @@ describe('reads', () => {
     expect(input.RequestItems?.state?.ConsistentRead).toBe(true);
     expect(input.RequestItems?.state?.Keys).toHaveLength(2);
     expect(input.RequestItems?.state?.ProjectionExpression).toBe(
-      '#sk, #hash, #status, #owner, #attempts, #firstSeenAt, #code, #table, #dueAt',
+      '#sk, #hash, #status, #owner, #attempts, #firstSeenAt, #code, #table, #dueAt, #phase',
     );
   });
 
