@@ -40,7 +40,7 @@ const PHONE = {
 const config = parseAlertsConfig({
   locale: 'ru',
   timeZone: 'Europe/Moscow',
-  sources: [{ id: 'pizza', name: 'Пиццерия на Ленина', url: 'http://127.0.0.1:9' }],
+  sources: [{ id: 'pizza', name: 'Пиццерия на Ленина', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
   zones: { terrace: ['20-29'] },
   routes: [
     { name: 'waiter-a', tables: ['1-10'], email: ['anna@staff.example'], sms: [PHONE.anna] },

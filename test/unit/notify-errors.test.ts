@@ -438,7 +438,7 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
   const config = (emails: string[]) =>
     parseAlertsConfig({
       locale: 'en',
-      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
       routes: [{ name: 'all', email: emails }],
       email: { from: 'Alerts <alerts@x.example>', replyTo: ['office@x.example'] },
     });
