@@ -20,6 +20,7 @@ export const EXIT = { ok: 0, auth: 2, unreachable: 3, badResponse: 4 } as const;
 
 const EXIT_FOR_KIND: Record<QrMenuErrorKind, number> = {
   auth: EXIT.auth,
+  secret: EXIT.auth,
   unreachable: EXIT.unreachable,
   tls: EXIT.unreachable,
   server: EXIT.badResponse,

@@ -203,6 +203,8 @@ function buildConfig(options: StartOptions): AlertsConfig {
           id: source.id,
           name: source.name ?? source.id,
           url: options.url,
+          // An http:// URL typed on the command line is an explicit choice; the client still warns about it.
+          allowPlainHttp: new URL(options.url).protocol === 'http:',
           ...(Object.keys(tls).length ? { tls } : {}),
           token: { env: tokenEnvName(source.id) },
         },

@@ -47,6 +47,8 @@ export function benchConfig(
         id: s.id,
         name: `Bench ${s.id}`,
         url: s.url,
+        // Simulators without TLS (the chaos suite's) are plain http on loopback.
+        allowPlainHttp: s.url.startsWith('http:'),
         ...(s.fingerprint256 ? { tls: { fingerprint256: s.fingerprint256 } } : {}),
         token: { value: BENCH_TOKEN },
       })),

@@ -1,8 +1,8 @@
 /**
  * The alarms that page the operator through the ops topic (state changes to ALARM and back to OK):
  *   per source — no successful poll for 5 minutes (missing data counts as breaching: a poller
- *   that stopped writing metrics is the worst case), token rejected, deliveries given up on,
- *   a possible gap (events may have expired unseen);
+ *   that stopped writing metrics is the worst case), token rejected, token unreadable (Secrets
+ *   Manager, not the server), deliveries given up on, a possible gap (events may have expired unseen);
  *   overall — poller errors and throttles, a non-empty schedule dead-letter queue, and the SMS
  *   month-to-date spend nearing the account's limit.
  * Names are `qrmenu-alerts-<deployment>.<source>.<what>` (names.ts): the ops topic trusts exactly those.
@@ -19,6 +19,11 @@ import { alarmName } from '../names';
 import type { PollerMetrics } from './poller-metrics';
 
 const FIVE_MINUTES = Duration.minutes(5);
+/**
+ * The "token unreadable" alarm fires at this many failed reads in 5 minutes: a read is retried every
+ * tick, so a lasting outage (or an empty secret) makes ≈ 30, a single throttled read makes 1.
+ */
+export const SECRET_ERRORS_ALARM_THRESHOLD = 3;
 /** The SMS spend alarm fires at this share of the monthly limit, before SNS stops sending. */
 export const SMS_SPEND_ALARM_SHARE = 0.8;
 /** The shape most alarms share: one occurrence in the period alarms; no data means all is well. */
@@ -64,6 +69,12 @@ export class PollerAlarms extends Construct {
         description: `The QR-menu server ${source.name} rejects the token: put the current "Secret key" into the source's secret (docs/DEPLOY.md).`,
         metric: sum(METRIC.authErrors),
         ...ANY_OCCURRENCE,
+      });
+      this.add('secret-errors', source.id, {
+        description: `The token of ${source.name} cannot be read — not a rejection by the server: Secrets Manager is unreachable, throttling or denying the poller, or the secret is empty (put the token, docs/DEPLOY.md).`,
+        metric: sum(METRIC.secretErrors),
+        ...ANY_OCCURRENCE,
+        threshold: SECRET_ERRORS_ALARM_THRESHOLD,
       });
       this.add('delivery-failed', source.id, {
         description: `Alerts from ${source.name} were given up on after their delivery attempts (SES/SNS refused them): see the poller's logs.`,

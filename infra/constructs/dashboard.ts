@@ -78,6 +78,7 @@ export class PollerDashboard extends Construct {
             METRIC.pollSucceeded,
             METRIC.pollErrors,
             METRIC.authErrors,
+            METRIC.secretErrors,
             METRIC.unreachableErrors,
             METRIC.tlsErrors,
             METRIC.serverErrors,

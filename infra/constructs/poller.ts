@@ -6,6 +6,9 @@
  * a temporary directory at synth time and copied into the bundle by an afterBundling hook, so
  * the asset hash (computed over the bundle's output) changes whenever the config does.
  * Sized for the handler's loop of poll ticks until shortly before its deadline (≈ 1 minute).
+ * Lambda's own asynchronous retries are off (0 retries, events older than 60 s dropped): the
+ * Scheduler's retry policy does not reach them, and a run retried minutes later only overlaps the
+ * next scheduled one — which picks up exactly where a failed run stopped anyway.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +32,13 @@ export const POLLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const POLLER_MEMORY_MB = 256;
 /** The handler works ≈ 60 s per invocation and stops short of its deadline; 90 s leaves room. */
 export const POLLER_TIMEOUT = Duration.seconds(90);
+/**
+ * Asynchronous invocation (how Scheduler invokes it): no Lambda retry of a failed run (its default
+ * is 2, with events kept 6 h), and an invocation still queued after 60 s (Lambda's minimum) is
+ * dropped — the next scheduled run is due by then.
+ */
+export const POLLER_ASYNC_RETRY_ATTEMPTS = 0;
+export const POLLER_MAX_EVENT_AGE = Duration.seconds(60);
 
 /** How esbuild bundles the handler (`npm run bench` builds it with these very settings). */
 export const POLLER_BUNDLING = {
@@ -85,6 +95,8 @@ export class Poller extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: POLLER_MEMORY_MB,
       timeout: POLLER_TIMEOUT,
+      retryAttempts: POLLER_ASYNC_RETRY_ATTEMPTS,
+      maxEventAge: POLLER_MAX_EVENT_AGE,
       role: this.role,
       logGroup: this.logGroup,
       ...(props.reservedConcurrency === null ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),

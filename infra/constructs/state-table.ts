@@ -5,7 +5,9 @@
  * Encryption: the AWS-owned key. The table holds cursors, event ids, table names and event codes
  * (no guest data, no secrets); a customer managed key would add $1/month plus a KMS request for
  * many reads and writes, and guard against nobody the account's IAM does not already stop.
- * `grantStateAccess` gives exactly the item actions the poller uses, on the table and its index.
+ * `grantStateAccess` gives exactly the actions lambda/state/store.ts calls (test/infra/stack.test.ts
+ * reads the store's commands and fails when they and these lists disagree): items on the table,
+ * Query on the `due` index only.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -18,17 +20,20 @@ export interface StateTableProps {
   readonly retain: boolean;
 }
 
-/** Item actions of the state store. Transactions are authorized per item action, no action of their own. */
+/**
+ * Item actions of the state store on the table: UpdateItem (lease, claims, outcomes, state), PutItem
+ * (records), BatchGetItem (which hashes are known), GetItem (reading one record). No DeleteItem (records
+ * expire by TTL), no BatchWriteItem, no ConditionCheckItem (no transactions), no Scan.
+ */
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
-  'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
 ] as const;
+
+/** Actions on the sparse `due` index: the store's only Query. */
+export const DUE_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 export class StateTable extends Construct {
   readonly table: dynamodb.Table;
@@ -62,7 +67,7 @@ export class StateTable extends Construct {
     iam.Grant.addToPrincipal({ grantee, actions: [...STATE_TABLE_ACTIONS], resourceArns: [this.table.tableArn] });
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:Query'],
+      actions: [...DUE_INDEX_ACTIONS],
       resourceArns: [`${this.table.tableArn}/index/${TABLE_SCHEMA.dueIndex.name}`],
     });
   }

@@ -40,8 +40,13 @@ export const SourceSchema = z.strictObject({
   id: z.string().regex(SOURCE_ID, 'use lowercase letters, digits and "-" (at most 32)'),
   /** What staff call the place ("Пиццерия на Ленина"). Default: the id. */
   name: z.string().min(1).max(60).optional(),
-  /** Base URL of the QR-menu server, e.g. https://203.0.113.10:8443 (http:// works but is warned about). */
+  /** Base URL of the QR-menu server, e.g. https://203.0.113.10:8443 (http:// only with `allowPlainHttp`). */
   url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }),
+  /**
+   * Allow an http:// `url`: the token then crosses the network unencrypted (the poller warns at
+   * every cold start). For a server that offers no TLS at all, on a VPN; and for local simulators.
+   */
+  allowPlainHttp: z.boolean().default(false),
   tls: TlsSchema.optional(),
   /** Default: `{ env: "QRMENU_TOKEN" }` locally; the CDK app replaces it with the source's secret. */
   token: TokenRefSchema.optional(),
@@ -69,7 +74,10 @@ export const PollingSchema = z.strictObject({
   intervalSeconds: z.number().int().min(1).max(60).default(10),
   /** How long the server keeps events (documented default 300 s). */
   retentionSeconds: z.number().int().min(30).max(86_400).default(300),
-  /** Poll with `hash=none` at least this often, in case the server forgot our cursor. */
+  /**
+   * Poll with `hash=none` at least this often, in case the server forgot our cursor. With
+   * `intervalSeconds` it must stay below `retentionSeconds`, or an event could expire between two looks.
+   */
   reconcileSeconds: z.number().int().min(5).max(3_600).default(30),
   /** Timeout of one HTTP request to the QR-menu server. */
   requestTimeoutMs: z.number().int().min(200).max(30_000).default(4_000),
@@ -91,13 +99,23 @@ export const PollingSchema = z.strictObject({
 export const DeliverySchema = z.strictObject({
   /** Repeats of one code from one table within this many seconds are recorded as suppressed, not sent. 0 = off. */
   cooldownSeconds: z.number().int().min(0).max(3_600).default(60),
-  /** Delivery attempts of one event at most; it is marked failed at this or at `retryForSeconds`, whichever comes first. */
+  /**
+   * Delivery attempts of one event at most. Delivery gives up at whichever comes first: this many
+   * attempts, or `retryForSeconds` after the event was first seen (a permanent error gives up at once).
+   */
   maxAttempts: z.number().int().min(1).max(50).default(20),
-  /** Transient and throttled delivery failures are retried this long after the event was first seen. */
+  /**
+   * Transient and throttled delivery failures (an SES or SNS outage) keep being retried this long
+   * after the event was first seen, with capped backoff; then the event is marked failed.
+   */
   retryForSeconds: z.number().int().min(60).max(3_600).default(600),
   /** A claim not marked within this many seconds is taken to be a crash and retried. */
   claimTimeoutSeconds: z.number().int().min(10).max(900).default(30),
-  /** Event records live this long (DynamoDB TTL); must stay well past the server's retention. */
+  /**
+   * Event records live this long (DynamoDB TTL). At least 2 × `polling.retentionSeconds`, and at least
+   * `retryForSeconds` + 2 × `polling.retentionSeconds` + `claimTimeoutSeconds` (the whole retry schedule):
+   * a record must not expire while its event is retried or can still be seen in the server's queue.
+   */
   recordTtlSeconds: z
     .number()
     .int()
@@ -139,6 +157,15 @@ export const AlertsConfigSchema = z
       if (ids.has(s.id))
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `source id "${s.id}" is used twice` });
       ids.add(s.id);
+      if (new URL(s.url).protocol === 'http:' && !s.allowPlainHttp)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'url'],
+          message:
+            'is plain http://, so the token would cross the network unencrypted: use https:// (pin a self-signed ' +
+            'certificate with tls.fingerprint256, see `npm run doctor`), or set allowPlainHttp: true on this source ' +
+            'if the server offers no TLS',
+        });
     });
     const names = new Set<string>();
     let selectorsValid = true;
@@ -206,11 +233,34 @@ export const AlertsConfigSchema = z
         message: 'must be longer than polling.requestTimeoutMs',
       });
     }
-    if (config.delivery.recordTtlSeconds < 2 * config.polling.retentionSeconds) {
+    const { polling, delivery } = config;
+    if (polling.reconcileSeconds + polling.intervalSeconds >= polling.retentionSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['polling', 'reconcileSeconds'],
+        message:
+          `polling.reconcileSeconds (${polling.reconcileSeconds}) + polling.intervalSeconds (${polling.intervalSeconds}) ` +
+          `must be less than polling.retentionSeconds (${polling.retentionSeconds}), or an event could leave the ` +
+          "server's queue between two looks: lower reconcileSeconds or intervalSeconds, or set retentionSeconds to " +
+          'what the server really keeps',
+      });
+    }
+    const wholeSchedule = delivery.retryForSeconds + 2 * polling.retentionSeconds + delivery.claimTimeoutSeconds;
+    if (delivery.recordTtlSeconds < 2 * polling.retentionSeconds) {
       ctx.addIssue({
         code: 'custom',
         path: ['delivery', 'recordTtlSeconds'],
         message: 'must be at least twice polling.retentionSeconds, or a forgotten event could be sent again',
+      });
+    } else if (delivery.recordTtlSeconds < wholeSchedule) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'recordTtlSeconds'],
+        message:
+          `must be at least delivery.retryForSeconds + 2 × polling.retentionSeconds + delivery.claimTimeoutSeconds ` +
+          `(${delivery.retryForSeconds} + 2 × ${polling.retentionSeconds} + ${delivery.claimTimeoutSeconds} = ` +
+          `${wholeSchedule} s), or a record could expire while its event is still retried and be sent again: ` +
+          `raise recordTtlSeconds to ${wholeSchedule} or lower retryForSeconds`,
       });
     }
   });

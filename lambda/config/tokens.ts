@@ -36,6 +36,7 @@ export function tokenResolver(
       token = env[ref.env];
       if (!token)
         throw new TokenUnavailableError(
+          'unset',
           `the token of source "${source.id}" is not set: put it in the environment variable ${ref.env}`,
         );
     } else {
@@ -45,12 +46,15 @@ export function tokenResolver(
         token = typeof value === 'string' ? value : undefined;
       } catch (error) {
         throw new TokenUnavailableError(
+          'unreadable',
           `the token of source "${source.id}" could not be read from Secrets Manager (${ref.secret}): ` +
-            `${error instanceof Error ? error.message : String(error)}. Check that the secret exists and the poller may read it`,
+            `${error instanceof Error ? error.message : String(error)}. The QR-menu server was not asked, so this is ` +
+            'not a rejected token: check that Secrets Manager is reachable, the secret exists and the poller may read it',
         );
       }
       if (typeof token !== 'string' || token.trim() === '') {
         throw new TokenUnavailableError(
+          'empty',
           `the secret ${ref.secret} holds no token yet: aws secretsmanager put-secret-value --secret-id ${ref.secret} --secret-string file://token.txt`,
         );
       }

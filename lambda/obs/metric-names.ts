@@ -2,6 +2,7 @@
  * CloudWatch metric names the poller emits (EMF, through Powertools Metrics) and the alarms and
  * dashboard of the CDK stack read. Every metric carries the dimensions `service` and `source`.
  */
+import type { QrMenuErrorKind } from '../qrmenu/errors';
 
 export const METRICS_NAMESPACE_PREFIX = 'QrmenuAlerts';
 export const METRICS_SERVICE = 'qrmenu-alerts';
@@ -18,8 +19,10 @@ export const METRIC = {
   pollSucceeded: 'PollSucceeded',
   /** Polls that failed after their retries, whatever the kind. */
   pollErrors: 'PollErrors',
-  /** Token rejected (401/403 or result:false saying so). */
+  /** Token rejected by the server (401/403 or result:false saying so). */
   authErrors: 'AuthErrors',
+  /** The token could not be read (Secrets Manager unreachable/throttled/denied, secret empty, env unset): not a rejection. */
+  secretErrors: 'SecretErrors',
   unreachableErrors: 'UnreachableErrors',
   tlsErrors: 'TlsErrors',
   serverErrors: 'ServerErrors',
@@ -68,8 +71,9 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 /** The metric counting one kind of poll error. */
 export const POLL_ERROR_METRIC = {
   auth: METRIC.authErrors,
+  secret: METRIC.secretErrors,
   unreachable: METRIC.unreachableErrors,
   tls: METRIC.tlsErrors,
   server: METRIC.serverErrors,
   bad_response: METRIC.badResponseErrors,
-} as const;
+} as const satisfies Record<QrMenuErrorKind, MetricName>;

@@ -6,10 +6,12 @@
  * are objects, `table_repr` may be missing. One malformed event never hides the good ones beside
  * it: an event without a usable `hash` is reported in `skipped`; other gaps get placeholders, and
  * server objects nested absurdly deep are dropped (nothing downstream may overflow on them).
+ * The token is redacted here, once, where it is known: every string of every event (keys included,
+ * at any depth) has it replaced by `***`, so no alert, record or log built from an event can carry it.
  * Pure: no I/O.
  */
 import * as z from 'zod';
-import { AuthError, BadResponseError, ServerError, snippet } from './errors';
+import { AuthError, BadResponseError, ServerError, redact, snippet } from './errors';
 import { UNKNOWN_CODE, UNKNOWN_TABLE, type QrEvent } from './event';
 
 export interface SkippedEvent {
@@ -40,9 +42,27 @@ const Envelope = z.looseObject({ result: z.boolean() });
 const Success = z.looseObject({ data: z.looseObject({ updates: z.array(z.unknown()) }) });
 /** Fields a `result:false` answer may carry its reason in. */
 const MESSAGE_FIELDS = ['message', 'error', 'error_message', 'description', 'detail', 'msg', 'reason'] as const;
-/** A `result:false` whose message sounds like this is about the token. */
-const AUTH_WORDS =
-  /token|unauthori[sz]ed|not authori[sz]ed|authenticat|forbidden|access denied|permission|secret|api[ _-]?key|access[ _-]?key|ключ|токен|доступ|авториз|запрещ/i;
+/**
+ * A `result:false` whose message says one of these is about the token (checked on the redacted
+ * message). Only words that mean a credential problem: a bare "key"/"ключ" ("ключ события не
+ * найден", event key not found), a bare "token" ("Unexpected token < in JSON") or "доступ" are not.
+ */
+const AUTH_PHRASES: readonly RegExp[] = [
+  /\b(?:un|not )authori[sz]ed\b|\bauthenticat|\bforbidden\b|\baccess (?:is )?denied\b/i,
+  /\b(?:api|access|secret|auth)[ _-]?(?:key|token)\b/i,
+  /\b(?:invalid|wrong|bad|incorrect|expired|missing|empty|no)\s+token\b/i,
+  /\btoken\b[^.;,]{0,40}?\b(?:invalid|not valid|wrong|incorrect|expired|missing|required|rejected|not accepted|not found)\b/i,
+  /(?:неверн|неправильн|недействительн|некорректн|ошибочн|неизвестн)\S*\s+(?:секретн\S*\s+)?(?:ключ|токен)/i,
+  /(?:секретн\S*|api|апи)[\s-]+ключ|ключ\S*\s+(?:доступа|авторизации|api|апи)(?![а-яё])/i,
+  /(?:ключ|токен)\S*\s+(?:неверен|недействителен|не\s+подходит|не\s+принят|не\s+указан|отсутствует|истёк|истек|устарел|обязателен|требуется)/i,
+  /(?:отсутств\S*|нет|пуст\S*|просрочен\S*)\s+токен/i,
+  /авториз|аутентифик|доступ\S*\s+запрещ|запрещ\S*\s+доступ|нет\s+доступа|отказано\s+в\s+доступе/i,
+];
+
+/** Is a (redacted) `result:false` message about the token? */
+export function soundsLikeAuth(message: string): boolean {
+  return AUTH_PHRASES.some((phrase) => phrase.test(message));
+}
 
 export function parseEventsAnswer(answer: RawAnswer, secrets: readonly string[] = []): EventsAnswer {
   const { status } = answer;
@@ -96,7 +116,7 @@ export function parseEventsAnswer(answer: RawAnswer, secrets: readonly string[] 
   if (!envelope.data.result) {
     const message = failureMessage(envelope.data);
     const shown = message ? snippet(message, secrets) : undefined;
-    if (message && AUTH_WORDS.test(message)) throw new AuthError('result_false', shown);
+    if (message && soundsLikeAuth(redact(message, secrets))) throw new AuthError('result_false', shown);
     throw new BadResponseError(
       'result_false',
       `the QR-menu server answered result:false${shown ? ` ("${shown}")` : ' with no message'}`,
@@ -110,15 +130,16 @@ export function parseEventsAnswer(answer: RawAnswer, secrets: readonly string[] 
   const events: QrEvent[] = [];
   const skipped: SkippedEvent[] = [];
   success.data.data.updates.forEach((item, index) => {
-    const parsed = parseEvent(item);
+    const parsed = parseEvent(item, secrets);
     if (typeof parsed === 'string') skipped.push({ index, reason: parsed });
     else events.push(parsed);
   });
   return { events, skipped };
 }
 
-/** One element of `updates`: an event, or the reason it cannot be one. */
-export function parseEvent(item: unknown): QrEvent | string {
+/** One element of `updates`: an event with every secret redacted, or the reason it cannot be one. */
+export function parseEvent(input: unknown, secrets: readonly string[] = []): QrEvent | string {
+  const item = redactDeep(input, secrets);
   if (!isRecord(item)) return `not an object (${item === null ? 'null' : Array.isArray(item) ? 'array' : typeof item})`;
   const hash = usableHash(item.hash);
   if (hash === undefined) return `no usable "hash" (${describeValue(item.hash)})`;
@@ -148,6 +169,38 @@ export function parseEvent(item: unknown): QrEvent | string {
     ),
     placeholders,
   };
+}
+
+/**
+ * A copy of a JSON value with every secret replaced by `***` in every string, object keys included,
+ * at any depth. Iterative (safe on input nested 100,000 deep); keys are defined, never assigned, so
+ * a `__proto__` key stays a plain key. Returns the value itself when there is no secret to redact.
+ */
+export function redactDeep(value: unknown, secrets: readonly string[]): unknown {
+  if (!secrets.some((secret) => secret.length >= 4)) return value;
+  const clean = (text: string): string => redact(text, secrets);
+  if (typeof value !== 'object' || value === null) return typeof value === 'string' ? clean(value) : value;
+  const copyOf = (source: object): Record<string, unknown> | unknown[] => (Array.isArray(source) ? [] : {});
+  const root = copyOf(value);
+  const stack: [object, Record<string, unknown> | unknown[]][] = [[value, root]];
+  while (stack.length > 0) {
+    const [source, target] = stack.pop()!;
+    for (const [key, child] of Object.entries(source)) {
+      let copy: unknown = child;
+      if (typeof child === 'string') copy = clean(child);
+      else if (typeof child === 'object' && child !== null) {
+        copy = copyOf(child);
+        stack.push([child, copy as Record<string, unknown> | unknown[]]);
+      }
+      Object.defineProperty(target, Array.isArray(target) ? key : clean(key), {
+        value: copy,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return root;
 }
 
 /** Does a JSON value nest deeper than `limit`? Iterative: safe on any input. */

@@ -130,7 +130,8 @@ export class QrMenuClient {
     } catch (error) {
       if (error instanceof QrMenuError) throw error;
       throw new TokenUnavailableError(
-        `the token for ${host} could not be had: ${error instanceof Error ? error.message : String(error)}`,
+        'unreadable',
+        `the token for ${host} could not be read (the server was not asked): ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

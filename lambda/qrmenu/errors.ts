@@ -3,15 +3,21 @@
  * can act on. Every message says what happened and what to do about it, and never contains the
  * token: the client builds messages from its own words plus server text passed through `redact`.
  *
- *   kind          class               retried?  typical cause
- *   auth          AuthError           no        wrong/missing token (401, 403, result:false saying so)
+ *   kind          class                  retried?  typical cause
+ *   auth          AuthError              no        the server rejected the token (401, 403, result:false saying so)
+ *   secret        TokenUnavailableError  no (*)    the token could not be read: Secrets Manager unreachable,
+ *                                                  throttled or denied, the secret empty, the env variable unset
  *   unreachable   UnreachableError    yes       DNS, refused, reset, timeout
  *   tls           TlsError            no        certificate not trusted, fingerprint mismatch
  *   server        ServerError         yes       HTTP 5xx
  *   bad_response  BadResponseError    no        not JSON, HTML page, schema mismatch, result:false, too large
+ *
+ * (*) A token that cannot be read is not retried within the poll (the SDK has already retried the
+ * Secrets Manager call; nothing was sent to the QR-menu server), and is never reported as a rejected
+ * token: the next tick reads it again.
  */
 
-export type QrMenuErrorKind = 'auth' | 'unreachable' | 'tls' | 'server' | 'bad_response';
+export type QrMenuErrorKind = 'auth' | 'secret' | 'unreachable' | 'tls' | 'server' | 'bad_response';
 
 export abstract class QrMenuError extends Error {
   abstract readonly kind: QrMenuErrorKind;
@@ -124,9 +130,22 @@ export function snippet(text: string, secrets: readonly string[], max = 160): st
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
-/** The source's token could not be had (secret unreadable or unset, environment variable missing). */
+/** Why a token could not be had. */
+export type TokenUnavailableReason = 'unset' | 'unreadable' | 'empty';
+
+/**
+ * The source's token could not be had — our side, not the server's: the secret could not be read
+ * (Secrets Manager unreachable, throttled, access denied), holds nothing yet, or the environment
+ * variable is unset. Nothing was sent to the QR-menu server, so this says nothing about the token itself.
+ */
 export class TokenUnavailableError extends QrMenuError {
   override readonly name = 'TokenUnavailableError';
-  readonly kind = 'auth';
+  readonly kind = 'secret';
   readonly retryable = false;
+  constructor(
+    readonly how: TokenUnavailableReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }

@@ -13,6 +13,8 @@ export interface BannerInput {
   readonly token: string;
   readonly seed: number;
   readonly retentionSeconds: number;
+  /** 'random' or 'counter'. */
+  readonly hashes: string;
   readonly unknownHash: string;
   readonly authFailure: string;
   /** Generated events per minute; 0 = none. */
@@ -36,7 +38,7 @@ export function startBanner(input: BannerInput): string {
     `  URL          ${input.url}`,
     `  events       GET ${input.url}/api/v4/events?hash=none   (header "token")`,
     `  token        ${input.token}`,
-    `  behaviour    retention ${input.retentionSeconds} s · unknown hash → ${input.unknownHash} · wrong token → ${input.authFailure} · seed ${input.seed}`,
+    `  behaviour    retention ${input.retentionSeconds} s · ${input.hashes} hashes · unknown hash → ${input.unknownHash} · wrong token → ${input.authFailure} · seed ${input.seed}`,
     `  traffic      ${input.rate > 0 ? `~${input.rate} generated events per minute` : 'off (inject events with the control endpoints)'}`,
   ];
   if (input.certPem !== undefined && input.fingerprint256 !== undefined) {
@@ -62,6 +64,7 @@ export function startBanner(input: BannerInput): string {
     `  ${curl} -X POST ${input.url}/_sim/fail-next -d '["server-error","html","hang"]'`,
     `  ${curl} -X POST ${input.url}/_sim/faults -d '{"serverErrorShare":0.2,"latencyMs":300}'`,
     `  ${curl} -X POST ${input.url}/_sim/unknown-hash -d '{"mode":"empty"}'`,
+    `  ${curl} -X POST ${input.url}/_sim/retention -d '{"seconds":60}'`,
     `  ${curl} -X POST ${input.url}/_sim/restart`,
     `  ${curl} ${input.url}/_sim/          (every control endpoint)`,
     '',

@@ -33,6 +33,7 @@ export interface CliOptions {
   port: number;
   token: string;
   retention: number;
+  hashes: 'random' | 'counter';
   unknownHash: 'all' | 'empty' | 'error';
   authFailure: '401' | '403' | 'result-false';
   http?: boolean;
@@ -66,6 +67,14 @@ export function buildProgram(): Command {
     )
     .addOption(
       new Option('--retention <seconds>', 'how long events stay queued').default(300).argParser(integer(1, 86_400)),
+    )
+    .addOption(
+      new Option(
+        '--hashes <style>',
+        'event hashes: random, or a counter 0x00000001, … that starts again from 1 at each restart',
+      )
+        .choices(['random', 'counter'])
+        .default('random'),
     )
     .addOption(
       new Option('--unknown-hash <mode>', 'what a hash not in the queue gets: every event, nothing, an HTTP 400')
@@ -132,6 +141,7 @@ export function simulatorOptions(o: CliOptions): SimulatorOptions {
     port: o.port,
     token: o.token,
     retentionSeconds: o.retention,
+    hashes: o.hashes,
     unknownHash: o.unknownHash,
     authFailure: o.authFailure,
     tls,

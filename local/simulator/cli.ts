@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       token: o.token,
       seed: sim.seed,
       retentionSeconds: o.retention,
+      hashes: o.hashes,
       unknownHash: o.unknownHash,
       authFailure: o.authFailure,
       rate: o.rate,

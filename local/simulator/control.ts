@@ -14,6 +14,9 @@
  *                               {"dropConnections": true} also cuts open connections (after answering)
  *   POST /_sim/unknown-hash     {"mode": "all" | "empty" | "error"}
  *   POST /_sim/token            {"token": "…"} (the new token is not echoed)
+ *   GET  /_sim/settings         {"retentionSeconds", "hashes", "unknownHash"} in force
+ *   POST /_sim/retention        {"seconds": 60} → the settings (events older than that are dropped)
+ *   POST /_sim/hashes           {"style": "random" | "counter"} → the settings
  *
  * A body the endpoint does not take → 400 {"error": "…"}; an unknown /_sim path → 404.
  */
@@ -39,6 +42,10 @@ export const CONTROL_HELP = `Control endpoints (no token; JSON bodies):
                             {"dropConnections":true} also cuts open connections
   POST /_sim/unknown-hash   {"mode":"all"|"empty"|"error"}
   POST /_sim/token          {"token":"..."}
+  GET  /_sim/settings       {"retentionSeconds","hashes","unknownHash"} in force
+  POST /_sim/retention      {"seconds":60}: events stay queued this long from now on
+  POST /_sim/hashes         {"style":"random"|"counter"}: counter hashes 0x00000001, … restart from 1
+                            at each restart (which then loses the queue)
 `;
 
 /** What the control endpoints need beyond the public API. */
@@ -79,6 +86,8 @@ const RestartSchema = z
   .optional();
 const ModeSchema = z.strictObject({ mode: z.enum(['all', 'empty', 'error']) });
 const TokenSchema = z.strictObject({ token: z.string().min(1) });
+const RetentionSchema = z.strictObject({ seconds: z.number().positive().max(86_400) });
+const HashesSchema = z.strictObject({ style: z.enum(['random', 'counter']) });
 
 function send(res: ServerResponse, status: number, value: unknown): void {
   const body = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
@@ -133,6 +142,14 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, sim: C
     case 'POST /_sim/token':
       sim.setToken(parse(TokenSchema, await readJson(req), 'token').token);
       return send(res, 200, { tokenChanged: true });
+    case 'GET /_sim/settings':
+      return send(res, 200, sim.settings());
+    case 'POST /_sim/retention':
+      sim.setRetention(parse(RetentionSchema, await readJson(req), 'retention').seconds);
+      return send(res, 200, sim.settings());
+    case 'POST /_sim/hashes':
+      sim.setHashStyle(parse(HashesSchema, await readJson(req), 'hashes').style);
+      return send(res, 200, sim.settings());
     default:
       return send(res, 404, { error: `no control endpoint ${endpoint}; GET /_sim/ lists them` });
   }

@@ -14,7 +14,7 @@ export { NO_FAULTS, ONE_SHOT_FAULTS } from './faults';
 export type { UnknownHashMode } from './selection';
 export type { AuthFailureStyle } from './responses';
 export { GIANT_PADDING_BYTES } from './responses';
-export { HASH_PATTERN } from './hashes';
+export { HASH_PATTERN, type HashStyle } from './hashes';
 export { CONTROL_HELP } from './control';
 export { selfSignedIdentity, fingerprintOf, type TlsIdentity } from './tls';
 export {

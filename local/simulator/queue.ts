@@ -2,6 +2,8 @@
  * The server's queue of events with its retention: an event is dropped once
  * `now() - enqueuedAt > retentionMs` (the clock is injected, so tests move time by hand).
  * Events stay in insertion order, which is the chronological order the API promises.
+ * The retention can change at run time (`setRetention`), as an operator may set the real server's:
+ * a shorter one drops what is older at the next look; a longer one does not bring back what was dropped.
  */
 import type { WireEvent } from './events';
 
@@ -34,8 +36,18 @@ export class EventQueue {
 
   constructor(
     private readonly now: () => number,
-    private readonly retentionMs: number,
+    private retentionMs: number,
   ) {}
+
+  /** Changes the retention from now on. */
+  setRetention(retentionMs: number): void {
+    this.retentionMs = retentionMs;
+  }
+
+  /** The retention in force, ms. */
+  get retention(): number {
+    return this.retentionMs;
+  }
 
   add(event: SimEvent): void {
     this.events.push(event);

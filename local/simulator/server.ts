@@ -16,7 +16,7 @@ import { handleControl, type ControlTarget } from './control';
 import { DuplicateHashError, InvalidEventInputError, SimulatorOptionsError, describeIssues } from './errors';
 import { buildEvent, parseEventInput, type SimEventInput, type WireEvent } from './events';
 import { FaultPlan, faultName, type Faults, type OneShotFault } from './faults';
-import { HashIssuer } from './hashes';
+import { CounterHashIssuer, RandomHashIssuer, type HashIssuer, type HashStyle } from './hashes';
 import { EventQueue, type GeneratedSimEvent, type RawSimEvent, type SimEvent } from './queue';
 import { forkRandom, randomSeed, type Random } from './random';
 import {
@@ -49,6 +49,7 @@ const OptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(0),
   token: z.string().min(1).default('demo-token'),
   retentionSeconds: z.number().positive().default(300),
+  hashes: z.enum(['random', 'counter']).default('random'),
   unknownHash: z.enum(['all', 'empty', 'error']).default('all'),
   authFailure: z.enum(['401', '403', 'result-false']).default('401'),
   tls: z.union([z.boolean(), z.strictObject({ key: z.string().min(1), cert: z.string().min(1) })]).default(true),
@@ -118,7 +119,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const config = parsed.data;
   const now = options.now ?? Date.now;
   const seed = config.seed ?? randomSeed();
-  const hashes = new HashIssuer(forkRandom(seed, 'hashes'));
+  // The random issuer lives as long as the simulator (its hashes are never reissued, whatever the style switches).
+  const randomHashes = new RandomHashIssuer(forkRandom(seed, 'hashes'));
+  let hashStyle: HashStyle = config.hashes;
+  let hashes: HashIssuer = hashStyle === 'counter' ? new CounterHashIssuer() : randomHashes;
   const eventRandom = forkRandom(seed, 'events');
   const answerRandom = forkRandom(seed, 'answers');
   const plan = new FaultPlan(forkRandom(seed, 'fault-rolls'));
@@ -141,7 +145,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const injectGenerated = (input: unknown, random: Random): GeneratedSimEvent => {
     const fixed = parseEventInput(input);
     let hash: string;
-    if (fixed.hash === undefined) hash = hashes.issue();
+    if (fixed.hash === undefined) hash = hashes.issue((candidate) => queue.has(candidate));
     else {
       if (queue.has(fixed.hash)) throw new DuplicateHashError(fixed.hash);
       hashes.reserve(fixed.hash);
@@ -349,11 +353,28 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
         throw new SimulatorOptionsError('the token must be a non-empty string');
       token = next;
     },
+    setHashStyle(style: HashStyle) {
+      const parsedStyle = OptionsSchema.shape.hashes.safeParse(style);
+      if (!parsedStyle.success)
+        throw new SimulatorOptionsError(`the hash style must be random or counter, not ${String(style)}`);
+      if (parsedStyle.data !== hashStyle)
+        hashes = parsedStyle.data === 'counter' ? new CounterHashIssuer() : randomHashes;
+      hashStyle = parsedStyle.data;
+    },
+    setRetention(seconds: number) {
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)
+        throw new SimulatorOptionsError(`the retention must be a number of seconds > 0, not ${String(seconds)}`);
+      queue.setRetention(seconds * 1000);
+    },
     restart(restartOptions: RestartOptions = {}) {
-      if (restartOptions.keepQueue !== true) queue.clear();
+      if (restartOptions.keepQueue !== true) {
+        queue.clear();
+        hashes.restart();
+      }
       if (restartOptions.dropConnections === true) dropConnections();
     },
     queue: () => queue.list(),
+    settings: () => ({ retentionSeconds: queue.retention / 1000, hashes: hashStyle, unknownHash }),
     faultState: () => ({ faults: plan.faults, pending: plan.pending }),
     dropConnections,
     close() {

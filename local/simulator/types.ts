@@ -5,6 +5,7 @@
  */
 import type { SimEventInput } from './events';
 import type { Faults, OneShotFault } from './faults';
+import type { HashStyle } from './hashes';
 import type { GeneratedSimEvent, RawSimEvent, SimEvent } from './queue';
 import type { AuthFailureStyle } from './responses';
 import type { UnknownHashMode } from './selection';
@@ -16,8 +17,15 @@ export interface SimulatorOptions {
   port?: number;
   /** The `token` header clients must send. Default 'demo-token'. */
   token?: string;
-  /** How long an event stays queued, seconds (documented default of the real server). Default 300. */
+  /** How long an event stays queued, seconds (documented default of the real server). Default 300; `setRetention()` changes it. */
   retentionSeconds?: number;
+  /**
+   * How events are numbered (hashes.ts). Default 'random'.
+   * - 'random': `0x` + 8 random hex digits, never issued twice, not even after a restart;
+   * - 'counter': `0x00000001`, `0x00000002`, … starting again from 1 at each `restart()` (which then
+   *   also loses the queue unless `keepQueue`): hashes are reused for new events by design.
+   */
+  hashes?: HashStyle;
   /**
    * What a hash not in the queue (expired, forgotten by a restart, never issued) gets. Default 'all'.
    * - 'all': `result: true` with every queued event (as `hash=none`);
@@ -58,7 +66,10 @@ export interface ServedRecord {
 }
 
 export interface RestartOptions {
-  /** Keep the queued events and their hashes (only connections may be dropped). Default false: the queue is emptied. */
+  /**
+   * Keep the queued events and their hashes (only connections may be dropped; a counter keeps counting).
+   * Default false: the queue is emptied and counter hashes start again from 0x00000001.
+   */
   keepQueue?: boolean;
   /** Destroy every open connection, in-flight and hanging requests included, as a dying process would. Default false. */
   dropConnections?: boolean;
@@ -86,7 +97,19 @@ export interface Simulator {
   failNext(...faults: OneShotFault[]): void;
   setUnknownHashMode(mode: UnknownHashMode): void;
   setToken(token: string): void;
-  /** A server restart: forgets every hash (the queue is emptied unless keepQueue); configuration, faults and `served` are kept. */
+  /**
+   * Changes how long events stay queued, seconds (e.g. an operator set the server's queue to 60 s
+   * while the poller's config says 300). Events already older than the new retention are dropped.
+   */
+  setRetention(seconds: number): void;
+  /** Switches the hash style (a switch to 'counter' starts counting from 0x00000001, skipping queued hashes). */
+  setHashStyle(style: HashStyle): void;
+  /** The settings that can change at run time. */
+  settings(): { retentionSeconds: number; hashes: HashStyle; unknownHash: UnknownHashMode };
+  /**
+   * A server restart: forgets every hash (the queue is emptied unless keepQueue; with counter hashes
+   * the counter starts again from 1 unless keepQueue); configuration, faults and `served` are kept.
+   */
   restart(options?: RestartOptions): void;
   /** Events currently retained, oldest first. */
   queue(): SimEvent[];

@@ -5,6 +5,9 @@
  * Two configs are synthesized once each: the sample (a small restaurant; without bundling — the
  * bundle has its own test file) and the full one (every `aws` option on).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { smsSubscriptions } from '../../lambda/core/routing';
@@ -12,6 +15,8 @@ import { RUNTIME_ENV } from '../../lambda/config/runtime';
 import { METRIC, METRICS_SERVICE } from '../../lambda/obs/metric-names';
 import { TABLE_SCHEMA } from '../../lambda/state/keys';
 import { parseDeploymentConfig } from '../../infra/config';
+import { SECRET_ERRORS_ALARM_THRESHOLD } from '../../infra/constructs/alarms';
+import { DUE_INDEX_ACTIONS, STATE_TABLE_ACTIONS } from '../../infra/constructs/state-table';
 import {
   acknowledgements,
   asArray,
@@ -39,6 +44,34 @@ const alarmNamed = (s: Synthesized, name: string) => {
   if (!found) throw new Error(`no alarm named ${name}`);
   return found.Properties;
 };
+/** IAM action of each DynamoDB document-client (or low-level) command. */
+const ACTION_OF_COMMAND: Record<string, string> = {
+  GetCommand: 'dynamodb:GetItem',
+  GetItemCommand: 'dynamodb:GetItem',
+  BatchGetCommand: 'dynamodb:BatchGetItem',
+  BatchGetItemCommand: 'dynamodb:BatchGetItem',
+  PutCommand: 'dynamodb:PutItem',
+  PutItemCommand: 'dynamodb:PutItem',
+  UpdateCommand: 'dynamodb:UpdateItem',
+  UpdateItemCommand: 'dynamodb:UpdateItem',
+  QueryCommand: 'dynamodb:Query',
+};
+const LAMBDA_DIR = fileURLToPath(new URL('../../lambda/', import.meta.url));
+/** The Lambda's sources that talk to DynamoDB (import its SDK): today lambda/state/store.ts. */
+const DYNAMO_SOURCES = readdirSync(LAMBDA_DIR, { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => readFileSync(join(LAMBDA_DIR, file), 'utf8'))
+  .filter((text) => /from '@aws-sdk\/(?:lib|client)-dynamodb'/.test(text));
+/** The commands they send: every `new XxxCommand(`. */
+const storeCommands = (): string[] => [
+  ...new Set(DYNAMO_SOURCES.flatMap((text) => [...text.matchAll(/new (\w+Command)\(/g)].map((m) => m[1]!))),
+];
+/** Every `new QueryCommand({` names the due index (the grant gives Query on the index only). */
+const storeQueriesOnlyTheDueIndex = (): boolean =>
+  DYNAMO_SOURCES.flatMap((text) => text.split('new QueryCommand(').slice(1)).every((rest) =>
+    /^[^;]*?IndexName: TABLE_SCHEMA\.dueIndex\.name/s.test(rest),
+  );
+
 const sourceDimensions = (sourceId: string) => [
   { Name: 'service', Value: METRICS_SERVICE },
   { Name: 'source', Value: sourceId },
@@ -94,6 +127,16 @@ describe('the poller function', () => {
       MemorySize: 256,
       Timeout: 90,
       Handler: 'index.handler',
+    });
+  });
+
+  it("turns Lambda's own asynchronous retries off: 0 retries, invocations older than 60 s dropped", () => {
+    sample.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    sample.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^PollerFunction') },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
     });
   });
 
@@ -359,21 +402,32 @@ describe('the alarms', () => {
   });
 
   it.each([
-    ['auth-errors', METRIC.authErrors],
-    ['delivery-failed', METRIC.deliveryFailed],
-    ['possible-gap', METRIC.possibleGap],
-  ])('pages on %s of each source, with the service and source dimensions', (suffix, metric) => {
+    ['auth-errors', METRIC.authErrors, 1],
+    ['secret-errors', METRIC.secretErrors, SECRET_ERRORS_ALARM_THRESHOLD],
+    ['delivery-failed', METRIC.deliveryFailed, 1],
+    ['possible-gap', METRIC.possibleGap, 1],
+  ])('pages on %s of each source, with the service and source dimensions', (suffix, metric, threshold) => {
     for (const id of ['main-hall', 'terrace']) {
       expect(alarmNamed(full, `qrmenu-alerts-full.${id}.${suffix}`)).toMatchObject({
         Namespace: 'QrmenuAlerts/full',
         MetricName: metric,
         Dimensions: sourceDimensions(id),
         Statistic: 'Sum',
+        Period: 300,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Threshold: 1,
+        Threshold: threshold,
         TreatMissingData: 'notBreaching',
       });
     }
+  });
+
+  it('tells a token the server rejects apart from a token that cannot be read', () => {
+    const rejected = alarmNamed(sample, 'qrmenu-alerts-sample.lenina.auth-errors');
+    const unreadable = alarmNamed(sample, 'qrmenu-alerts-sample.lenina.secret-errors');
+    expect(rejected.MetricName).not.toBe(unreadable.MetricName);
+    expect(rejected.AlarmDescription).toMatch(/rejects the token/);
+    expect(unreadable.AlarmDescription).toMatch(/cannot be read — not a rejection/);
+    expect(unreadable.AlarmDescription).toMatch(/Secrets Manager/);
   });
 
   it('pages on Lambda errors and throttles and on a non-empty schedule DLQ', () => {
@@ -404,7 +458,7 @@ describe('the alarms', () => {
 
   it('sends every alarm to the ops topic', () => {
     const alarms = Object.values(full.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(2 * 4 + 4);
+    expect(alarms).toHaveLength(2 * 5 + 4);
     for (const alarm of alarms)
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
   });
@@ -464,6 +518,37 @@ describe('least privilege', () => {
       expect.stringMatching(/^\{"Fn::GetAtt":\["StateTable[0-9A-F]+","Arn"\]\}$/),
       expect.stringContaining('/index/due'),
     ]);
+  });
+
+  it('grants exactly the DynamoDB actions the store calls: items on the table, Query on the due index', () => {
+    const dynamo = statementsOfRole(sample.template, 'PollerRole').filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith('dynamodb:')),
+    );
+    const onTable = dynamo.filter((s) => !JSON.stringify(s.Resource).includes('/index/'));
+    const onIndex = dynamo.filter((s) => JSON.stringify(s.Resource).includes('/index/due'));
+    const actions = (statements: typeof dynamo) => statements.flatMap((s) => asArray(s.Action)).sort();
+    expect(actions(onTable)).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actions(onIndex)).toEqual(['dynamodb:Query']);
+    for (const never of ['DeleteItem', 'BatchWriteItem', 'ConditionCheckItem', 'Scan', 'TransactWriteItems'])
+      expect(actions(dynamo)).not.toContain(`dynamodb:${never}`);
+  });
+
+  it("grants what the Lambda's DynamoDB code calls and nothing more (read from its own commands)", () => {
+    expect(DYNAMO_SOURCES.length).toBeGreaterThan(0);
+    const used = storeCommands();
+    const granted = new Set<string>([...STATE_TABLE_ACTIONS, ...DUE_INDEX_ACTIONS]);
+    const unknown = used.filter((command) => !(command in ACTION_OF_COMMAND));
+    expect(unknown, 'a command the grant does not know: add its action to infra/constructs/state-table.ts').toEqual([]);
+    const needed = new Set(used.map((command) => ACTION_OF_COMMAND[command]!));
+    // GetItem is granted for the record reads the poller is gaining; every other action must be called.
+    expect([...granted].filter((action) => !needed.has(action) && action !== 'dynamodb:GetItem')).toEqual([]);
+    expect([...needed].filter((action) => !granted.has(action))).toEqual([]);
+    expect(storeQueriesOnlyTheDueIndex()).toBe(true);
   });
 
   // Where AWS allows no other resource than "*":

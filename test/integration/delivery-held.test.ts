@@ -72,7 +72,7 @@ async function mailsTo(address: string): Promise<number> {
 
 const config = (recipient: string) =>
   parseAlertsConfig({
-    sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+    sources: [{ id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
     routes: [{ name: 'all', email: [recipient], sms: ['+79160000001'] }],
     email: { from: `alerts-${run}@example.com` },
   });

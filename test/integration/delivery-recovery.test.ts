@@ -41,7 +41,7 @@ let topicArn: string;
 let phoneQueue: string;
 const recipient = `waiter-${run}@staff.example`;
 const config = parseAlertsConfig({
-  sources: [{ id: 'pizzeria', url: 'http://127.0.0.1:9' }],
+  sources: [{ id: 'pizzeria', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
   routes: [{ name: 'all', email: [recipient], sms: [WAITER] }],
   email: { from: `alerts-${run}@pizzeria.example` },
 });

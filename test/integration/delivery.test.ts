@@ -40,7 +40,7 @@ const PHONE = {
 const config = parseAlertsConfig({
   locale: 'ru',
   timeZone: 'Europe/Moscow',
-  sources: [{ id: 'pizza', name: 'Пиццерия на Ленина', url: 'http://127.0.0.1:9' }],
+  sources: [{ id: 'pizza', name: 'Пиццерия на Ленина', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
   zones: { terrace: ['20-29'] },
   routes: [
     { name: 'waiter-a', tables: ['1-10'], email: ['anna@staff.example'], sms: [PHONE.anna] },
@@ -456,7 +456,7 @@ describe('delivering when the SES sandbox refuses one recipient', () => {
       { step: 'initialize', name: 'sesSandbox' },
     );
     const sandboxConfig = parseAlertsConfig({
-      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
       routes: [{ name: 'all', email: [unverified, verified] }],
       email: { from: FROM },
     });
@@ -477,8 +477,8 @@ describe('delivering when the SES sandbox refuses one recipient', () => {
 /** A richer set of routes (ranges, names, zones, codes, sources, phones on two routes) for the agreement test. */
 const routingConfig = parseAlertsConfig({
   sources: [
-    { id: 'pizza', url: 'http://127.0.0.1:9' },
-    { id: 'sushi', url: 'http://127.0.0.1:9' },
+    { id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true },
+    { id: 'sushi', url: 'http://127.0.0.1:9', allowPlainHttp: true },
   ],
   zones: { terrace: ['20-29', 'T1', 'T2'], bar: ['Bar-1', 'Bar-2'] },
   routes: [

@@ -42,7 +42,7 @@ async function handlerFor(
 ) {
   const config = parseAlertsConfig({
     name: 'test',
-    sources: sims.map((sim, i) => ({ id: `s${i}`, url: sim.url, token: { value: TOKEN } })),
+    sources: sims.map((sim, i) => ({ id: `s${i}`, url: sim.url, allowPlainHttp: true, token: { value: TOKEN } })),
     polling: { intervalSeconds, requestTimeoutMs: 1_000, retries: 0 },
     ...(options.concurrency ? { delivery: { concurrency: options.concurrency, cooldownSeconds: 0 } } : {}),
   });

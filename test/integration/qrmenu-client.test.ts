@@ -1,8 +1,8 @@
 /**
  * The QR-menu client against the simulator over real HTTPS and HTTP: the documented semantics,
  * certificate pinning, every error kind, the size cap, the retries, the deadline — and a corpus of
- * malformed answers for which the client must return a typed error (never hang, never throw
- * anything untyped, never show the token).
+ * malformed answers for which the client must return a typed error or events (never hang, never
+ * throw anything untyped, never show the token — in an error or anywhere in a parsed event).
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
   QrMenuError,
   ServerError,
   TlsError,
+  TokenUnavailableError,
   UnreachableError,
 } from '../../lambda/qrmenu/errors';
 import { hostileAnswers } from '../support/hostile-answers';
@@ -184,6 +185,29 @@ describe('auth', () => {
     expect((error as Error).message).toContain('***');
   });
 
+  it('a token that cannot be read is kind secret, not a rejected token, and the server is not asked', async () => {
+    const before = https.served.length;
+    const error = await failure(
+      client(https, {
+        token: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })),
+      }).fetchEvents(null),
+    );
+    expect(error).toBeInstanceOf(TokenUnavailableError);
+    expect(error).toMatchObject({ kind: 'secret', how: 'unreadable', retryable: false });
+    expect((error as Error).message).toMatch(/could not be read \(the server was not asked\): Rate exceeded/);
+    expect(https.served.length).toBe(before);
+  });
+
+  it('takes result:false saying the event key is unknown for a bad response, not a rejected token', async () => {
+    https.failNext({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ result: false, message: 'ключ события не найден' }),
+    });
+    const error = await failure(client(https, { retries: 0 }).fetchEvents(null));
+    expect(error).toMatchObject({ kind: 'bad_response', reason: 'result_false' });
+  });
+
   it('is not retried', async () => {
     https.failNext({ status: 401, body: 'no' });
     const before = https.served.length;
@@ -287,6 +311,10 @@ describe('bad answers', () => {
       );
       if (sample.expect === 'lenient') {
         expect(outcome.ok, sample.name).toBe(true);
+        if (outcome.ok) {
+          const { events, skipped } = outcome.answer;
+          expect(JSON.stringify({ events, skipped }), sample.name).not.toContain(TOKEN);
+        }
       } else {
         expect(outcome.ok, sample.name).toBe(false);
         if (!outcome.ok) {

@@ -147,6 +147,7 @@ describe('simulator CLI flags', () => {
       '--port',
       '--token',
       '--retention',
+      '--hashes',
       '--unknown-hash',
       '--auth-failure',
       '--http',
@@ -162,6 +163,8 @@ describe('simulator CLI flags', () => {
       'QRMENU_TOKEN',
       'POST /_sim/events',
       'POST /_sim/restart',
+      'POST /_sim/retention',
+      'POST /_sim/hashes',
     ]) {
       globalExpect(printed).toContain(flag);
     }
@@ -174,6 +177,7 @@ describe('simulator CLI flags', () => {
       port: 8443,
       token: process.env.QRMENU_TOKEN ?? 'demo-token',
       retentionSeconds: 300,
+      hashes: 'random',
       unknownHash: 'all',
       authFailure: '401',
       tls: true,

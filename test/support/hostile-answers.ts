@@ -306,6 +306,35 @@ function moreAnswers(token: string): HostileAnswer[] {
       fault: ok(updates([{ hash: '0xtokentable', code: 'waiter_call', table_repr: { name: `T ${token}` } }])),
       expect: 'lenient',
     },
+    {
+      name: 'the token in the invoice, the order, an unknown nested field and a key',
+      fault: ok(
+        updates([
+          {
+            hash: '0xtokenechoes',
+            code: `waiter_call ${token}`,
+            table: token,
+            invoice: { id: 'inv-7', comment: `please use ${token}`, dishes: [{ name: token, price: 1 }] },
+            order: { [`note-${token}`]: { deeper: [[`x${token}y`]] } },
+            extra: { meta: { echo: `${token}${token}` } },
+          },
+        ]),
+      ),
+      expect: 'lenient',
+    },
+    {
+      name: 'the token spelled with JSON escapes in a table name',
+      fault: ok(
+        `{"result":true,"data":{"updates":[{"hash":"0xtokenescaped","code":"waiter_call","table_repr":{"name":"${[...token].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"}}]}}`,
+      ),
+      expect: 'lenient',
+    },
+    {
+      name: 'result false saying an event key was not found (not a token problem)',
+      fault: ok('{"result":false,"message":"ключ события не найден"}'),
+      expect: 'error',
+      kind: 'bad_response',
+    },
   ];
 }
 

@@ -62,6 +62,69 @@ describe('the config schema', () => {
     expect(problems(input)).toContain(message);
   });
 
+  it('refuses a plain http:// source unless it says allowPlainHttp: true, and says what to change', () => {
+    const plain = { id: 'lan', url: 'http://192.168.1.20:8080' };
+    const [message] = problems({ sources: [plain] });
+    expect(message).toMatch(/^sources\[0\]\.url: is plain http:\/\/, so the token would cross the network unencrypted/);
+    expect(message).toMatch(/use https:\/\/ .*tls\.fingerprint256.*or set allowPlainHttp: true on this source/);
+    const allowed = parseAlertsConfig({ sources: [{ ...plain, allowPlainHttp: true }] });
+    expect(allowed.sources[0]).toMatchObject({ url: 'http://192.168.1.20:8080', allowPlainHttp: true });
+    expect(parseAlertsConfig({ sources: [source] }).sources[0]!.allowPlainHttp).toBe(false);
+    expect(problems({ sources: [{ ...source, allowPlainHttp: 'yes' }] })).toEqual([
+      'sources[0].allowPlainHttp: Invalid input: expected boolean, received string',
+    ]);
+  });
+
+  it('refuses reconcileSeconds + intervalSeconds at or above retentionSeconds, naming what to change', () => {
+    const at = problems({
+      sources: [source],
+      polling: { retentionSeconds: 60, reconcileSeconds: 50, intervalSeconds: 10 },
+      delivery: { recordTtlSeconds: 3_600 },
+    });
+    expect(at).toEqual([
+      'polling.reconcileSeconds: polling.reconcileSeconds (50) + polling.intervalSeconds (10) must be less than ' +
+        "polling.retentionSeconds (60), or an event could leave the server's queue between two looks: lower " +
+        'reconcileSeconds or intervalSeconds, or set retentionSeconds to what the server really keeps',
+    ]);
+    expect(
+      problems({ sources: [source], polling: { retentionSeconds: 60, reconcileSeconds: 49, intervalSeconds: 10 } }),
+    ).toEqual([]);
+  });
+
+  it('documents that delivery gives up at maxAttempts or retryForSeconds, within their bounds', () => {
+    expect(problems({ sources: [source], delivery: { retryForSeconds: 59 } })).toEqual([
+      'delivery.retryForSeconds: Too small: expected number to be >=60',
+    ]);
+    expect(problems({ sources: [source], delivery: { retryForSeconds: 3_601 } })).toContain(
+      'delivery.retryForSeconds: Too big: expected number to be <=3600',
+    );
+    expect(problems({ sources: [source], delivery: { maxAttempts: 51 } })).toEqual([
+      'delivery.maxAttempts: Too big: expected number to be <=50',
+    ]);
+    expect(parseAlertsConfig({ sources: [source], delivery: { maxAttempts: 50 } }).delivery.maxAttempts).toBe(50);
+  });
+
+  it('keeps a record for the whole retry schedule: recordTtlSeconds ≥ retryFor + 2 × retention + claim timeout', () => {
+    // 600 + 2 × 300 + 30 = 1 230 s
+    expect(problems({ sources: [source], delivery: { recordTtlSeconds: 1_230 } })).toEqual([]);
+    expect(problems({ sources: [source], delivery: { recordTtlSeconds: 1_229 } })).toEqual([
+      'delivery.recordTtlSeconds: must be at least delivery.retryForSeconds + 2 × polling.retentionSeconds + ' +
+        'delivery.claimTimeoutSeconds (600 + 2 × 300 + 30 = 1230 s), or a record could expire while its event is ' +
+        'still retried and be sent again: raise recordTtlSeconds to 1230 or lower retryForSeconds',
+    ]);
+    expect(
+      problems({ sources: [source], delivery: { retryForSeconds: 3_600, claimTimeoutSeconds: 60 } }).join('\n'),
+    ).toMatch(/= 4260 s\).*raise recordTtlSeconds to 4260/);
+  });
+
+  it('keeps the older rule: recordTtlSeconds at least twice the retention, with its own message', () => {
+    expect(
+      problems({ sources: [source], polling: { retentionSeconds: 1_800 }, delivery: { recordTtlSeconds: 3_000 } }),
+    ).toEqual([
+      'delivery.recordTtlSeconds: must be at least twice polling.retentionSeconds, or a forgotten event could be sent again',
+    ]);
+  });
+
   it('refuses routes whose SMS filter policy SNS would reject, with advice', () => {
     // A phone's policy holds one value per route (its names), so only more than 150 routes for one phone is too many.
     const routes = Array.from({ length: 151 }, (_, i) => ({ name: `r${i}`, tables: [`T${i}`], sms: ['+79161234567'] }));

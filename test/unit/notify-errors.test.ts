@@ -336,7 +336,7 @@ describe('ambiguous failures: the send may have been accepted', () => {
     const snsMock = mockClient(SNSClient);
     snsMock.rejects(new InternalErrorException({ message: 'oops', ...meta(500) }));
     const config = parseAlertsConfig({
-      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
       routes: [{ name: 'all', sms: ['+79160000001'] }],
     });
     const deliverer = createDeliverer({
@@ -438,7 +438,7 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
   const config = (emails: string[]) =>
     parseAlertsConfig({
       locale: 'en',
-      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+      sources: [{ id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
       routes: [{ name: 'all', email: emails }],
       email: { from: 'Alerts <alerts@x.example>', replyTo: ['office@x.example'] },
     });
@@ -605,7 +605,7 @@ describe('recipients the SES sandbox refuses', () => {
     const deliverer = createDeliverer({
       config: parseAlertsConfig({
         locale: 'en',
-        sources: [{ id: 'pizza', url: 'http://127.0.0.1:9' }],
+        sources: [{ id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
         routes: [{ name: 'all', email: emails }],
         email: { from: 'Alerts <alerts@x.example>' },
       }),

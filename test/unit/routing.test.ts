@@ -21,8 +21,8 @@ import {
 } from '../../lambda/core/routing';
 
 const SOURCES = [
-  { id: 'pizza', url: 'http://127.0.0.1:9' },
-  { id: 'sushi', url: 'http://127.0.0.1:9' },
+  { id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true },
+  { id: 'sushi', url: 'http://127.0.0.1:9', allowPlainHttp: true },
 ];
 
 const config = parseAlertsConfig({

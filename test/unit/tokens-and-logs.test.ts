@@ -26,6 +26,7 @@ describe('tokens', () => {
   it('defaults to QRMENU_TOKEN and says which variable to set when it is missing', async () => {
     const error = await tokenResolver({ id: 'pizzeria' }, { env: {} })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenUnavailableError);
+    expect(error).toMatchObject({ kind: 'secret', how: 'unset', retryable: false });
     expect((error as Error).message).toContain('QRMENU_TOKEN');
   });
 
@@ -38,7 +39,7 @@ describe('tokens', () => {
     );
   });
 
-  it('explains an unreadable secret as a token problem (kind auth), not a crash', async () => {
+  it('calls an unreadable secret kind secret (its own metric), never a rejected token, and not a crash', async () => {
     secrets
       .on(GetSecretValueCommand)
       .rejects(
@@ -48,8 +49,23 @@ describe('tokens', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(TokenUnavailableError);
-    expect(error).toMatchObject({ kind: 'auth' });
-    expect((error as Error).message).toMatch(/could not be read from Secrets Manager .*may read it/);
+    expect(error).toMatchObject({ kind: 'secret', how: 'unreadable', retryable: false });
+    expect((error as Error).message).toMatch(
+      /could not be read from Secrets Manager .*not a rejected token.*may read it/,
+    );
+    expect((error as Error).message).not.toMatch(/rejected the token/);
+  });
+
+  it.each([
+    ['throttled', 'ThrottlingException', 'Rate exceeded'],
+    ['unreachable', 'TimeoutError', 'connect ETIMEDOUT secretsmanager.eu-central-1.amazonaws.com'],
+    ['in an internal error', 'InternalServiceError', 'We encountered an internal error'],
+  ])('calls Secrets Manager %s kind secret too', async (_what, name, message) => {
+    secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error(message), { name, $retryable: {} }));
+    const error = await tokenResolver({ id: 'e', token: { secret: `qrmenu-alerts/demo/e-${name}/token` } })().catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ kind: 'secret', how: 'unreadable' });
   });
 
   it('says how to put the token when the secret is still empty', async () => {
@@ -57,6 +73,7 @@ describe('tokens', () => {
     const error = await tokenResolver({ id: 'c', token: { secret: 'qrmenu-alerts/demo/c/token' } })().catch(
       (e: unknown) => e,
     );
+    expect(error).toMatchObject({ kind: 'secret', how: 'empty' });
     expect((error as Error).message).toContain(
       'aws secretsmanager put-secret-value --secret-id qrmenu-alerts/demo/c/token',
     );
