@@ -107,6 +107,9 @@ interface Polled {
   readonly kind?: string;
 }
 
+/** Failures that say nothing about the `hash=none` answer (the cursor would fail the same way). */
+const NOT_THE_QUEUE = new Set(['auth', 'tls', 'secret']);
+
 async function poll(ctx: SourceContext, until: number): Promise<Polled> {
   const { clock, log, metrics } = ctx.o;
   const now = clock.now();
@@ -122,12 +125,7 @@ async function poll(ctx: SourceContext, until: number): Promise<Polled> {
         error: first.error,
       });
       polled = { reason: 'cursor-rejected', cursor: null, ...(await fetch(ctx, null, until)) };
-    } else if (
-      choice.cursor === null &&
-      ctx.state.cursor !== undefined &&
-      first.kind !== 'auth' &&
-      first.kind !== 'tls'
-    ) {
+    } else if (choice.cursor === null && ctx.state.cursor !== undefined && !NOT_THE_QUEUE.has(first.kind)) {
       polled = await reconcileFailed(ctx, first.error, first.kind, until);
     }
   }
