@@ -13,8 +13,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { sourceName } from '../lambda/config/schema';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
-import { METRICS_SERVICE } from '../lambda/obs/metric-names';
-import { lambdaConfigOf, senderAddress, type DeploymentConfig } from './config';
+import { METRICS_SERVICE } from '../lambda/domain/metrics';
+import { lambdaConfigOf, senderAddress, type DeploymentConfig } from './config/deployment';
 import { PollerAlarms } from './constructs/alarms';
 import { AlertSubscriptions } from './constructs/alert-subscriptions';
 import { PollerDashboard } from './constructs/dashboard';
@@ -26,7 +26,7 @@ import { grantSendEmail, SesSenderIdentity } from './constructs/ses-sender';
 import { SmsSettings } from './constructs/sms-settings';
 import { SourceSecrets } from './constructs/source-secrets';
 import { StateTable } from './constructs/state-table';
-import { alarmNamePrefix, logicalIdPart, resourcePrefix } from './names';
+import { alarmNamePrefix, logicalIdPart, resourcePrefix } from './config/names';
 
 export interface QrmenuAlertsStackProps extends StackProps {
   readonly config: DeploymentConfig;

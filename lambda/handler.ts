@@ -13,23 +13,17 @@ import { ConfigError, parseAlertsConfig, sourceName, type AlertsConfig } from '.
 import { tokenResolver } from './config/tokens';
 import { createDeliverer } from './notify/deliverer';
 import { createOpsNotifier } from './notify/ops';
-import type { Deliverer } from './notify/port';
+import type { Deliverer } from './domain/delivery';
 import { feed } from './obs/feed';
-import { metricsNamespace } from './obs/metric-names';
+import { metricsNamespace } from './domain/metrics';
 import { createLogger, createSourceMetrics } from './obs/telemetry';
 import { runInvocation, type InvocationReport } from './poller/invocation';
-import {
-  systemClock,
-  type Clock,
-  type FetchEvents,
-  type Log,
-  type OpsNotifier,
-  type SourceMetrics,
-} from './domain/ports';
+import { systemClock, type Clock, type Log, type OpsNotifier, type SourceMetrics } from './domain/ports';
+import type { FetchEvents } from './domain/fetch';
 import { SourcePoller } from './poller/source-poller';
 import { QrMenuClient } from './qrmenu/client';
 import { StateStore } from './state/store';
-import { CLIENT_DEFAULTS } from './aws-clients';
+import { CLIENT_DEFAULTS } from './aws/clients';
 import { DEFAULT_RETRY_DELAYS } from './domain/record';
 
 /** The longest one invocation polls: the next scheduled one starts a minute after this one. */

@@ -14,7 +14,7 @@ import { Command, Option } from 'commander';
 import { QrMenuClient } from '../lambda/qrmenu/client';
 import { QrMenuError, type QrMenuErrorKind } from '../lambda/qrmenu/errors';
 import { normalizeFingerprint } from '../lambda/qrmenu/http';
-import type { TlsOptions } from '../lambda/config/schema';
+import type { TlsOptions } from '../lambda/qrmenu/http';
 
 export const EXIT = { ok: 0, auth: 2, unreachable: 3, badResponse: 4 } as const;
 

@@ -16,7 +16,7 @@ import { parseAlertsConfig, type AlertsConfig } from '../lambda/config/schema';
 import { feed } from '../lambda/obs/feed';
 import type { FeedEntry } from '../lambda/domain/ports';
 import { normalizeFingerprint } from '../lambda/qrmenu/http';
-import { parseDeploymentConfig, readConfigFile } from '../infra/config';
+import { parseDeploymentConfig, readConfigFile } from '../infra/config/deployment';
 import { DEMO_CONFIG } from './demo-config';
 import { FeedPrinter } from './feed-printer';
 import { drainQueue, phoneMessage, startLocalStack, tokenEnvName, type LocalStack } from './local-stack';

@@ -5,7 +5,7 @@
  */
 import type { AlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
-import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../lambda/notify/port';
+import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../lambda/domain/delivery';
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
 

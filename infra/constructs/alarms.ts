@@ -14,8 +14,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC } from '../../lambda/obs/metric-names';
-import { alarmName } from '../names';
+import { METRIC } from '../../lambda/domain/metrics';
+import { alarmName } from '../config/names';
 import type { PollerMetrics } from './poller-metrics';
 
 const FIVE_MINUTES = Duration.minutes(5);

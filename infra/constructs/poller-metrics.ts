@@ -6,7 +6,7 @@
  */
 import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_SERVICE, metricsNamespace, SOURCE_DIMENSION, type MetricName } from '../../lambda/obs/metric-names';
+import { METRICS_SERVICE, metricsNamespace, SOURCE_DIMENSION, type MetricName } from '../../lambda/domain/metrics';
 
 export class PollerMetrics {
   readonly namespace: string;

@@ -22,7 +22,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AlertsConfig } from '../../lambda/config/schema';
 import { BUNDLED_CONFIG_FILE } from '../../lambda/config/runtime';
-import type { AwsSection } from '../config';
+import type { AwsSection } from '../config/deployment';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const HANDLER_ENTRY = join(REPO_ROOT, 'lambda', 'handler.ts');

@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { sourceName, type SourceConfig } from '../../lambda/config/schema';
-import { tokenSecretName } from '../names';
+import { tokenSecretName } from '../config/names';
 
 export interface SourceSecretsProps {
   readonly deploymentName: string;

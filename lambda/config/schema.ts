@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { FilterPolicyLimitError, smsSubscriptions } from '../core/routing';
 import { parseTableSelector, TableSelectorError } from '../core/tables';
+import type { TlsOptions } from '../qrmenu/http';
 
 export const SOURCE_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -32,8 +33,7 @@ export const TlsSchema = z.strictObject({
   caPem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate' }).optional(),
   /** SHA-256 fingerprint of the server certificate, hex with or without colons (what `doctor` prints). */
   fingerprint256: z.string().regex(FINGERPRINT_256, 'must be 32 hex bytes, e.g. "AB:CD:…"').optional(),
-});
-export type TlsOptions = z.infer<typeof TlsSchema>;
+}) satisfies z.ZodType<TlsOptions>;
 
 export const SourceSchema = z.strictObject({
   /** Short stable id: keys all state in DynamoDB. Renaming it starts the source afresh. */

@@ -5,7 +5,7 @@
  * from texts.ts; the SES adapter (notify/ses.ts) sends what `renderEmail` returns.
  * Pure functions: no I/O.
  */
-import { UNKNOWN_CODE } from '../qrmenu/event';
+import { UNKNOWN_CODE } from '../domain/event';
 import { extractInvoice, extractOrder, type Amount, type BillDetails } from './details';
 import { clip } from './sms';
 import {

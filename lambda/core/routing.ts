@@ -8,7 +8,7 @@
  * `$or`, so every SNS implementation counts the policy alike: one combination per route name.
  * Pure functions: no I/O.
  */
-import type { AlertsConfig, RouteConfig } from '../config/schema';
+import type { Route, RoutingConfig, Zones } from '../domain/routes';
 import { MAX_TABLE_NUMBER, parseTableSelector, tableMatches, tableNumber, type TableSelector } from './tables';
 
 /** What routing looks at in an event. */
@@ -18,25 +18,23 @@ export interface RoutingFacts {
   readonly tableName: string;
 }
 
-type Zones = AlertsConfig['zones'];
-
-export function routeSelectors(route: RouteConfig, zones: Zones): TableSelector[] | undefined {
+export function routeSelectors(route: Route, zones: Zones): TableSelector[] | undefined {
   return route.tables?.flatMap((spec) => parseTableSelector(spec, zones));
 }
 
-export function routeMatches(route: RouteConfig, facts: RoutingFacts, zones: Zones): boolean {
+export function routeMatches(route: Route, facts: RoutingFacts, zones: Zones): boolean {
   if (route.codes && !route.codes.includes(facts.code)) return false;
   if (route.sources && !route.sources.includes(facts.sourceId)) return false;
   const selectors = routeSelectors(route, zones);
   return selectors === undefined || tableMatches(facts.tableName, selectors);
 }
 
-export function matchingRoutes(config: Pick<AlertsConfig, 'routes' | 'zones'>, facts: RoutingFacts): RouteConfig[] {
+export function matchingRoutes(config: RoutingConfig, facts: RoutingFacts): Route[] {
   return config.routes.filter((route) => routeMatches(route, facts, config.zones));
 }
 
 /** E-mail recipients of every matching route, each once (addresses compared case-insensitively). */
-export function emailRecipients(config: Pick<AlertsConfig, 'routes' | 'zones'>, facts: RoutingFacts): string[] {
+export function emailRecipients(config: RoutingConfig, facts: RoutingFacts): string[] {
   const byKey = new Map<string, string>();
   for (const route of matchingRoutes(config, facts)) {
     for (const address of route.email) {
@@ -84,10 +82,7 @@ export const SNS_POLICY_LIMITS = { maxKeys: 5, maxCombinations: 150 } as const;
  * The attributes of one event's publish: `route` (only when a route matched), `source`, `code`,
  * `table`, and for integrators `table_num` and `zone`.
  */
-export function snsAttributes(
-  facts: RoutingFacts,
-  config: Pick<AlertsConfig, 'routes' | 'zones'>,
-): Record<string, SnsAttribute> {
+export function snsAttributes(facts: RoutingFacts, config: RoutingConfig): Record<string, SnsAttribute> {
   const attributes: Record<string, SnsAttribute> = {};
   const routes = matchingRoutes(config, facts).map((route) => route.name);
   if (routes.length > 0) {
@@ -155,7 +150,7 @@ export interface SmsSubscription {
  * with the policy `{"route": [its routes]}`. Throws {@link FilterPolicyLimitError} when a phone is
  * on more routes than SNS accepts values, naming the phone and the routes.
  */
-export function smsSubscriptions(config: Pick<AlertsConfig, 'routes' | 'zones'>): SmsSubscription[] {
+export function smsSubscriptions(config: RoutingConfig): SmsSubscription[] {
   const byPhone = new Map<string, string[]>();
   for (const route of config.routes) {
     for (const phone of new Set(route.sms)) byPhone.set(phone, [...(byPhone.get(phone) ?? []), route.name]);

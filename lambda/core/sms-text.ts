@@ -5,7 +5,7 @@
  * the table is never left out. Words come from texts.ts.
  * Pure function: no I/O.
  */
-import { UNKNOWN_CODE, UNKNOWN_TABLE, type QrEvent } from '../qrmenu/event';
+import { UNKNOWN_CODE, UNKNOWN_TABLE, type QrEvent } from '../domain/event';
 import { clip, fitsOneSegment, hardCutToOneSegment, isGsm7, shortenToFit } from './sms';
 import { isKnownCode, line, texts, type RenderOptions } from './texts';
 

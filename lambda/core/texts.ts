@@ -8,12 +8,12 @@
  * a bounded prefix only, `displayTable` clips it. Pure functions: values in, values out; times
  * are passed in as epoch ms, never read from a clock.
  */
-import type { AlertsConfig } from '../config/schema';
-import { KNOWN_CODES, UNKNOWN_CODE, UNKNOWN_TABLE, type KnownCode, type QrEvent } from '../qrmenu/event';
+import type { Locale } from '../domain/routes';
+import { KNOWN_CODES, UNKNOWN_CODE, UNKNOWN_TABLE, type KnownCode, type QrEvent } from '../domain/event';
 import type { Amount } from './details';
 import { clip, oneLine, safeSlice } from './sms';
 
-export type Locale = AlertsConfig['locale'];
+export type { Locale };
 
 export interface RenderOptions {
   /** Default 'ru'. */

@@ -5,9 +5,9 @@
  * lambda/state, lambda/notify; wired in lambda/handler.ts); tests pass plain objects or wrap the
  * real adapters to inject faults. Nothing here imports an adapter.
  */
-import type { MetricName } from '../obs/metric-names';
-import type { Channel, DeliveryErrorKind } from '../notify/port';
-import type { QrEvent } from '../qrmenu/event';
+import type { MetricName } from './metrics';
+import type { Channel, DeliveryErrorKind } from './delivery';
+import type { QrEvent } from './event';
 import type { ClaimedRecord, EventStatus, KnownRecord } from './record';
 import type { SourceState } from './source-state';
 
@@ -42,20 +42,6 @@ export interface SourceMetrics {
 export interface OpsNotifier {
   alert(subject: string, message: string): Promise<void>;
 }
-
-// --- the QR-menu server ----------------------------------------------------------------------
-
-export interface FetchedAnswer {
-  /** Events in the server's (chronological) order. */
-  readonly events: readonly QrEvent[];
-  /** Elements of `updates` that are not events (no usable hash, …). */
-  readonly skipped: readonly { readonly index: number; readonly reason: string }[];
-  readonly attempts: number;
-  readonly bytes: number;
-}
-
-/** `GET /api/v4/events?hash=<cursor|none>` (null = none). Throws errors with a string `kind`. */
-export type FetchEvents = (cursor: string | null, options: { readonly deadline?: number }) => Promise<FetchedAnswer>;
 
 // --- the state store -------------------------------------------------------------------------
 
@@ -92,6 +78,11 @@ export interface NewRecord {
 }
 
 export type CreateOutcome = 'created' | 'exists';
+
+/** The store refused one event's record (too large, or otherwise invalid): a poison event, not an outage. */
+export class RecordRejectedError extends Error {
+  override readonly name = 'RecordRejectedError';
+}
 
 export interface MarkDelivered {
   readonly now: number;

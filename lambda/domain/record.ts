@@ -15,8 +15,8 @@
  *
  * Imports nothing but the event type: this is the bottom of the dependency graph.
  */
-import type { QrEvent } from '../qrmenu/event';
-import type { Channel } from '../notify/port';
+import type { QrEvent } from './event';
+import type { Channel } from './delivery';
 
 export const EVENT_STATUS = {
   /** Owned by one poller, which is delivering it; due for take-over when the claim times out. */

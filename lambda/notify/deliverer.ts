@@ -28,8 +28,8 @@ import type {
   DeliveryRequest,
   DeliveryResult,
   RefusedRecipient,
-} from './port';
-import type { SendClientOptions } from '../aws-clients';
+} from '../domain/delivery';
+import type { SendClientOptions } from '../aws/clients';
 import { createSesClient, sendAlertEmail } from './ses';
 import { createSnsClient, maxMessageBytes, publishAlert } from './sns';
 

@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { redact } from '../qrmenu/errors';
 import type { Log, SourceMetrics } from '../domain/ports';
-import { METRICS_SERVICE, SOURCE_DIMENSION, type MetricName } from './metric-names';
+import { METRICS_SERVICE, SOURCE_DIMENSION, type MetricName } from '../domain/metrics';
 
 const secrets = new Set<string>();
 

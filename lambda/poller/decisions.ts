@@ -6,8 +6,8 @@
  * the rule for repeats and reused hashes is in queue-knowledge.ts, the retry budget in
  * lambda/domain/record.ts.
  */
-import type { Channel, DeliveryErrorKind, DeliveryResult } from '../notify/port';
-import type { QrEvent } from '../qrmenu/event';
+import type { Channel, DeliveryErrorKind, DeliveryResult } from '../domain/delivery';
+import type { QrEvent } from '../domain/event';
 import { attemptsExhausted, type RetryPolicy, retryDelayMs } from '../domain/record';
 import type { Cooldown, SourceState } from '../domain/source-state';
 import { effectiveRetentionMs, judgeRecorded, type KnowledgeSettings, type RecordedFacts } from './queue-knowledge';

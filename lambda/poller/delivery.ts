@@ -8,8 +8,8 @@
  * `judgeDelivery` (decisions.ts), once; its log lines, metrics and feed entries are emitted then.
  */
 import pLimit from 'p-limit';
-import type { DeliveryResult } from '../notify/port';
-import { METRIC } from '../obs/metric-names';
+import type { DeliveryResult } from '../domain/delivery';
+import { METRIC } from '../domain/metrics';
 import { attemptsExhausted, type ClaimedRecord, EVENT_STATUS } from '../domain/record';
 import { type DeliveryVerdict, judgeDelivery } from './decisions';
 import { describeError, type Job, type SourceContext, STORE_WRITE_MIN_MS } from './source-context';

@@ -8,11 +8,11 @@
  * blocks only itself. New claims become `send` jobs for the delivery phase (delivery.ts).
  */
 import pLimit from 'p-limit';
-import { METRIC, POLL_ERROR_METRIC } from '../obs/metric-names';
-import type { QrEvent } from '../qrmenu/event';
-import type { FetchedAnswer } from '../domain/ports';
+import { METRIC, POLL_ERROR_METRIC } from '../domain/metrics';
+import type { QrEvent } from '../domain/event';
 import { type ClaimedRecord, EVENT_STATUS, PENDING_STATUSES, recordIdOf } from '../domain/record';
-import { RecordRejectedError } from '../state/store';
+import { RecordRejectedError } from '../domain/ports';
+import type { FetchedAnswer } from '../domain/fetch';
 import {
   advanceCursor,
   chooseQuery,

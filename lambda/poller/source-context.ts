@@ -8,18 +8,10 @@
  *   due   pending in the table (a retry, or a claim whose poller died); take over when due
  *   mark  delivered (or judged) but the outcome not yet written: retry the write, never the send
  */
-import type { Deliverer } from '../notify/port';
-import { METRIC } from '../obs/metric-names';
-import type {
-  Clock,
-  EventStore,
-  FetchEvents,
-  Log,
-  Observer,
-  OpsNotifier,
-  SourceMetrics,
-  SourceStore,
-} from '../domain/ports';
+import type { Deliverer } from '../domain/delivery';
+import { METRIC } from '../domain/metrics';
+import type { Clock, EventStore, Log, Observer, OpsNotifier, SourceMetrics, SourceStore } from '../domain/ports';
+import type { FetchEvents } from '../domain/fetch';
 import { type ClaimedRecord, type EventStatus, recordIdOf } from '../domain/record';
 import type { SourceState } from '../domain/source-state';
 import type { DeliveryVerdict, PollSettings } from './decisions';

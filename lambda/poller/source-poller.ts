@@ -13,7 +13,7 @@
  * because its outcome could not be written — except when the run ends (or dies) in between.
  * Decisions are pure (decisions.ts, queue-knowledge.ts); this file orchestrates the phases.
  */
-import { METRIC } from '../obs/metric-names';
+import { METRIC } from '../domain/metrics';
 import { EMPTY_SOURCE_STATE } from '../domain/source-state';
 import { deliverDue, settleMarks } from './delivery';
 import { ingest } from './ingest';

@@ -22,7 +22,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { awsClientConfig } from '../aws-clients';
+import { awsClientConfig } from '../aws/clients';
 import {
   appliedByUs,
   type ClaimedRecord,
@@ -35,19 +35,20 @@ import {
   type Transition,
   type TransitionRule,
 } from '../domain/record';
-import type {
-  CreateOutcome,
-  EventStore,
-  LeaseResult,
-  MarkDelivered,
-  MarkFailed,
-  MarkRetry,
-  NewRecord,
-  SourceStore,
+import {
+  type CreateOutcome,
+  type EventStore,
+  type LeaseResult,
+  type MarkDelivered,
+  type MarkFailed,
+  type MarkRetry,
+  type NewRecord,
+  RecordRejectedError,
+  type SourceStore,
 } from '../domain/ports';
 import { EMPTY_SOURCE_STATE, type SourceState } from '../domain/source-state';
-import type { Channel } from '../notify/port';
-import type { QrEvent } from '../qrmenu/event';
+import type { Channel } from '../domain/delivery';
+import type { QrEvent } from '../domain/event';
 import { duePk, EVENT_SK_PREFIX, eventKey, SOURCE_ATTR, sourceStateKey, TABLE_SCHEMA } from './keys';
 
 export interface StateStoreOptions {
@@ -60,11 +61,6 @@ export interface StateStoreOptions {
 
 /** The longest server strings a record keeps beside the event JSON (they are what staff see anyway). */
 export const STORED_LIMITS = { code: 100, table: 200, eventBytes: 100_000 } as const;
-
-/** DynamoDB refused to store one event's record (too large, or otherwise invalid): a poison event, not an outage. */
-export class RecordRejectedError extends Error {
-  override readonly name = 'RecordRejectedError';
-}
 
 export class StateStore implements SourceStore, EventStore {
   readonly #db: DynamoDBDocumentClient;

@@ -12,9 +12,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { smsSubscriptions } from '../../lambda/core/routing';
 import { RUNTIME_ENV } from '../../lambda/config/runtime';
-import { METRIC, METRICS_SERVICE } from '../../lambda/obs/metric-names';
+import { METRIC, METRICS_SERVICE } from '../../lambda/domain/metrics';
 import { TABLE_SCHEMA } from '../../lambda/state/keys';
-import { parseDeploymentConfig } from '../../infra/config';
+import { parseDeploymentConfig } from '../../infra/config/deployment';
 import { SECRET_ERRORS_ALARM_THRESHOLD } from '../../infra/constructs/alarms';
 import { DUE_INDEX_ACTIONS, STATE_TABLE_ACTIONS } from '../../infra/constructs/state-table';
 import {

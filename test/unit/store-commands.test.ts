@@ -14,8 +14,9 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { QrEvent } from '../../lambda/qrmenu/event';
-import { RecordRejectedError, StateStore } from '../../lambda/state/store';
+import type { QrEvent } from '../../lambda/domain/event';
+import { RecordRejectedError } from '../../lambda/domain/ports';
+import { StateStore } from '../../lambda/state/store';
 
 const client = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const mock = mockClient(DynamoDBDocumentClient);

@@ -13,7 +13,7 @@
 import { Api, type Transformer } from 'grammy/web';
 import { redact } from '../../qrmenu/errors';
 import { registerSecret } from '../../obs/telemetry';
-import type { DeliveryErrorKind } from '../port';
+import type { DeliveryErrorKind } from '../../domain/delivery';
 import type { Locale } from '../../core/texts';
 import { encodeAckData } from './callback-data';
 import { classifyTelegramError, TelegramError, type TelegramFailure } from './errors';

@@ -19,7 +19,7 @@ import {
   type Locale,
 } from '../../core/texts';
 import { clip, oneLine, safeSlice } from '../../core/sms';
-import type { QrEvent } from '../../qrmenu/event';
+import type { QrEvent } from '../../domain/event';
 
 /** Telegram's limit on a message's text after entity parsing. */
 export const TELEGRAM_TEXT_MAX = 4096;

@@ -11,9 +11,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import * as YAML from 'yaml';
 import * as z from 'zod';
-import { AlertsConfigSchema, ConfigError, describeIssues, type AlertsConfig } from '../lambda/config/schema';
-import { parseMailbox } from '../lambda/core/mailbox';
-import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../lambda/core/routing';
+import { AlertsConfigSchema, ConfigError, describeIssues, type AlertsConfig } from '../../lambda/config/schema';
+import { parseMailbox } from '../../lambda/core/mailbox';
+import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../../lambda/core/routing';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [

@@ -2,7 +2,7 @@
  * CloudWatch metric names the poller emits (EMF, through Powertools Metrics) and the alarms and
  * dashboard of the CDK stack read. Every metric carries the dimensions `service` and `source`.
  */
-import type { QrMenuErrorKind } from '../qrmenu/errors';
+import type { FetchErrorKind } from './fetch';
 
 export const METRICS_NAMESPACE_PREFIX = 'QrmenuAlerts';
 export const METRICS_SERVICE = 'qrmenu-alerts';
@@ -76,4 +76,4 @@ export const POLL_ERROR_METRIC = {
   tls: METRIC.tlsErrors,
   server: METRIC.serverErrors,
   bad_response: METRIC.badResponseErrors,
-} as const satisfies Record<QrMenuErrorKind, MetricName>;
+} as const satisfies Record<FetchErrorKind, MetricName>;

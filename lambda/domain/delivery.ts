@@ -7,7 +7,7 @@
  * are passed in `skip`, so a retry never sends the same e-mail or SMS twice — except after a
  * failure flagged `ambiguous`, which may have gone out after all.
  */
-import type { QrEvent } from '../qrmenu/event';
+import type { QrEvent } from './event';
 
 /** E-mail through SES; the SNS publish that fans out to SMS and any other subscriber. */
 export type Channel = 'email' | 'sns';

@@ -1,0 +1,29 @@
+/**
+ * What routing reads of a deployment's config: its routes and zones, as plain types. The config
+ * schema (lambda/config/schema.ts) validates them; the routing rules (lambda/core/routing.ts)
+ * and the renderers use them — neither imports the other's module for it.
+ */
+
+/** Language of every message. */
+export type Locale = 'ru' | 'en';
+
+/** Named groups of tables: `{ terrace: ["20-29"], bar: ["Bar-1"] }`. */
+export type Zones = Readonly<Record<string, readonly string[]>>;
+
+/** One route: which events (codes, sources, tables) go to which recipients. */
+export interface Route {
+  readonly name: string;
+  /** Default: every code. */
+  readonly codes?: readonly string[] | undefined;
+  /** Default: every source. */
+  readonly sources?: readonly string[] | undefined;
+  /** Table names, ranges ("1-10") or zone names. Default: every table. */
+  readonly tables?: readonly string[] | undefined;
+  readonly email: readonly string[];
+  readonly sms: readonly string[];
+}
+
+export interface RoutingConfig {
+  readonly routes: readonly Route[];
+  readonly zones: Zones;
+}
