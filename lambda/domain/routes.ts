@@ -21,6 +21,21 @@ export interface Route {
   readonly tables?: readonly string[] | undefined;
   readonly email: readonly string[];
   readonly sms: readonly string[];
+  /** Telegram chats (a hall's group, a person): numeric ids or "@channel" names. */
+  readonly telegram?: readonly TelegramChatId[] | undefined;
+  /** Steps for an attendance call nobody acknowledged: after so long, tell another route. */
+  readonly escalate?: readonly EscalationStep[] | undefined;
+  /** Pages outside the source's opening hours too. */
+  readonly always?: boolean | undefined;
+}
+
+export type TelegramChatId = number | string;
+
+export interface EscalationStep {
+  /** Seconds after the call was first seen. */
+  readonly afterSeconds: number;
+  /** The route whose recipients are told (on any of its channels). */
+  readonly to: string;
 }
 
 export interface RoutingConfig {
