@@ -114,7 +114,9 @@ export function snsAttributes(
  * only those marked `always`. Escalation step n (≥ 1) pages its step's route instead.
  */
 export function pagingRoutes(config: RoutingConfig, facts: RoutingFacts, open: boolean, step = 0): Route[] {
-  const matching = matchingRoutes(config, facts).filter((route) => open || route.always === true);
+  const matching = matchingRoutes(config, facts).filter(
+    (route) => (open || route.always === true) && route.escalationOnly !== true,
+  );
   if (step === 0) return matching;
   const target = escalationSteps(matching)[step - 1]?.to;
   return config.routes.filter((route) => route.name === target);
