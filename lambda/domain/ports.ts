@@ -241,7 +241,8 @@ export type FeedEntry =
       hash: string;
       code: string;
       table: string;
-      channel: Channel;
+      /** `email`, `sns` or `telegram` (the chat is in `recipients`). */
+      channel: 'email' | 'sns' | 'telegram';
       recipients: readonly string[];
       /** ms from the first time the event was seen to this delivery. */
       latencyMs: number;

@@ -49,11 +49,22 @@ export function createSourceMetrics(namespace: string, sourceId: string): Source
     serviceName: METRICS_SERVICE,
     defaultDimensions: { [SOURCE_DIMENSION]: sourceId },
   });
+  let pending = 0;
   return {
     count: (name: MetricName, value = 1) => {
-      if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+      if (value <= 0) return;
+      metrics.addMetric(name, MetricUnit.Count, value);
+      pending += 1;
     },
-    milliseconds: (name: MetricName, value: number) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
-    flush: () => metrics.publishStoredMetrics(),
+    milliseconds: (name: MetricName, value: number) => {
+      metrics.addMetric(name, MetricUnit.Milliseconds, value);
+      pending += 1;
+    },
+    // An empty flush makes Powertools warn on every call: emit only what was gathered.
+    flush: () => {
+      if (pending === 0) return;
+      pending = 0;
+      metrics.publishStoredMetrics();
+    },
   };
 }

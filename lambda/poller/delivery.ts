@@ -175,7 +175,13 @@ function report(ctx: SourceContext, record: ClaimedRecord, result: DeliveryResul
         `qrmenu-alerts: ${ctx.name}: a setting to change`,
         channel.notice,
       );
-    observer?.({ type: 'delivered', ...about, channel: channel.channel, recipients: channel.recipients, latencyMs });
+    observer?.({
+      type: 'delivered',
+      ...about,
+      channel: isTelegramChannel(channel.channel) ? 'telegram' : channel.channel,
+      recipients: channel.recipients,
+      latencyMs,
+    });
     // Told once per address when the service first refuses it, not for every event that skips it.
     for (const refused of (channel.refused ?? []).filter((r) => r.fresh)) {
       metrics.count(METRIC.refusedRecipients);
