@@ -9,7 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { RUNTIME_ENV, BUNDLED_CONFIG_FILE } from './config/runtime';
-import { ConfigError, parseAlertsConfig, sourceName, TelegramSchema, type AlertsConfig } from './config/schema';
+import {
+  ConfigError,
+  parseAlertsConfig,
+  sourceName,
+  TelegramSchema,
+  usesTelegram,
+  type AlertsConfig,
+} from './config/schema';
 import { TelegramChannel, telegramStaffBot, telegramTokenResolver } from './notify/telegram';
 import { tokenResolver } from './config/tokens';
 import { createDeliverer } from './notify/deliverer';
@@ -171,8 +178,7 @@ export const STAFF_DIMENSION = 'staff';
 
 /** The Telegram channel of a config that has routes with chats (or a telegram section); else undefined. */
 export function telegramOf(config: AlertsConfig, options: { clock?: Clock } = {}): TelegramChannel | undefined {
-  const wanted = config.telegram !== undefined || config.routes.some((route) => route.telegram.length > 0);
-  if (!wanted) return undefined;
+  if (!usesTelegram(config)) return undefined;
   const telegram = config.telegram ?? TelegramSchema.parse({});
   return new TelegramChannel({
     token: telegramTokenResolver(telegram.token),

@@ -16,7 +16,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
-import type { AlertsConfig } from '../lambda/config/schema';
+import { type AlertsConfig, usesTelegram } from '../lambda/config/schema';
 import { smsSubscriptions } from '../lambda/core/routing';
 import { createSimulator, type Simulator } from './simulator';
 import {
@@ -93,7 +93,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ]);
     // Telegram: the stand-in, whenever a route has chats; the bot's token is made up here.
     let telegram: { endpoint: string; token: string } | undefined;
-    if (options.config.routes.some((route) => route.telegram.length > 0)) {
+    if (usesTelegram(options.config)) {
       const emulator = await startTelegramEmulator();
       started.push({ endpoint: emulator.endpoint, stop: emulator.stop });
       telegram = { endpoint: emulator.endpoint, token: `4242424242:AAlocal-${randomUUID().replace(/-/g, '')}` };

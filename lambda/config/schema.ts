@@ -425,6 +425,11 @@ export function parseAlertsConfig(input: unknown, where?: string): AlertsConfig 
   return result.data;
 }
 
+/** Whether the deployment sends to Telegram (a route lists chats, or the config has a bot). */
+export function usesTelegram(config: Pick<AlertsConfig, 'telegram' | 'routes'>): boolean {
+  return config.telegram !== undefined || config.routes.some((route) => route.telegram.length > 0);
+}
+
 /** Display name of a source. */
 export function sourceName(source: Pick<SourceConfig, 'id' | 'name'>): string {
   return source.name ?? source.id;

@@ -78,6 +78,23 @@ export const METRIC = {
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
+/**
+ * Metrics also emitted for the whole deployment (dimension `service` only): the alarms on them do
+ * not multiply with the sources. The source each came from is in the poller's log lines.
+ */
+export const DEPLOYMENT_METRICS: ReadonlySet<MetricName> = new Set([
+  METRIC.stateErrors,
+  METRIC.reconcileFailures,
+  METRIC.poisonEvents,
+  METRIC.unmarkedDeliveries,
+  METRIC.ambiguousSends,
+  METRIC.telegramFailures,
+  METRIC.escalations,
+  METRIC.unansweredCalls,
+  METRIC.acknowledgements,
+  METRIC.timeToAcknowledge,
+]);
+
 /** The metric counting one kind of poll error. */
 export const POLL_ERROR_METRIC = {
   auth: METRIC.authErrors,
