@@ -112,6 +112,7 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
           log: deps.log,
           metrics: deps.staffMetrics ?? deps.metricsFor(config.sources[0]!.id),
           observer: (entry) => feed.emit('entry', entry),
+          ...(deps.ops ? { ops: deps.ops } : {}),
         })
       : undefined;
     const report = await runInvocation({

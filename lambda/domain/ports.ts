@@ -220,7 +220,12 @@ export interface StaffBot {
   nextPresses(
     offset: number | undefined,
     waitSeconds: number,
-  ): Promise<{ readonly presses: readonly StaffPress[]; readonly nextOffset: number | undefined }>;
+  ): Promise<{
+    readonly presses: readonly StaffPress[];
+    /** Chats the bot was added to (or removed from) meanwhile: the operator may need their ids. */
+    readonly chats: readonly { readonly id: string; readonly title: string; readonly added: boolean }[];
+    readonly nextOffset: number | undefined;
+  }>;
   /** Show on one message that the call is taken ("✅ Стол 6 — Иван, 0:42"); false when it could not be. */
   showAcknowledged(
     chat: string,

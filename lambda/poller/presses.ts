@@ -13,7 +13,17 @@
  */
 import pLimit from 'p-limit';
 import { METRIC } from '../domain/metrics';
-import type { BotStore, Clock, EventStore, Log, Observer, SourceMetrics, StaffBot, StaffPress } from '../domain/ports';
+import type {
+  BotStore,
+  Clock,
+  EventStore,
+  Log,
+  Observer,
+  OpsNotifier,
+  SourceMetrics,
+  StaffBot,
+  StaffPress,
+} from '../domain/ports';
 import { describeError } from './source-context';
 
 export interface PressLoopOptions {
@@ -28,6 +38,8 @@ export interface PressLoopOptions {
   readonly log: Log;
   readonly metrics: SourceMetrics;
   readonly observer?: Observer;
+  /** Told when the bot is added to a chat (its id goes into a route). */
+  readonly ops?: OpsNotifier;
   /** Longest single long poll. Default 25 s. */
   readonly maxWaitSeconds?: number;
 }
@@ -82,6 +94,22 @@ export class PressLoop {
         error: describeError(error),
       });
       return { presses: 0, acknowledged: 0, failed: true };
+    }
+    for (const chat of batch.chats) {
+      log.info(chat.added ? 'the bot was added to a chat' : 'the bot was removed from a chat', {
+        chat: chat.id,
+        title: chat.title,
+      });
+      if (chat.added) {
+        await quietly(
+          () =>
+            this.#o.ops?.alert(
+              `qrmenu-alerts: the bot was added to "${chat.title.slice(0, 60)}"`,
+              `The Telegram bot was added to the chat "${chat.title.slice(0, 100)}" (id ${chat.id}). To send calls there, add ` +
+                `telegram: [${chat.id}] to a route of the config and run cdk deploy.`,
+            ) ?? Promise.resolve(),
+        );
+      }
     }
     const limit = pLimit(4);
     const outcomes = await Promise.allSettled(batch.presses.map((press) => limit(() => this.#process(press))));

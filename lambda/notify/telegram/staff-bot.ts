@@ -10,13 +10,16 @@ import { decodeAckData } from './callback-data';
 import type { TelegramChannel } from './channel';
 import { pressAnswers } from './texts';
 
+const STAFF_UPDATES = ['callback_query', 'my_chat_member'] as const;
+
 export function telegramStaffBot(
   channel: Pick<TelegramChannel, 'getUpdates' | 'markAcknowledged' | 'answerPress'>,
   options: { readonly locale?: Locale; readonly sourceName?: (sourceId: string) => string } = {},
 ): StaffBot {
   return {
     async nextPresses(offset, waitSeconds) {
-      const updates = await channel.getUpdates(offset, waitSeconds);
+      // Presses, and the bot being added to or removed from a chat (so the operator hears of new ids).
+      const updates = await channel.getUpdates(offset, waitSeconds, { allowedUpdates: STAFF_UPDATES });
       const presses = updates.presses.map((press): StaffPress => {
         const reference = decodeAckData(press.data);
         return {
@@ -27,7 +30,10 @@ export function telegramStaffBot(
           at: press.at,
         };
       });
-      return { presses, nextOffset: updates.nextOffset };
+      const chats = updates.chats
+        .filter((c) => c.via === 'added' || c.via === 'removed')
+        .map((c) => ({ id: String(c.chatId), title: c.title, added: c.via === 'added' }));
+      return { presses, chats, nextOffset: updates.nextOffset };
     },
     async showAcknowledged(chat, messageId, ack) {
       const id = Number(messageId);
