@@ -5,12 +5,15 @@
  */
 import type { AlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
-import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../lambda/domain/delivery';
+import type { Deliverer, DeliveryRequest, DeliveryResult } from '../../lambda/domain/delivery';
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
 
 export class CountingDeliverer implements Deliverer {
-  readonly sent: Record<Channel, Map<string, number>> = { email: new Map(), sns: new Map() };
+  readonly sent: { readonly email: Map<string, number>; readonly sns: Map<string, number> } = {
+    email: new Map(),
+    sns: new Map(),
+  };
   /** Failed channels per hash, with the deliverer's message. */
   readonly failures = new Map<string, string[]>();
   constructor(readonly inner: Deliverer) {}
@@ -19,8 +22,10 @@ export class CountingDeliverer implements Deliverer {
     const result = await this.inner.deliver(request);
     const hash = request.event.hash;
     for (const channel of result.channels) {
-      if (channel.ok) this.sent[channel.channel].set(hash, (this.sent[channel.channel].get(hash) ?? 0) + 1);
-      else
+      if (channel.ok) {
+        const sent = channel.channel === 'email' || channel.channel === 'sns' ? this.sent[channel.channel] : undefined;
+        sent?.set(hash, (sent.get(hash) ?? 0) + 1);
+      } else
         this.failures.set(hash, [
           ...(this.failures.get(hash) ?? []),
           `${channel.channel} ${channel.kind}: ${channel.message}`,
