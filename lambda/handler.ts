@@ -12,6 +12,7 @@ import { RUNTIME_ENV, BUNDLED_CONFIG_FILE } from './config/runtime';
 import {
   ConfigError,
   parseAlertsConfig,
+  recordTtlSeconds,
   sourceName,
   TelegramSchema,
   usesTelegram,
@@ -76,7 +77,7 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
     ...DEFAULT_RETRY_DELAYS,
     sendBudgetMs: CLIENT_DEFAULTS.sendTimeoutMs,
     deliverBacklog: config.polling.deliverBacklog,
-    recordTtlSeconds: config.delivery.recordTtlSeconds,
+    recordTtlSeconds: recordTtlSeconds(config),
     concurrency: config.delivery.concurrency,
   };
   return async (_event, context) => {

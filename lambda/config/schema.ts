@@ -425,6 +425,12 @@ export function parseAlertsConfig(input: unknown, where?: string): AlertsConfig 
   return result.data;
 }
 
+/** How long event records are kept: the delivery's own need, or the daily report's days if longer. */
+export function recordTtlSeconds(config: Pick<AlertsConfig, 'delivery' | 'report'>): number {
+  const forReport = config.report ? config.report.keepDays * 86_400 : 0;
+  return Math.max(config.delivery.recordTtlSeconds, forReport);
+}
+
 /** Whether the deployment sends to Telegram (a route lists chats, or the config has a bot). */
 export function usesTelegram(config: Pick<AlertsConfig, 'telegram' | 'routes'>): boolean {
   return config.telegram !== undefined || config.routes.some((route) => route.telegram.length > 0);

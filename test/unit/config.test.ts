@@ -3,7 +3,7 @@
  * names the field.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseAlertsConfig } from '../../lambda/config/schema';
+import { ConfigError, parseAlertsConfig, recordTtlSeconds } from '../../lambda/config/schema';
 
 const source = { id: 'pizzeria', url: 'https://203.0.113.10:8443' };
 
@@ -195,5 +195,19 @@ describe('the staff loop in the config', () => {
     ],
   ])('refuses %j with a message that says what to change', (input, message) => {
     expect(() => parseAlertsConfig({ sources: [source], ...input })).toThrow(message);
+  });
+});
+
+describe('how long records are kept', () => {
+  it('the delivery needs an hour; with the daily report, its keepDays', () => {
+    const source = { id: 'pizzeria', url: 'https://203.0.113.10:8443' };
+    const plain = parseAlertsConfig({ sources: [source] });
+    expect(recordTtlSeconds(plain)).toBe(3_600);
+    const reported = parseAlertsConfig({
+      sources: [source],
+      email: { from: 'a@x.example' },
+      report: { to: ['m@x.example'] },
+    });
+    expect(recordTtlSeconds(reported)).toBe(31 * 86_400);
   });
 });
