@@ -150,7 +150,7 @@ function summary(name: string | null, records: readonly ReportRecord[]): Respons
 
 function callLine(record: ReportRecord): CallLine {
   const waitedMs = responseMs(record);
-  const lastStep = record.escalatedAt.at(-1);
+  const lastStep = record.escalatedAt.length > 0 ? Math.max(...record.escalatedAt) : undefined;
   return {
     recordId: record.recordId,
     hash: record.hash,
