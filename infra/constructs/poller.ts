@@ -68,11 +68,14 @@ export interface PollerProps {
 
 export class Poller extends Construct {
   readonly fn: nodejs.NodejsFunction;
+  /** The config bundled next to the handler (tokens replaced by their secrets' names). */
+  readonly lambdaConfig: AlertsConfig;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: PollerProps) {
     super(scope, id);
+    this.lambdaConfig = props.lambdaConfig;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,

@@ -95,6 +95,8 @@ export const RouteSchema = z.strictObject({
     .default([]),
   /** Page outside the source's opening hours too (the manager's route, say). */
   always: z.boolean().default(false),
+  /** This route hears only the calls escalated to it (a manager who wants only the unanswered ones). */
+  escalationOnly: z.boolean().default(false),
 });
 export type RouteConfig = z.infer<typeof RouteSchema>;
 
@@ -361,7 +363,7 @@ function checkEscalation(
         path: ['routes', i, 'escalate', j, 'to'],
         message: `no route is named "${step.to}"`,
       });
-    } else if (step.to === route.name) {
+    } else if (step.to === route.name && !route.escalationOnly) {
       ctx.addIssue({
         code: 'custom',
         path: ['routes', i, 'escalate', j, 'to'],
@@ -421,6 +423,11 @@ export function parseAlertsConfig(input: unknown, where?: string): AlertsConfig 
   const result = AlertsConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(describeIssues(result.error), where);
   return result.data;
+}
+
+/** Whether the deployment sends to Telegram (a route lists chats, or the config has a bot). */
+export function usesTelegram(config: Pick<AlertsConfig, 'telegram' | 'routes'>): boolean {
+  return config.telegram !== undefined || config.routes.some((route) => route.telegram.length > 0);
 }
 
 /** Display name of a source. */

@@ -27,6 +27,8 @@ export interface Route {
   readonly escalate?: readonly EscalationStep[] | undefined;
   /** Pages outside the source's opening hours too. */
   readonly always?: boolean | undefined;
+  /** Hears only the calls escalated to it. */
+  readonly escalationOnly?: boolean | undefined;
 }
 
 export type TelegramChatId = number | string;
