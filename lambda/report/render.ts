@@ -11,8 +11,8 @@
  */
 import { escapeHtml, type RenderedEmail } from '../core/email';
 import { clip } from '../core/sms';
-import { displayTable, eventText, line, type Locale } from '../core/texts';
-import { formatClock, formatDuration } from '../notify/telegram/texts';
+import { displayTable, eventText, formatDuration, line, type Locale } from '../core/texts';
+import { formatClock } from '../notify/telegram/texts';
 import { dayHours } from './day';
 import type { CallLine, DayStats, ResponseSummary, SourceDayStats } from './stats';
 import { countCalls, formatDate, hourSpan, reportTexts, type ReportTexts } from './texts';
