@@ -36,7 +36,10 @@ export interface PressLoopOptions {
   readonly owner: string;
   readonly clock: Clock;
   readonly log: Log;
+  /** The staff loop's own metrics (its state errors). */
   readonly metrics: SourceMetrics;
+  /** A call's metrics go to its source's (acknowledgements, time to acknowledge). Default: `metrics`. */
+  readonly metricsFor?: (sourceId: string) => SourceMetrics;
   readonly observer?: Observer;
   /** Told when the bot is added to a chat (its id goes into a route). */
   readonly ops?: OpsNotifier;
@@ -179,8 +182,10 @@ export class PressLoop {
     );
     await quietly(() => staff.answer(press, { kind: 'accepted', table: acked.table }));
     if (outcome.outcome === 'repeated') return false; // counted when it first happened
-    metrics.count(METRIC.acknowledgements);
-    metrics.milliseconds(METRIC.timeToAcknowledge, responseMs);
+    const ofSource = this.#o.metricsFor?.(call.sourceId) ?? metrics;
+    ofSource.count(METRIC.acknowledgements);
+    ofSource.milliseconds(METRIC.timeToAcknowledge, responseMs);
+    ofSource.flush();
     log.info('a call was acknowledged', {
       source: call.sourceId,
       hash: acked.hash,
