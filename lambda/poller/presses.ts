@@ -11,7 +11,6 @@
  * A press processed again after a crash finds its own acknowledgement on the record: the edits
  * are made again (harmless), nothing is counted twice.
  */
-import pLimit from 'p-limit';
 import { METRIC } from '../domain/metrics';
 import type {
   BotStore,
@@ -114,8 +113,16 @@ export class PressLoop {
         );
       }
     }
-    const limit = pLimit(4);
-    const outcomes = await Promise.allSettled(batch.presses.map((press) => limit(() => this.#process(press))));
+    // In the order they were made: of two presses on one call, the first must win.
+    const outcomes: PromiseSettledResult<boolean>[] = [];
+    for (const press of batch.presses) {
+      try {
+        outcomes.push({ status: 'fulfilled', value: await this.#process(press) });
+      } catch (reason) {
+        outcomes.push({ status: 'rejected', reason });
+        break; // the rest of the batch is read again, in order
+      }
+    }
     const failed = outcomes.filter((o) => o.status === 'rejected');
     if (failed.length > 0) {
       // Not confirmed: Telegram sends the batch again, and what was done is recognised then.
