@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { POLLER_TIMEOUT_SECONDS } from '../lambda/config/runtime';
 import { parseAlertsConfig, type AlertsConfig } from '../lambda/config/schema';
 import { feed } from '../lambda/obs/feed';
 import type { FeedEntry } from '../lambda/domain/ports';
@@ -27,7 +28,7 @@ import { sendDailyReport } from '../lambda/report/send';
 import { createSesClient } from '../lambda/notify/ses';
 
 /** The Lambda's timeout in the CDK stack: the handler plans its ticks against it. */
-const INVOCATION_TIMEOUT_MS = 90_000;
+const INVOCATION_TIMEOUT_MS = POLLER_TIMEOUT_SECONDS * 1000;
 const SCHEDULE_MS = 60_000;
 
 export interface StartOptions {

@@ -21,7 +21,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AlertsConfig } from '../../lambda/config/schema';
-import { BUNDLED_CONFIG_FILE } from '../../lambda/config/runtime';
+import { BUNDLED_CONFIG_FILE, POLLER_TIMEOUT_SECONDS } from '../../lambda/config/runtime';
 import type { AwsSection } from '../config/deployment';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,7 +31,7 @@ export const HANDLER_ENTRY = join(REPO_ROOT, 'lambda', 'handler.ts');
 export const POLLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const POLLER_MEMORY_MB = 256;
 /** The handler works ≈ 60 s per invocation and stops short of its deadline; 90 s leaves room. */
-export const POLLER_TIMEOUT = Duration.seconds(90);
+export const POLLER_TIMEOUT = Duration.seconds(POLLER_TIMEOUT_SECONDS);
 /**
  * Asynchronous invocation (how Scheduler invokes it): no Lambda retry of a failed run (its default
  * is 2, with events kept 6 h), and an invocation still queued after 60 s (Lambda's minimum) is

@@ -22,3 +22,9 @@ export const RUNTIME_ENV = {
 
 /** File name of the config the CDK stack places next to the bundled handler. */
 export const BUNDLED_CONFIG_FILE = 'alerts-config.json';
+
+/** The poller Lambda's timeout (the CDK stack sets it; the handler plans its ticks against it). */
+export const POLLER_TIMEOUT_SECONDS = 90;
+
+/** How long a secret read (a QR-menu token, the bot token) is cached: a new value takes effect within it. */
+export const SECRET_CACHE_SECONDS = 300;

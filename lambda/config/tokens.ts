@@ -8,6 +8,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { awsClientConfig } from '../aws/clients';
 import { registerSecret } from '../obs/telemetry';
 import { TokenUnavailableError } from '../qrmenu/errors';
+import { SECRET_CACHE_SECONDS } from './runtime';
 import type { SourceConfig } from './schema';
 
 /** The token reference a source gets when its config names none. */
@@ -42,7 +43,7 @@ export function tokenResolver(
     } else {
       try {
         provider ??= new SecretsProvider({ clientConfig: awsClientConfig() });
-        const value = await provider.get(ref.secret, { maxAge: options.maxAgeSeconds ?? 300 });
+        const value = await provider.get(ref.secret, { maxAge: options.maxAgeSeconds ?? SECRET_CACHE_SECONDS });
         token = typeof value === 'string' ? value : undefined;
       } catch (error) {
         throw new TokenUnavailableError(

@@ -6,6 +6,7 @@
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { awsClientConfig } from '../../aws/clients';
+import { SECRET_CACHE_SECONDS } from '../../config/runtime';
 import { registerSecret } from '../../obs/telemetry';
 
 export type TelegramTokenRef = { readonly secret: string } | { readonly env: string } | { readonly value: string };
@@ -58,7 +59,7 @@ export function telegramTokenResolver(
         if (!options.provider && !sharedProvider)
           sharedProvider = new SecretsProvider({ clientConfig: awsClientConfig() });
         const provider = options.provider ?? sharedProvider!;
-        value = await provider.get(ref.secret, { maxAge: options.maxAgeSeconds ?? 300 });
+        value = await provider.get(ref.secret, { maxAge: options.maxAgeSeconds ?? SECRET_CACHE_SECONDS });
       } catch (error) {
         throw new TelegramTokenUnavailableError(
           `the Telegram bot token could not be read from Secrets Manager (${ref.secret}): ` +
