@@ -273,7 +273,7 @@ async function main(argv: readonly string[]): Promise<void> {
     .option('--report-now', "after every run, send today's daily report (open the SES emulator's web view)")
     .parse(argv, { from: 'user' });
   const options = program.opts<StartOptions>();
-  // Node 20 is what this machine has; the SDK's reminder about Node 22 would only clutter the feed.
+  // The project runs on Node 20 (package.json engines); the SDK's reminder about Node 22 would only clutter the feed.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (options.url && !options.token) {
     console.error('give --token (or set QRMENU_TOKEN) with --url');

@@ -263,7 +263,8 @@ export class StateStore implements SourceStore, EventStore, BotStore {
           : []),
         ...(done.escalateAt !== undefined ? [e.assign(RECORD_ATTR.dueAt, done.escalateAt)] : []),
       ],
-      remove: done.escalateAt !== undefined ? [] : [RECORD_ATTR.duePk, RECORD_ATTR.dueAt],
+      // Done for good: the event's JSON was kept only for retries and escalations; the report needs none of it.
+      remove: done.escalateAt !== undefined ? [] : [RECORD_ATTR.duePk, RECORD_ATTR.dueAt, RECORD_ATTR.event],
     }));
   }
 
@@ -288,7 +289,7 @@ export class StateStore implements SourceStore, EventStore, BotStore {
         e.assign(RECORD_ATTR.lastError, clipText(failure.error, 1_000)),
         e.assign(RECORD_ATTR.doneChannels, [...failure.doneChannels]),
       ],
-      remove: [RECORD_ATTR.duePk, RECORD_ATTR.dueAt],
+      remove: [RECORD_ATTR.duePk, RECORD_ATTR.dueAt, RECORD_ATTR.event],
     }));
   }
 

@@ -107,9 +107,9 @@ describe('creating a record', () => {
 
 describe('outcomes, by the claimant only', () => {
   it.each([
-    ['markDelivered', 'delivered', 'REMOVE #duePk, #dueAt'],
+    ['markDelivered', 'delivered', 'REMOVE #duePk, #dueAt, #event'],
     ['markRetry', 'retry', ''],
-    ['markFailed', 'failed', 'REMOVE #duePk, #dueAt'],
+    ['markFailed', 'failed', 'REMOVE #duePk, #dueAt, #event'],
   ] as const)('%s: claimed → %s', async (method, to, remove) => {
     mock.on(UpdateCommand).resolves({});
     const args = {
@@ -127,6 +127,77 @@ describe('outcomes, by the claimant only', () => {
     expect(input.UpdateExpression).toMatch(/^SET #status = :to, /);
     if (remove) expect(input.UpdateExpression).toContain(remove);
     else expect(input.UpdateExpression).not.toContain('REMOVE');
+  });
+
+  it('delivered with an escalation step to come: stays due (and keeps the event), the message ids kept', async () => {
+    mock.on(UpdateCommand).resolves({});
+    await store.markDelivered('s', '0x1', 'me', {
+      now: 5,
+      channels: ['telegram:-100'],
+      phase: 0,
+      escalateAt: 120_005,
+      messages: { 'telegram:-100': '77' },
+      sentChannels: ['telegram:-100'],
+    });
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.UpdateExpression).not.toContain('REMOVE');
+    expect(input.UpdateExpression).toContain('#dueAt = :dueAt');
+    expect(input.UpdateExpression).toContain('#messages.#k');
+    expect(input.UpdateExpression).toMatch(/#sentAt\.#k\d+ = if_not_exists\(#sentAt\.#k\d+, :sentNow\)/);
+    expect(input.ExpressionAttributeNames).toMatchObject({ '#messages': 'messages', '#sentAt': 'sentAt' });
+    expect(Object.values(input.ExpressionAttributeNames ?? {})).toContain('telegram:-100');
+  });
+
+  it('an escalation step delivered is added to escalatedAt', async () => {
+    mock.on(UpdateCommand).resolves({});
+    await store.markDelivered('s', '0x1', 'me', { now: 9, channels: ['sns'], phase: 1 });
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.UpdateExpression).toContain('#escalatedAt = list_append(if_not_exists(#escalatedAt, :none), :step)');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':none': [], ':step': [9] });
+  });
+
+  it('the first press wins: only an attendance call not yet acknowledged', async () => {
+    mock
+      .on(UpdateCommand)
+      .resolves({
+        Attributes: { hash: '0x1', code: 'waiter_call', table: '6', firstSeenAt: 1, ackAt: 9, ackBy: 'Иван' },
+      });
+    const outcome = await store.acknowledge('s', '0x1', { at: 9, by: 'Иван', byId: '7', pressId: 'q1' });
+    expect(outcome).toMatchObject({ outcome: 'acknowledged', call: { ackBy: 'Иван', messages: {} } });
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe(
+      'attribute_exists(#pk) AND #needsAck = :yes AND attribute_not_exists(#ackAt)',
+    );
+  });
+
+  it('a press refused: the same press again is recognised, another one finds who took it', async () => {
+    mock
+      .on(UpdateCommand)
+      .rejectsOnce(refused({ needsAck: true, ackAt: 9, ackBy: 'Иван', ackPress: 'q1', firstSeenAt: 1 }))
+      .rejectsOnce(refused({ needsAck: true, ackAt: 9, ackBy: 'Иван', ackPress: 'q1', firstSeenAt: 1 }))
+      .rejectsOnce(refused({ status: 'delivered' }));
+    expect((await store.acknowledge('s', '0x1', { at: 10, by: 'Иван', byId: '7', pressId: 'q1' })).outcome).toBe(
+      'repeated',
+    );
+    expect((await store.acknowledge('s', '0x1', { at: 10, by: 'Ольга', byId: '8', pressId: 'q2' })).outcome).toBe(
+      'taken',
+    );
+    expect((await store.acknowledge('s', '0x1', { at: 10, by: 'Ольга', byId: '8', pressId: 'q3' })).outcome).toBe(
+      'unknown',
+    );
+  });
+
+  it('an escalation: delivered, due, not acknowledged, at the phase the caller saw', async () => {
+    mock
+      .on(UpdateCommand)
+      .resolves({ Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 1, phase: 1 } });
+    const record = await store.escalate('s', '0x1', 'me', { now: 200, claimTimeoutMs: 30_000, expectPhase: 0 });
+    expect(record).toMatchObject({ phase: 1, attempts: 1 });
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe(
+      '#status IN (:from0) AND #dueAt <= :now AND #phase = :expectPhase AND attribute_not_exists(#ackAt)',
+    );
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':from0': 'delivered', ':expectPhase': 0, ':phase': 1 });
   });
 
   it('a refused mark: true when the record already shows our outcome, false when another poller took it', async () => {
