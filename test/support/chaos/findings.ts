@@ -48,7 +48,7 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     id: 'F4',
     kind: 'counter-hashes',
     title:
-      'a reset detected after hashes were already reissued marks those hashes gone at detection time, after their new records: the new events are claimed and sent a second time, with no mayBeSentTwice line',
+      'a reset marks every hash of the last complete answer gone at the instant it is detected — including hashes re-recorded for their new events since that answer (a reset seen first in a cursor answer, then again in the next complete one): those new events are claimed and sent a second time, with no mayBeSentTwice line',
     pattern: /claimed again as a new event/,
     seed: 1000,
   },
