@@ -8,7 +8,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { ConfigError } from '../lambda/config/schema';
-import { loadDeploymentConfig } from './config';
+import { loadDeploymentConfig } from './config/deployment';
 import { createQrmenuApp } from './qrmenu-app';
 
 export const DEFAULT_CONFIG_PATH = 'config/example.yaml';

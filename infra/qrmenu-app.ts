@@ -6,8 +6,8 @@
  */
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { DeploymentConfig } from './config';
-import { stackName } from './names';
+import type { DeploymentConfig } from './config/deployment';
+import { stackName } from './config/names';
 import { QrmenuAlertsStack } from './stack';
 
 export interface QrmenuApp {

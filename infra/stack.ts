@@ -11,10 +11,10 @@ import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { sourceName } from '../lambda/config/schema';
+import { sourceName, usesTelegram } from '../lambda/config/schema';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
-import { METRICS_SERVICE } from '../lambda/obs/metric-names';
-import { lambdaConfigOf, senderAddress, type DeploymentConfig } from './config';
+import { METRICS_SERVICE } from '../lambda/domain/metrics';
+import { lambdaConfigOf, senderAddress, type DeploymentConfig } from './config/deployment';
 import { PollerAlarms } from './constructs/alarms';
 import { AlertSubscriptions } from './constructs/alert-subscriptions';
 import { PollerDashboard } from './constructs/dashboard';
@@ -26,7 +26,7 @@ import { grantSendEmail, SesSenderIdentity } from './constructs/ses-sender';
 import { SmsSettings } from './constructs/sms-settings';
 import { SourceSecrets } from './constructs/source-secrets';
 import { StateTable } from './constructs/state-table';
-import { alarmNamePrefix, logicalIdPart, resourcePrefix } from './names';
+import { alarmNamePrefix, logicalIdPart, resourcePrefix } from './config/names';
 
 export interface QrmenuAlertsStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -58,7 +58,11 @@ export class QrmenuAlertsStack extends Stack {
     Tags.of(this).add('qrmenu-alerts:deployment', config.name);
 
     this.stateTable = new StateTable(this, 'State', { retain: aws.retainData });
-    this.secrets = new SourceSecrets(this, 'TokenSecrets', { deploymentName: config.name, sources: config.sources });
+    this.secrets = new SourceSecrets(this, 'TokenSecrets', {
+      deploymentName: config.name,
+      sources: config.sources,
+      telegramBot: usesTelegram(config),
+    });
     this.alertsTopic = new EncryptedTopic(this, 'Alerts', {
       purpose: `guest events of ${prefix}`,
     });
@@ -76,7 +80,7 @@ export class QrmenuAlertsStack extends Stack {
       this.opsTopic.topic.addSubscription(new subscriptions.EmailSubscription(address));
 
     this.poller = new Poller(this, 'Poller', {
-      lambdaConfig: lambdaConfigOf(config, (sourceId) => this.secrets.nameOf(sourceId)),
+      lambdaConfig: lambdaConfigOf(config, (sourceId) => this.secrets.nameOf(sourceId), this.secrets.bot?.secretName),
       environment: {
         [RUNTIME_ENV.stateTable]: this.stateTable.tableName,
         [RUNTIME_ENV.alertsTopicArn]: this.alertsTopic.topicArn,
@@ -164,6 +168,12 @@ export class QrmenuAlertsStack extends Stack {
       new CfnOutput(this, key, {
         value: secretName,
         description: `Put the token of source "${sourceId}": aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string file://token.txt`,
+      });
+    }
+    if (this.secrets.bot) {
+      new CfnOutput(this, 'TelegramBotSecret', {
+        value: this.secrets.bot.secretName,
+        description: `Put the bot token from BotFather: aws secretsmanager put-secret-value --secret-id ${this.secrets.bot.secretName} --secret-string file://bot-token.txt`,
       });
     }
     if (this.dashboard) {

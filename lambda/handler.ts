@@ -9,27 +9,31 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { RUNTIME_ENV, BUNDLED_CONFIG_FILE } from './config/runtime';
-import { ConfigError, parseAlertsConfig, sourceName, type AlertsConfig } from './config/schema';
+import {
+  ConfigError,
+  parseAlertsConfig,
+  recordTtlSeconds,
+  sourceName,
+  TelegramSchema,
+  usesTelegram,
+  type AlertsConfig,
+} from './config/schema';
+import { TelegramChannel, telegramStaffBot, telegramTokenResolver } from './notify/telegram';
 import { tokenResolver } from './config/tokens';
 import { createDeliverer } from './notify/deliverer';
 import { createOpsNotifier } from './notify/ops';
-import type { Deliverer } from './notify/port';
+import type { Deliverer } from './domain/delivery';
 import { feed } from './obs/feed';
-import { metricsNamespace } from './obs/metric-names';
+import { metricsNamespace } from './domain/metrics';
 import { createLogger, createSourceMetrics } from './obs/telemetry';
 import { runInvocation, type InvocationReport } from './poller/invocation';
-import {
-  systemClock,
-  type Clock,
-  type FetchEvents,
-  type Log,
-  type OpsNotifier,
-  type SourceMetrics,
-} from './domain/ports';
+import { systemClock, type Clock, type Log, type OpsNotifier, type SourceMetrics, type StaffBot } from './domain/ports';
+import type { FetchEvents } from './domain/fetch';
+import { PressLoop } from './poller/presses';
 import { SourcePoller } from './poller/source-poller';
 import { QrMenuClient } from './qrmenu/client';
 import { StateStore } from './state/store';
-import { CLIENT_DEFAULTS } from './aws-clients';
+import { CLIENT_DEFAULTS } from './aws/clients';
 import { DEFAULT_RETRY_DELAYS } from './domain/record';
 
 /** The longest one invocation polls: the next scheduled one starts a minute after this one. */
@@ -46,6 +50,10 @@ export interface PollHandlerDeps {
   readonly fetchFor: (source: AlertsConfig['sources'][number]) => FetchEvents;
   readonly clock?: Clock;
   readonly ops?: OpsNotifier;
+  /** The staff bot, when the config has Telegram: its presses are read during each invocation. */
+  readonly staff?: StaffBot;
+  /** Metrics of the staff loop (no source). Default: those of the first source. */
+  readonly staffMetrics?: SourceMetrics;
 }
 
 export type PollHandler = (
@@ -69,7 +77,7 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
     ...DEFAULT_RETRY_DELAYS,
     sendBudgetMs: CLIENT_DEFAULTS.sendTimeoutMs,
     deliverBacklog: config.polling.deliverBacklog,
-    recordTtlSeconds: config.delivery.recordTtlSeconds,
+    recordTtlSeconds: recordTtlSeconds(config),
     concurrency: config.delivery.concurrency,
   };
   return async (_event, context) => {
@@ -94,6 +102,20 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
           observer: (entry) => feed.emit('entry', entry),
         }),
     );
+    const presses = deps.staff
+      ? new PressLoop({
+          bot: TELEGRAM_BOT,
+          staff: deps.staff,
+          store: deps.store,
+          sources: new Map(config.sources.map((source) => [source.id, sourceName(source)])),
+          owner,
+          clock,
+          log: deps.log,
+          metrics: deps.staffMetrics ?? deps.metricsFor(config.sources[0]!.id),
+          observer: (entry) => feed.emit('entry', entry),
+          ...(deps.ops ? { ops: deps.ops } : {}),
+        })
+      : undefined;
     const report = await runInvocation({
       pollers,
       clock,
@@ -102,6 +124,7 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
       stopAt,
       leaseUntil: hardEnd,
       concurrency: config.polling.concurrency,
+      ...(presses ? { presses } : {}),
     });
     deps.log.info('invocation done', { ...report });
     return report;
@@ -136,14 +159,36 @@ export function createDefaultHandler(env: NodeJS.ProcessEnv = process.env): Poll
   const topicArn = env[RUNTIME_ENV.alertsTopicArn];
   const opsTopicArn = env[RUNTIME_ENV.opsTopicArn];
   const namespace = metricsNamespace(config.name);
+  const telegram = telegramOf(config);
   return createPollHandler({
     config,
     store: new StateStore({ tableName: requiredEnv(env, RUNTIME_ENV.stateTable) }),
-    deliverer: createDeliverer({ config, ...(topicArn ? { topicArn } : {}) }),
+    deliverer: createDeliverer({ config, ...(topicArn ? { topicArn } : {}), ...(telegram ? { telegram } : {}) }),
+    ...(telegram ? { staff: telegramStaffBot(telegram, { locale: config.locale }) } : {}),
+    staffMetrics: createSourceMetrics(namespace, STAFF_DIMENSION),
     log,
     metricsFor: (sourceId) => createSourceMetrics(namespace, sourceId),
     fetchFor: (source) => qrMenuFetcher(source, config, { log }),
     ...(opsTopicArn ? { ops: createOpsNotifier({ topicArn: opsTopicArn }) } : {}),
+  });
+}
+
+/** The name of the bot's item in the state table (one bot per deployment). */
+export const TELEGRAM_BOT = 'telegram';
+/** The `source` dimension of the staff loop's metrics (presses are not one source's). */
+export const STAFF_DIMENSION = 'staff';
+
+/** The Telegram channel of a config that has routes with chats (or a telegram section); else undefined. */
+export function telegramOf(config: AlertsConfig, options: { clock?: Clock } = {}): TelegramChannel | undefined {
+  if (!usesTelegram(config)) return undefined;
+  const telegram = config.telegram ?? TelegramSchema.parse({});
+  return new TelegramChannel({
+    token: telegramTokenResolver(telegram.token),
+    ...(telegram.apiRoot ? { apiRoot: telegram.apiRoot.replace(/\/+$/, '') } : {}),
+    locale: config.locale,
+    timeZone: config.timeZone,
+    acknowledgeCodes: telegram.acknowledgeCodes,
+    ...(options.clock ? { clock: { now: options.clock.now, sleep: (ms: number) => options.clock!.sleep(ms) } } : {}),
   });
 }
 

@@ -3,7 +3,8 @@
  * integrator runs against a restaurant's QR-menu server. One `hash=none` request, then a plain
  * report: reachable? which certificate (and the exact line to pin it)? token accepted? how many
  * events are queued, of which codes? The token may come from QRMENU_TOKEN instead of the command
- * line, and is never printed.
+ * line, and is never printed. `--watch SECONDS` then asks again every few seconds and reports how
+ * long the server really keeps events (learnt as the poller learns it, queue-knowledge.ts).
  *
  * Exit codes: 0 all well · 2 token rejected or missing · 3 unreachable or TLS · 4 bad response.
  */
@@ -14,7 +15,10 @@ import { Command, Option } from 'commander';
 import { QrMenuClient } from '../lambda/qrmenu/client';
 import { QrMenuError, type QrMenuErrorKind } from '../lambda/qrmenu/errors';
 import { normalizeFingerprint } from '../lambda/qrmenu/http';
-import type { TlsOptions } from '../lambda/config/schema';
+import type { TlsOptions } from '../lambda/qrmenu/http';
+import type { QrEvent } from '../lambda/domain/event';
+import type { SourceState } from '../lambda/domain/source-state';
+import { observeAnswer } from '../lambda/poller/queue-knowledge';
 
 export const EXIT = { ok: 0, auth: 2, unreachable: 3, badResponse: 4 } as const;
 
@@ -33,6 +37,13 @@ export interface DoctorOptions {
   readonly fingerprint?: string;
   readonly caPem?: string;
   readonly timeoutMs?: number;
+  /** Watch the queue this long to tell its retention (0 = one request only). */
+  readonly watchSeconds?: number;
+  /** Seconds between two looks while watching. Default 10. */
+  readonly everySeconds?: number;
+  /** The clock (tests pass a manual one). */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
   /** Where the report goes, line by line. */
   readonly print: (line: string) => void;
 }
@@ -146,6 +157,7 @@ export async function runDoctor(options: DoctorOptions): Promise<number> {
     ...(url.protocol === 'https:' ? { tls } : {}),
     requestTimeoutMs: timeoutMs,
     retries: 0,
+    ...(options.now ? { now: options.now } : {}),
   });
   try {
     const answer = await client.fetchEvents(null);
@@ -158,12 +170,63 @@ export async function runDoctor(options: DoctorOptions): Promise<number> {
     );
     if (answer.skipped.length > 0)
       row(print, 'unusable events', `${answer.skipped.length}: ${answer.skipped.map((s) => s.reason).join('; ')}`);
+    if (!options.watchSeconds) {
+      row(print, 'retention', 'one answer cannot tell how long events stay: run with --watch 420 to measure it');
+    } else {
+      row(print, 'retention', await watchRetention(client, answer.events, options));
+    }
     return verdict(print, EXIT.ok, 'this server can be polled');
   } catch (error) {
     if (!(error instanceof QrMenuError)) throw error;
     if (error.kind === 'auth') row(print, 'token', 'rejected');
     return verdict(print, EXIT_FOR_KIND[error.kind], error.message);
   }
+}
+
+/** Look at the whole queue again and again; what the poller would learn of its retention, in words. */
+async function watchRetention(
+  client: QrMenuClient,
+  first: readonly QrEvent[],
+  options: DoctorOptions,
+): Promise<string> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const everyMs = (options.everySeconds ?? 10) * 1000;
+  const settings = { intervalMs: everyMs, retentionMs: Number.POSITIVE_INFINITY };
+  const firstSeen = new Map<string, { firstSeenAt: number; code: string; table: string }>();
+  let state: Pick<SourceState, 'queue' | 'gone' | 'learnt'> = { gone: {}, learnt: {} };
+  let vanished = 0;
+  const look = (events: readonly QrEvent[]) => {
+    const at = now();
+    for (const e of events)
+      if (!firstSeen.has(e.hash)) firstSeen.set(e.hash, { firstSeenAt: at, code: e.code, table: e.tableName });
+    const observed = observeAnswer(state, { events, complete: true }, (h) => firstSeen.get(h), at, settings);
+    state = observed.state;
+    vanished += observed.vanished.length;
+  };
+  look(first);
+  const until = now() + (options.watchSeconds ?? 0) * 1000;
+  while (now() < until) {
+    await sleep(everyMs);
+    try {
+      look((await client.fetchEvents(null)).events);
+    } catch (error) {
+      return `watching stopped: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  const { retentionMs, longestSeenMs } = state.learnt;
+  const seconds = (ms: number | undefined) => (ms === undefined ? '?' : `${Math.round(ms / 1000)} s`);
+  if (retentionMs !== undefined) {
+    const safe = Math.floor((longestSeenMs ?? retentionMs) / 1000);
+    return (
+      `events stay queued at least ${seconds(longestSeenMs)} and are gone within ${seconds(retentionMs)} ` +
+      `(${vanished} left while watching): set polling.retentionSeconds to ${safe}`
+    );
+  }
+  return firstSeen.size === 0
+    ? `no event was queued in ${options.watchSeconds} s of watching: make a test call and watch again`
+    : `no event left the queue in ${options.watchSeconds} s (seen queued for up to ${seconds(longestSeenMs)}): ` +
+        'the retention is longer than that; watch longer to measure it';
 }
 
 function describeCodes(codes: readonly string[]): string {
@@ -197,14 +260,28 @@ async function main(argv: readonly string[]): Promise<void> {
     .option('--fingerprint <sha256>', 'pin the server certificate by its SHA-256 fingerprint')
     .option('--ca-file <pem>', 'pin the server certificate (or its CA) by a PEM file')
     .option('--timeout <ms>', 'request timeout in ms', (v) => Number(v), 5_000)
+    .option(
+      '--watch <seconds>',
+      'then watch the queue this long to measure its retention (e.g. 420)',
+      (v) => Number(v),
+      0,
+    )
     .parse(argv, { from: 'user' });
-  const o = program.opts<{ url: string; token?: string; fingerprint?: string; caFile?: string; timeout: number }>();
+  const o = program.opts<{
+    url: string;
+    token?: string;
+    fingerprint?: string;
+    caFile?: string;
+    timeout: number;
+    watch: number;
+  }>();
   const code = await runDoctor({
     url: o.url,
     ...(o.token ? { token: o.token } : {}),
     ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
     ...(o.caFile ? { caPem: readFileSync(o.caFile, 'utf8') } : {}),
     timeoutMs: o.timeout,
+    watchSeconds: o.watch,
     print: (line) => console.log(line),
   });
   process.exitCode = code;

@@ -38,7 +38,9 @@ export class FeedPrinter {
         const to =
           entry.channel === 'email'
             ? `e-mail to ${entry.recipients.join(', ')}`
-            : 'published to SNS (SMS by subscription)';
+            : entry.channel === 'telegram'
+              ? `Telegram chat ${entry.recipients.join(', ')}`
+              : 'published to SNS (SMS by subscription)';
         this.#line(`${entry.source} · table ${entry.table} · ${entry.code} → ${to}  (+${(after / 1000).toFixed(1)} s)`);
         break;
       }
@@ -60,6 +62,16 @@ export class FeedPrinter {
         break;
       case 'gap':
         this.#line(`${entry.source} · WARNING: ${entry.message}`);
+        break;
+      case 'acknowledged':
+        this.#line(
+          `${entry.source} · table ${entry.table} · ✅ ${entry.by} is on the way (answered in ${(entry.responseMs / 1000).toFixed(0)} s)`,
+        );
+        break;
+      case 'escalated':
+        this.#line(
+          `${entry.source} · table ${entry.table} · ⚠ nobody answered for ${(entry.waitedMs / 1000).toFixed(0)} s: escalation step ${entry.step} sent`,
+        );
         break;
     }
   }
@@ -114,6 +126,9 @@ export class FeedPrinter {
     w(
       `  SMS           SNS emulator ${stack.endpoints.sns}; stand-in phones ${stack.phones.map((p) => p.phone).join(', ')}`,
     );
+    if (stack.telegram) {
+      w(`  Telegram      Bot API stand-in ${stack.telegram.endpoint}; a simulated waiter presses "Иду" on most calls`);
+    }
     const first = sims[0];
     if (first) {
       w('');

@@ -16,7 +16,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
-import type { AlertsConfig } from '../lambda/config/schema';
+import { type AlertsConfig, usesTelegram } from '../lambda/config/schema';
 import { smsSubscriptions } from '../lambda/core/routing';
 import { createSimulator, type Simulator } from './simulator';
 import {
@@ -24,9 +24,13 @@ import {
   startDynamoDbLocal,
   startSesEmulator,
   startSnsEmulator,
+  startTelegramEmulator,
   type Emulator,
 } from './emulators';
 import { ensureStateTable } from './state-table';
+
+/** The variable the local bot token is read from (the config's default). */
+export const LOCAL_BOT_TOKEN_ENV = 'TELEGRAM_BOT_TOKEN';
 
 export interface LocalStackOptions {
   readonly config: AlertsConfig;
@@ -51,7 +55,14 @@ export interface LocalStack {
   readonly simulators: ReadonlyMap<string, Simulator>;
   readonly phones: readonly Phone[];
   readonly opsQueueUrl: string;
-  readonly endpoints: { readonly dynamodb: string; readonly ses: string; readonly sns: string };
+  readonly endpoints: {
+    readonly dynamodb: string;
+    readonly ses: string;
+    readonly sns: string;
+    readonly telegram?: string;
+  };
+  /** The Telegram stand-in's bot, when a route lists Telegram chats. */
+  readonly telegram?: { readonly endpoint: string; readonly token: string };
   readonly sqs: SQSClient;
   stop(): Promise<void>;
 }
@@ -80,7 +91,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       startSesEmulator().then(track),
       startSnsEmulator().then(track),
     ]);
-    const endpoints = { dynamodb: dynamodb.endpoint, ses: ses.endpoint, sns: sns.endpoint };
+    // Telegram: the stand-in, whenever a route has chats; the bot's token is made up here.
+    let telegram: { endpoint: string; token: string } | undefined;
+    if (usesTelegram(options.config)) {
+      const emulator = await startTelegramEmulator();
+      started.push({ endpoint: emulator.endpoint, stop: emulator.stop });
+      telegram = { endpoint: emulator.endpoint, token: `4242424242:AAlocal-${randomUUID().replace(/-/g, '')}` };
+    }
+    const endpoints = {
+      dynamodb: dynamodb.endpoint,
+      ses: ses.endpoint,
+      sns: sns.endpoint,
+      ...(telegram ? { telegram: telegram.endpoint } : {}),
+    };
     const awsEnv = emulatorEnvironment(endpoints);
     const clientConfig = { region: awsEnv.AWS_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
     const dynamo = new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.endpoint });
@@ -107,6 +130,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config = { ...config, sources };
     }
 
+    if (telegram) {
+      config = {
+        ...config,
+        telegram: {
+          acknowledgeCodes: ['waiter_call', 'waiter_call_cash', 'bill_request'],
+          ...config.telegram,
+          token: { env: LOCAL_BOT_TOKEN_ENV },
+          apiRoot: telegram.endpoint,
+        },
+      };
+      tokens[LOCAL_BOT_TOKEN_ENV] = telegram.token;
+    }
     await ensureStateTable(dynamo, LOCAL_TABLE);
     const alertsTopic = await snsClient.send(new CreateTopicCommand({ Name: `qrmenu-alerts-${config.name}` }));
     const opsTopic = await snsClient.send(new CreateTopicCommand({ Name: `qrmenu-alerts-${config.name}-ops` }));
@@ -131,7 +166,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [RUNTIME_ENV.alertsTopicArn]: alertsTopic.TopicArn!,
       [RUNTIME_ENV.opsTopicArn]: opsTopic.TopicArn!,
     };
-    return { config, env, simulators, phones, opsQueueUrl, endpoints, sqs, stop };
+    return { config, env, simulators, phones, opsQueueUrl, endpoints, ...(telegram ? { telegram } : {}), sqs, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -16,8 +16,9 @@ import { parseAlertsConfig, type AlertsConfig } from '../lambda/config/schema';
 import { feed } from '../lambda/obs/feed';
 import type { FeedEntry } from '../lambda/domain/ports';
 import { normalizeFingerprint } from '../lambda/qrmenu/http';
-import { parseDeploymentConfig, readConfigFile } from '../infra/config';
+import { parseDeploymentConfig, readConfigFile } from '../infra/config/deployment';
 import { DEMO_CONFIG } from './demo-config';
+import { startSimulatedWaiters } from './simulated-waiters';
 import { FeedPrinter } from './feed-printer';
 import { drainQueue, phoneMessage, startLocalStack, tokenEnvName, type LocalStack } from './local-stack';
 
@@ -149,6 +150,9 @@ export async function start(options: StartOptions): Promise<number> {
     void sourceId;
   }
 
+  // The waiters in the hall's Telegram group press "Иду" on most calls.
+  const waiters = stack.telegram ? startSimulatedWaiters(stack.config, stack.telegram) : undefined;
+
   // The stand-in phones and the operator's inbox.
   const pollPhones = async () => {
     while (!stopping) {
@@ -159,6 +163,7 @@ export async function start(options: StartOptions): Promise<number> {
 
   const code = await stopSignal;
   if (!options.json) printer.note('stopping…');
+  waiters?.stop();
   return shutdown(code);
 }
 

@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDeploymentConfig, readConfigFile } from '../../infra/config';
+import { parseDeploymentConfig, readConfigFile } from '../../infra/config/deployment';
 import { createQrmenuApp } from '../../infra/qrmenu-app';
 
 export interface StackInventory {

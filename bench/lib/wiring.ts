@@ -7,14 +7,14 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { awsClientConfig } from '../../lambda/aws-clients';
+import { awsClientConfig } from '../../lambda/aws/clients';
 import { parseAlertsConfig, type AlertsConfig } from '../../lambda/config/schema';
 import { createPollHandler, qrMenuFetcher, SAFETY_MS, type PollHandler } from '../../lambda/handler';
 import { createDeliverer } from '../../lambda/notify/deliverer';
-import type { Deliverer } from '../../lambda/notify/port';
+import type { Deliverer } from '../../lambda/domain/delivery';
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
-import { metricsNamespace } from '../../lambda/obs/metric-names';
+import { metricsNamespace } from '../../lambda/domain/metrics';
 import { createLogger, createSourceMetrics } from '../../lambda/obs/telemetry';
 import type { Clock, Log } from '../../lambda/domain/ports';
 import { StateStore } from '../../lambda/state/store';

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { BUNDLED_CONFIG_FILE, RUNTIME_ENV } from '../../lambda/config/runtime';
-import { lambdaConfigOf, loadDeploymentConfig } from '../../infra/config';
+import { lambdaConfigOf, loadDeploymentConfig } from '../../infra/config/deployment';
 import type { BenchStack } from '../lib/bench-stack';
 import { median } from '../lib/stats';
 import { BENCH_TOKEN, ONE_TICK_REMAINING_MS, benchConfig } from '../lib/wiring';

@@ -3,8 +3,10 @@
  *   per source — no successful poll for 5 minutes (missing data counts as breaching: a poller
  *   that stopped writing metrics is the worst case), token rejected, token unreadable (Secrets
  *   Manager, not the server), deliveries given up on, a possible gap (events may have expired unseen);
- *   overall — poller errors and throttles, a non-empty schedule dead-letter queue, and the SMS
- *   month-to-date spend nearing the account's limit.
+ *   overall — DynamoDB trouble, a failing hash=none, poison events, outcomes unwritten at a run's
+ *   end, Telegram failures, calls nobody answered after the last escalation step (metrics of the
+ *   whole deployment: one alarm each, whatever the sources), poller errors and throttles, a
+ *   non-empty schedule dead-letter queue, and the SMS month-to-date spend nearing the account's limit.
  * Names are `qrmenu-alerts-<deployment>.<source>.<what>` (names.ts): the ops topic trusts exactly those.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -14,8 +16,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC } from '../../lambda/obs/metric-names';
-import { alarmName } from '../names';
+import { METRIC } from '../../lambda/domain/metrics';
+import { alarmName } from '../config/names';
 import type { PollerMetrics } from './poller-metrics';
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -24,6 +26,10 @@ const FIVE_MINUTES = Duration.minutes(5);
  * tick, so a lasting outage (or an empty secret) makes ≈ 30, a single throttled read makes 1.
  */
 export const SECRET_ERRORS_ALARM_THRESHOLD = 3;
+/** DynamoDB trouble alarms at this many failed calls in 5 minutes (one throttled call is retried and harmless). */
+export const STATE_ERRORS_ALARM_THRESHOLD = 5;
+/** Telegram trouble alarms at this many failed chat sends in 5 minutes. */
+export const TELEGRAM_FAILURES_ALARM_THRESHOLD = 3;
 /** The SMS spend alarm fires at this share of the monthly limit, before SNS stops sending. */
 export const SMS_SPEND_ALARM_SHARE = 0.8;
 /** The shape most alarms share: one occurrence in the period alarms; no data means all is well. */
@@ -87,6 +93,49 @@ export class PollerAlarms extends Construct {
         ...ANY_OCCURRENCE,
       });
     }
+
+    // Deployment-wide: one alarm whatever the number of sources; the logs name the source.
+    const total = (name: (typeof METRIC)[keyof typeof METRIC], period = FIVE_MINUTES) =>
+      metrics.deployment(name, { statistic: 'Sum', period });
+    this.add('state-errors', undefined, {
+      description:
+        'The poller keeps failing to read or write its DynamoDB table (throttling, timeouts, 5xx): alerts are delayed (never lost while it recovers). See the poller logs ("a DynamoDB call failed").',
+      metric: total(METRIC.stateErrors),
+      ...ANY_OCCURRENCE,
+      threshold: STATE_ERRORS_ALARM_THRESHOLD,
+    });
+    this.add('reconcile-failures', undefined, {
+      description:
+        'Asking a QR-menu server for its whole queue (hash=none) keeps failing (too large or too slow): new calls still arrive, but a restarted server could hide some. Check polling.maxResponseBytes and requestTimeoutMs.',
+      metric: total(METRIC.reconcileFailures, Duration.minutes(15)),
+      ...ANY_OCCURRENCE,
+      threshold: 3,
+    });
+    this.add('poison-events', undefined, {
+      description:
+        'An event could not be recorded in any form (DynamoDB refused even its placeholder), so it was not delivered: see the poller logs.',
+      metric: total(METRIC.poisonEvents),
+      ...ANY_OCCURRENCE,
+    });
+    this.add('unwritten-outcomes', undefined, {
+      description:
+        'A run ended before it could record that an alert went out: the next run may send it again (counted, logged "may be sent twice"). Usually DynamoDB trouble.',
+      metric: total(METRIC.unmarkedDeliveries),
+      ...ANY_OCCURRENCE,
+    });
+    this.add('telegram-failures', undefined, {
+      description:
+        'Telegram messages keep failing (bad bot token, the bot removed from a chat, or Telegram unreachable): see the poller logs for the chat.',
+      metric: total(METRIC.telegramFailures),
+      ...ANY_OCCURRENCE,
+      threshold: TELEGRAM_FAILURES_ALARM_THRESHOLD,
+    });
+    this.add('unanswered-calls', undefined, {
+      description:
+        'A guest call went through its last escalation step and nobody pressed "On my way": a guest may still be waiting.',
+      metric: total(METRIC.unansweredCalls),
+      ...ANY_OCCURRENCE,
+    });
 
     this.add('lambda-errors', undefined, {
       description: 'The poller Lambda failed (crash, timeout or out of memory): see its logs.',

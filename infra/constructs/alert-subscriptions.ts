@@ -14,7 +14,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { AlertsConfig } from '../../lambda/config/schema';
 import { routeFilterPolicy, smsSubscriptions, type FilterPolicy } from '../../lambda/core/routing';
-import type { ExtraSubscription } from '../config';
+import type { ExtraSubscription } from '../config/deployment';
 
 export interface AlertSubscriptionsProps {
   readonly topic: sns.ITopic;

@@ -8,7 +8,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { METRIC, type MetricName } from '../../lambda/obs/metric-names';
+import { METRIC, type MetricName } from '../../lambda/domain/metrics';
 import type { PollerMetrics } from './poller-metrics';
 
 const MINUTE = Duration.minutes(1);

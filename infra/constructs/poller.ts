@@ -22,7 +22,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AlertsConfig } from '../../lambda/config/schema';
 import { BUNDLED_CONFIG_FILE } from '../../lambda/config/runtime';
-import type { AwsSection } from '../config';
+import type { AwsSection } from '../config/deployment';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const HANDLER_ENTRY = join(REPO_ROOT, 'lambda', 'handler.ts');
@@ -68,11 +68,14 @@ export interface PollerProps {
 
 export class Poller extends Construct {
   readonly fn: nodejs.NodejsFunction;
+  /** The config bundled next to the handler (tokens replaced by their secrets' names). */
+  readonly lambdaConfig: AlertsConfig;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: PollerProps) {
     super(scope, id);
+    this.lambdaConfig = props.lambdaConfig;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,

@@ -12,8 +12,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
-import type { AwsSection } from '../config';
-import { domainOf } from '../config';
+import type { AwsSection } from '../config/deployment';
+import { domainOf } from '../config/deployment';
 
 export interface SesSenderIdentityProps {
   readonly identity: NonNullable<AwsSection['sesIdentity']>;

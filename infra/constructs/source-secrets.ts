@@ -1,5 +1,6 @@
 /**
- * One Secrets Manager secret per QR-menu source, holding that server's access token.
+ * One Secrets Manager secret per QR-menu source, holding that server's access token, and one for
+ * the Telegram bot's token when routes send to Telegram.
  * The template never holds the token: CloudFormation fills each new secret with a random
  * placeholder (which the server will reject, so the auth alarm tells the operator the token is
  * still missing), and the operator puts the real one with `aws secretsmanager put-secret-value`.
@@ -11,11 +12,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { sourceName, type SourceConfig } from '../../lambda/config/schema';
-import { tokenSecretName } from '../names';
+import { botTokenSecretName, tokenSecretName } from '../config/names';
 
 export interface SourceSecretsProps {
   readonly deploymentName: string;
   readonly sources: readonly Pick<SourceConfig, 'id' | 'name' | 'url'>[];
+  /** Also a secret for the Telegram bot's token. @default false */
+  readonly telegramBot?: boolean;
 }
 
 export interface SourceSecret {
@@ -26,6 +29,8 @@ export interface SourceSecret {
 
 export class SourceSecrets extends Construct {
   readonly secrets: readonly SourceSecret[];
+  /** The Telegram bot's token, when the config has a bot. */
+  readonly bot?: { readonly secretName: string; readonly secret: secretsmanager.Secret };
 
   constructor(scope: Construct, id: string, props: SourceSecretsProps) {
     super(scope, id);
@@ -44,6 +49,20 @@ export class SourceSecrets extends Construct {
       });
       return { sourceId: source.id, secretName, secret };
     });
+    if (props.telegramBot) {
+      const secretName = botTokenSecretName(props.deploymentName);
+      const secret = new secretsmanager.Secret(this, 'TelegramBot', {
+        secretName,
+        description: 'Token of the Telegram bot that sends the alerts (from BotFather, docs/DEPLOY.md)',
+        generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          "The bot token is issued by Telegram's BotFather, which AWS cannot call, so Secrets Manager rotation cannot rotate it; the operator replaces it with put-secret-value.",
+      });
+      this.bot = { secretName, secret };
+    }
   }
 
   /** The secret name of a source (what the bundled config's `token.secret` says). */
@@ -58,7 +77,7 @@ export class SourceSecrets extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: this.secrets.map((s) => s.secret.secretArn),
+      resourceArns: [...this.secrets.map((s) => s.secret.secretArn), ...(this.bot ? [this.bot.secret.secretArn] : [])],
     });
   }
 }

@@ -8,6 +8,8 @@
 import * as z from 'zod';
 import { FilterPolicyLimitError, smsSubscriptions } from '../core/routing';
 import { parseTableSelector, TableSelectorError } from '../core/tables';
+import type { TlsOptions } from '../qrmenu/http';
+import { OpeningHoursError, parseOpeningHours } from '../core/hours';
 
 export const SOURCE_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -32,8 +34,7 @@ export const TlsSchema = z.strictObject({
   caPem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate' }).optional(),
   /** SHA-256 fingerprint of the server certificate, hex with or without colons (what `doctor` prints). */
   fingerprint256: z.string().regex(FINGERPRINT_256, 'must be 32 hex bytes, e.g. "AB:CD:…"').optional(),
-});
-export type TlsOptions = z.infer<typeof TlsSchema>;
+}) satisfies z.ZodType<TlsOptions>;
 
 export const SourceSchema = z.strictObject({
   /** Short stable id: keys all state in DynamoDB. Renaming it starts the source afresh. */
@@ -50,6 +51,12 @@ export const SourceSchema = z.strictObject({
   tls: TlsSchema.optional(),
   /** Default: `{ env: "QRMENU_TOKEN" }` locally; the CDK app replaces it with the source's secret. */
   token: TokenRefSchema.optional(),
+  /**
+   * When staff are paged, in the deployment's time zone: `{ "mon-fri": "10:00-23:00", sun: "closed" }`
+   * ("18:00-02:00" runs past midnight). Outside them events are recorded but only `always` routes
+   * page. Default: always open.
+   */
+  openingHours: z.record(z.string(), z.union([z.string(), z.array(z.string()).min(1)])).optional(),
 });
 export type SourceConfig = z.infer<typeof SourceSchema>;
 
@@ -66,6 +73,30 @@ export const RouteSchema = z.strictObject({
   email: z.array(z.email()).default([]),
   /** SMS recipients in E.164 form (+79161234567); each becomes an SNS SMS subscription. */
   sms: z.array(z.string().regex(E164, 'must be a phone number in E.164 form, e.g. +79161234567')).default([]),
+  /** Telegram chats: a hall's group (-1001234567890), a person (123456789) or a channel ("@name"). */
+  telegram: z
+    .array(
+      z.union([
+        z
+          .number()
+          .int()
+          .refine((n) => n !== 0 && Number.isSafeInteger(n), 'is not a Telegram chat id'),
+        z.string().regex(/^@[A-Za-z][A-Za-z0-9_]{4,31}$/, 'must be a chat id number or a channel name like "@hall"'),
+      ]),
+    )
+    .default([]),
+  /**
+   * An attendance call nobody acknowledged within `afterSeconds` (from when it was first seen) is
+   * sent again, marked unanswered, to the route `to` — then to the next step's route, and so on.
+   */
+  escalate: z
+    .array(z.strictObject({ afterSeconds: z.number().int().min(30).max(7_200), to: z.string() }))
+    .max(5)
+    .default([]),
+  /** Page outside the source's opening hours too (the manager's route, say). */
+  always: z.boolean().default(false),
+  /** This route hears only the calls escalated to it (a manager who wants only the unanswered ones). */
+  escalationOnly: z.boolean().default(false),
 });
 export type RouteConfig = z.infer<typeof RouteSchema>;
 
@@ -126,6 +157,27 @@ export const DeliverySchema = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(8),
 });
 
+export const TelegramSchema = z.strictObject({
+  /** The bot token: a Secrets Manager secret in AWS (the CDK app sets it), an env variable locally. */
+  token: TokenRefSchema.default({ env: 'TELEGRAM_BOT_TOKEN' }),
+  /** Codes whose alert carries an "On my way" button and is escalated until someone presses it. */
+  acknowledgeCodes: z.array(z.string().min(1)).default(['waiter_call', 'waiter_call_cash', 'bill_request']),
+  /** The Bot API's address (an emulator locally). Default: https://api.telegram.org. */
+  apiRoot: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+export const ReportSchema = z.strictObject({
+  /** Who gets the daily report (SES). */
+  to: z.array(z.email()).min(1),
+  /** Local time (the config's time zone) at which the report for the day before is sent. */
+  at: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time like "09:00"')
+    .default('09:00'),
+  /** Days the records the report reads are kept (DynamoDB TTL). */
+  keepDays: z.number().int().min(2).max(400).default(31),
+});
+
 export const EmailSchema = z.strictObject({
   /** A sender verified in SES ("Alerts <alerts@example.com>" or "alerts@example.com"). */
   from: z.string().min(3),
@@ -150,10 +202,22 @@ export const AlertsConfigSchema = z
     email: EmailSchema.optional(),
     polling: PollingSchema.default(PollingSchema.parse({})),
     delivery: DeliverySchema.default(DeliverySchema.parse({})),
+    /** The Telegram bot (needed when a route lists Telegram chats). */
+    telegram: TelegramSchema.optional(),
+    /** The manager's daily report. */
+    report: ReportSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const ids = new Set<string>();
     config.sources.forEach((s, i) => {
+      if (s.openingHours) {
+        try {
+          parseOpeningHours(s.openingHours);
+        } catch (error) {
+          if (!(error instanceof OpeningHoursError)) throw error;
+          ctx.addIssue({ code: 'custom', path: ['sources', i, 'openingHours'], message: error.message });
+        }
+      }
       if (ids.has(s.id))
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `source id "${s.id}" is used twice` });
       ids.add(s.id);
@@ -167,6 +231,13 @@ export const AlertsConfigSchema = z
             'if the server offers no TLS',
         });
     });
+    if (config.report && config.email === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['email'],
+        message: 'the daily report is sent by e-mail, so set email.from to a verified SES sender',
+      });
+    }
     const names = new Set<string>();
     let selectorsValid = true;
     config.routes.forEach((route, i) => {
@@ -190,13 +261,14 @@ export const AlertsConfigSchema = z
           ctx.addIssue({ code: 'custom', path: ['routes', i, 'tables', j], message: error.message });
         }
       });
-      if (route.email.length === 0 && route.sms.length === 0) {
+      if (route.email.length === 0 && route.sms.length === 0 && route.telegram.length === 0) {
         ctx.addIssue({
           code: 'custom',
           path: ['routes', i],
-          message: 'a route needs at least one e-mail or SMS recipient',
+          message: 'a route needs at least one e-mail, SMS or Telegram recipient',
         });
       }
+      checkEscalation(config, route, i, ctx);
       if (route.email.length > 0 && config.email === undefined) {
         ctx.addIssue({
           code: 'custom',
@@ -267,6 +339,48 @@ export const AlertsConfigSchema = z
 
 export type AlertsConfig = z.infer<typeof AlertsConfigSchema>;
 
+/** Escalation needs an acknowledging channel, a target route that exists, and steps in time order. */
+function checkEscalation(
+  config: { routes: readonly RouteConfig[] },
+  route: RouteConfig,
+  i: number,
+  ctx: z.RefinementCtx,
+): void {
+  if (route.escalate.length === 0) return;
+  if (route.telegram.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['routes', i, 'escalate'],
+      message:
+        'escalates, but nobody can acknowledge its calls: escalation stops when someone presses "On my way", ' +
+        'which only its Telegram chats can do — add telegram chats to this route, or remove escalate',
+    });
+  }
+  route.escalate.forEach((step, j) => {
+    if (!config.routes.some((r) => r.name === step.to)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routes', i, 'escalate', j, 'to'],
+        message: `no route is named "${step.to}"`,
+      });
+    } else if (step.to === route.name && !route.escalationOnly) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routes', i, 'escalate', j, 'to'],
+        message: 'escalates to itself: name the route of whoever should hear about unanswered calls (the manager)',
+      });
+    }
+    const before = route.escalate[j - 1];
+    if (before && step.afterSeconds <= before.afterSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routes', i, 'escalate', j, 'afterSeconds'],
+        message: `must be later than the step before it (${before.afterSeconds} s)`,
+      });
+    }
+  });
+}
+
 function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
@@ -309,6 +423,17 @@ export function parseAlertsConfig(input: unknown, where?: string): AlertsConfig 
   const result = AlertsConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(describeIssues(result.error), where);
   return result.data;
+}
+
+/** How long event records are kept: the delivery's own need, or the daily report's days if longer. */
+export function recordTtlSeconds(config: Pick<AlertsConfig, 'delivery' | 'report'>): number {
+  const forReport = config.report ? config.report.keepDays * 86_400 : 0;
+  return Math.max(config.delivery.recordTtlSeconds, forReport);
+}
+
+/** Whether the deployment sends to Telegram (a route lists chats, or the config has a bot). */
+export function usesTelegram(config: Pick<AlertsConfig, 'telegram' | 'routes'>): boolean {
+  return config.telegram !== undefined || config.routes.some((route) => route.telegram.length > 0);
 }
 
 /** Display name of a source. */

@@ -5,7 +5,7 @@
  * log redaction before anything else sees it.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { awsClientConfig } from '../aws-clients';
+import { awsClientConfig } from '../aws/clients';
 import { registerSecret } from '../obs/telemetry';
 import { TokenUnavailableError } from '../qrmenu/errors';
 import type { SourceConfig } from './schema';

@@ -5,13 +5,14 @@
  * from texts.ts; the SES adapter (notify/ses.ts) sends what `renderEmail` returns.
  * Pure functions: no I/O.
  */
-import { UNKNOWN_CODE } from '../qrmenu/event';
+import { UNKNOWN_CODE } from '../domain/event';
 import { extractInvoice, extractOrder, type Amount, type BillDetails } from './details';
 import { clip } from './sms';
 import {
   DEFAULT_LOCALE,
   displayTable,
   eventSentence,
+  unansweredMark,
   formatAmount,
   formatTime,
   isKnownCode,
@@ -73,7 +74,7 @@ function billBlock(
 export function renderEmail(input: AlertInput, options: RenderOptions = {}): RenderedEmail {
   const t = texts(options.locale);
   const { event } = input;
-  const sentence = eventSentence(event.code, event.tableName, options.locale);
+  const sentence = `${unansweredMark(input.unanswered, options.locale)}${eventSentence(event.code, event.tableName, options.locale)}`;
   const source = clip(line(input.sourceName), TEXT_LIMITS.source) || input.sourceId;
   const code = clip(line(event.code), TEXT_LIMITS.code) || UNKNOWN_CODE;
   const eventValue = isKnownCode(code) ? `${t.codes[code]} (${code})` : code;

@@ -8,7 +8,7 @@
  * `$or`, so every SNS implementation counts the policy alike: one combination per route name.
  * Pure functions: no I/O.
  */
-import type { AlertsConfig, RouteConfig } from '../config/schema';
+import type { EscalationStep, Route, RoutingConfig, TelegramChatId, Zones } from '../domain/routes';
 import { MAX_TABLE_NUMBER, parseTableSelector, tableMatches, tableNumber, type TableSelector } from './tables';
 
 /** What routing looks at in an event. */
@@ -18,33 +18,24 @@ export interface RoutingFacts {
   readonly tableName: string;
 }
 
-type Zones = AlertsConfig['zones'];
-
-export function routeSelectors(route: RouteConfig, zones: Zones): TableSelector[] | undefined {
+export function routeSelectors(route: Route, zones: Zones): TableSelector[] | undefined {
   return route.tables?.flatMap((spec) => parseTableSelector(spec, zones));
 }
 
-export function routeMatches(route: RouteConfig, facts: RoutingFacts, zones: Zones): boolean {
+export function routeMatches(route: Route, facts: RoutingFacts, zones: Zones): boolean {
   if (route.codes && !route.codes.includes(facts.code)) return false;
   if (route.sources && !route.sources.includes(facts.sourceId)) return false;
   const selectors = routeSelectors(route, zones);
   return selectors === undefined || tableMatches(facts.tableName, selectors);
 }
 
-export function matchingRoutes(config: Pick<AlertsConfig, 'routes' | 'zones'>, facts: RoutingFacts): RouteConfig[] {
+export function matchingRoutes(config: RoutingConfig, facts: RoutingFacts): Route[] {
   return config.routes.filter((route) => routeMatches(route, facts, config.zones));
 }
 
 /** E-mail recipients of every matching route, each once (addresses compared case-insensitively). */
-export function emailRecipients(config: Pick<AlertsConfig, 'routes' | 'zones'>, facts: RoutingFacts): string[] {
-  const byKey = new Map<string, string>();
-  for (const route of matchingRoutes(config, facts)) {
-    for (const address of route.email) {
-      const key = address.toLowerCase();
-      if (!byKey.has(key)) byKey.set(key, address);
-    }
-  }
-  return [...byKey.values()];
+export function emailRecipients(config: RoutingConfig, facts: RoutingFacts): string[] {
+  return emailsOf(matchingRoutes(config, facts));
 }
 
 /** The zones a table belongs to, in config order. */
@@ -72,6 +63,8 @@ export const SNS_ATTRIBUTE = {
   tableNumber: 'table_num',
   /** Zones the table belongs to, comma-separated, for subscribers' information (policies do not use it). */
   zone: 'zone',
+  /** The escalation step of an unanswered call (absent for the alert itself). */
+  escalation: 'escalation',
 } as const;
 
 /**
@@ -86,10 +79,14 @@ export const SNS_POLICY_LIMITS = { maxKeys: 5, maxCombinations: 150 } as const;
  */
 export function snsAttributes(
   facts: RoutingFacts,
-  config: Pick<AlertsConfig, 'routes' | 'zones'>,
+  config: RoutingConfig,
+  /** The routes that page now (opening hours, escalation); default: every matching route. */
+  paging?: readonly Route[],
+  /** An escalation step (≥ 1) is published with `escalation`, for integrators. */
+  step?: number,
 ): Record<string, SnsAttribute> {
   const attributes: Record<string, SnsAttribute> = {};
-  const routes = matchingRoutes(config, facts).map((route) => route.name);
+  const routes = (paging ?? matchingRoutes(config, facts)).map((route) => route.name);
   if (routes.length > 0) {
     attributes[SNS_ATTRIBUTE.route] = { DataType: 'String.Array', StringValue: JSON.stringify(routes) };
   }
@@ -104,7 +101,49 @@ export function snsAttributes(
   if (inZones.length > 0) {
     attributes[SNS_ATTRIBUTE.zone] = { DataType: 'String', StringValue: inZones.join(',') };
   }
+  if (step !== undefined && step > 0)
+    attributes[SNS_ATTRIBUTE.escalation] = { DataType: 'Number', StringValue: String(step) };
   return attributes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who is paged now, and the staff loop: opening hours, acknowledgement, escalation
+
+/**
+ * The routes that page for an event: the matching ones, and outside the source's opening hours
+ * only those marked `always`. Escalation step n (≥ 1) pages its step's route instead.
+ */
+export function pagingRoutes(config: RoutingConfig, facts: RoutingFacts, open: boolean, step = 0): Route[] {
+  const matching = matchingRoutes(config, facts).filter(
+    (route) => (open || route.always === true) && route.escalationOnly !== true,
+  );
+  if (step === 0) return matching;
+  const target = escalationSteps(matching)[step - 1]?.to;
+  return config.routes.filter((route) => route.name === target);
+}
+
+/** The escalation steps of the routes that page, in time order, each target route once. */
+export function escalationSteps(routes: readonly Route[]): EscalationStep[] {
+  const steps = routes.flatMap((route) => route.escalate ?? []).sort((a, b) => a.afterSeconds - b.afterSeconds);
+  const seen = new Set<string>();
+  return steps.filter((step) => !seen.has(step.to) && seen.add(step.to));
+}
+
+/** Telegram chats of these routes, each once. */
+export function telegramChats(routes: readonly Route[]): TelegramChatId[] {
+  return [...new Set(routes.flatMap((route) => route.telegram ?? []))];
+}
+
+/** E-mail recipients of these routes, each once (addresses compared case-insensitively). */
+export function emailsOf(routes: readonly Route[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const route of routes) {
+    for (const address of route.email) {
+      const key = address.toLowerCase();
+      if (!byKey.has(key)) byKey.set(key, address);
+    }
+  }
+  return [...byKey.values()];
 }
 
 /** An SNS filter policy on message attributes: every key must match one of its values. No `$or`. */
@@ -155,7 +194,7 @@ export interface SmsSubscription {
  * with the policy `{"route": [its routes]}`. Throws {@link FilterPolicyLimitError} when a phone is
  * on more routes than SNS accepts values, naming the phone and the routes.
  */
-export function smsSubscriptions(config: Pick<AlertsConfig, 'routes' | 'zones'>): SmsSubscription[] {
+export function smsSubscriptions(config: RoutingConfig): SmsSubscription[] {
   const byPhone = new Map<string, string[]>();
   for (const route of config.routes) {
     for (const phone of new Set(route.sms)) byPhone.set(phone, [...(byPhone.get(phone) ?? []), route.name]);

@@ -5,9 +5,9 @@
  * the table is never left out. Words come from texts.ts.
  * Pure function: no I/O.
  */
-import { UNKNOWN_CODE, UNKNOWN_TABLE, type QrEvent } from '../qrmenu/event';
+import { UNKNOWN_CODE, UNKNOWN_TABLE, type QrEvent } from '../domain/event';
 import { clip, fitsOneSegment, hardCutToOneSegment, isGsm7, shortenToFit } from './sms';
-import { isKnownCode, line, texts, type RenderOptions } from './texts';
+import { isKnownCode, line, texts, unansweredMark, type RenderOptions } from './texts';
 
 /** Fewest graphemes of the restaurant name worth showing in an SMS; shorter, it is left out. */
 export const SMS_MIN_SOURCE_GRAPHEMES = 5;
@@ -15,6 +15,8 @@ export const SMS_MIN_SOURCE_GRAPHEMES = 5;
 export interface SmsInput {
   readonly sourceName?: string;
   readonly event: Pick<QrEvent, 'code' | 'tableName'>;
+  /** An escalated call: "БЕЗ ОТВЕТА 2:00: Стол 6: …". */
+  readonly unanswered?: { readonly step: number; readonly waitedMs: number };
 }
 
 /**
@@ -30,8 +32,9 @@ export function renderSms(input: SmsInput, options: RenderOptions = {}): string 
   const code = line(input.event.code, 1_000) || UNKNOWN_CODE;
   const known = isKnownCode(code) ? t.codes[code] : undefined;
   const source = line(input.sourceName ?? '', 1_000);
+  const mark = unansweredMark(input.unanswered, options.locale);
   const sentence = (tableText: string, codeText: string): string =>
-    `${t.table(tableText)}: ${known ?? t.generic(codeText)}`;
+    `${mark}${t.table(tableText)}: ${known ?? t.generic(codeText)}`;
   const withSource = (text: string, sourceText: string): string => (sourceText ? `${text} (${sourceText})` : text);
 
   const full = withSource(sentence(table, code), source);

@@ -9,7 +9,7 @@
 import { clip } from './sms';
 import { renderEmail } from './email';
 import { renderSms } from './sms-text';
-import { eventSentence, line, TEXT_LIMITS, type AlertInput, type RenderOptions } from './texts';
+import { eventSentence, line, TEXT_LIMITS, unansweredMark, type AlertInput, type RenderOptions } from './texts';
 
 /** SNS's limit on one published message (message and attributes together), in bytes. */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
@@ -36,6 +36,8 @@ export interface SnsEnvelope {
   readonly order?: unknown;
   readonly raw?: unknown;
   readonly placeholders?: readonly string[];
+  /** An escalated call: its step, and how long nobody answered (ms). */
+  readonly escalation?: { readonly step: number; readonly waitedMs: number };
   /** Fields left out to stay under SNS's size limit, and why. */
   readonly omitted?: readonly string[];
   readonly omittedReason?: string;
@@ -60,7 +62,8 @@ export function renderSnsMessage(input: AlertInput, options: SnsRenderOptions = 
     sourceName: input.sourceName,
     hash: event.hash,
     code: event.code,
-    text: eventSentence(event.code, event.tableName, options.locale),
+    text: `${unansweredMark(input.unanswered, options.locale)}${eventSentence(event.code, event.tableName, options.locale)}`,
+    ...(input.unanswered ? { escalation: { ...input.unanswered } } : {}),
     table: { id: event.tableId, name: event.tableName },
     firstSeenAt:
       Number.isFinite(input.firstSeenAt) && Math.abs(input.firstSeenAt) <= 8.64e15
@@ -113,10 +116,10 @@ export function renderSnsMessage(input: AlertInput, options: SnsRenderOptions = 
  * default subject).
  */
 export function renderSnsSubject(
-  input: Pick<AlertInput, 'sourceName' | 'event'>,
+  input: Pick<AlertInput, 'sourceName' | 'event' | 'unanswered'>,
   options: RenderOptions = {},
 ): string | undefined {
-  const sentence = eventSentence(input.event.code, input.event.tableName, options.locale);
+  const sentence = `${unansweredMark(input.unanswered, options.locale)}${eventSentence(input.event.code, input.event.tableName, options.locale)}`;
   const withSource = `${sentence} - ${clip(line(input.sourceName), TEXT_LIMITS.source)}`;
   const ok = (s: string): boolean => /^[A-Za-z0-9!-/:-@[-`{-~][\x20-\x7E]*$/.test(s) && s.length < 100;
   return ok(withSource) ? withSource : ok(sentence) ? sentence : undefined;

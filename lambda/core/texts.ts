@@ -8,12 +8,12 @@
  * a bounded prefix only, `displayTable` clips it. Pure functions: values in, values out; times
  * are passed in as epoch ms, never read from a clock.
  */
-import type { AlertsConfig } from '../config/schema';
-import { KNOWN_CODES, UNKNOWN_CODE, UNKNOWN_TABLE, type KnownCode, type QrEvent } from '../qrmenu/event';
+import type { Locale } from '../domain/routes';
+import { KNOWN_CODES, UNKNOWN_CODE, UNKNOWN_TABLE, type KnownCode, type QrEvent } from '../domain/event';
 import type { Amount } from './details';
 import { clip, oneLine, safeSlice } from './sms';
 
-export type Locale = AlertsConfig['locale'];
+export type { Locale };
 
 export interface RenderOptions {
   /** Default 'ru'. */
@@ -30,6 +30,18 @@ export interface AlertInput {
   readonly event: QrEvent;
   /** When the notifier first saw the event, epoch ms. */
   readonly firstSeenAt: number;
+  /** An escalation: nobody acknowledged the call for `waitedMs`; step 1, 2, … */
+  readonly unanswered?: { readonly step: number; readonly waitedMs: number };
+}
+
+/** "0:42", "12:05", "1:02:09": how long a guest has waited. "?" for nonsense. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const total = Math.floor(ms / 1000);
+  const seconds = String(total % 60).padStart(2, '0');
+  const minutes = Math.floor(total / 60) % 60;
+  const hours = Math.floor(total / 3600);
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
 }
 
 export const DEFAULT_LOCALE: Locale = 'ru';
@@ -52,6 +64,8 @@ export interface Texts {
   readonly table: (name: string) => string;
   readonly codes: Readonly<Record<KnownCode, string>>;
   readonly generic: (code: string) => string;
+  /** The mark of an escalated call, before its sentence: "БЕЗ ОТВЕТА 2:00". */
+  readonly unanswered: (waited: string) => string;
   readonly timeTag: string;
   readonly labels: {
     readonly restaurant: string;
@@ -82,6 +96,7 @@ const TEXTS: Readonly<Record<Locale, Texts>> = {
       order_paid: 'заказ оплачен',
     },
     generic: (code) => `событие «${code}»`,
+    unanswered: (waited) => `БЕЗ ОТВЕТА ${waited}`,
     timeTag: 'ru-RU',
     labels: {
       restaurant: 'Ресторан',
@@ -110,6 +125,7 @@ const TEXTS: Readonly<Record<Locale, Texts>> = {
       order_paid: 'order paid',
     },
     generic: (code) => `event "${code}"`,
+    unanswered: (waited) => `UNANSWERED ${waited}`,
     timeTag: 'en-GB',
     labels: {
       restaurant: 'Restaurant',
@@ -148,6 +164,11 @@ export function eventText(code: string, locale?: Locale): string {
 }
 
 /** "Стол 6: вызов официанта" — the headline of every message. */
+/** "БЕЗ ОТВЕТА 2:00: " before an escalated call's headline; empty for the alert itself. */
+export function unansweredMark(unanswered: AlertInput['unanswered'], locale?: Locale): string {
+  return unanswered ? `${texts(locale).unanswered(formatDuration(unanswered.waitedMs))}: ` : '';
+}
+
 export function eventSentence(code: string, tableName: string, locale?: Locale): string {
   return `${texts(locale).table(displayTable(tableName))}: ${eventText(code, locale)}`;
 }

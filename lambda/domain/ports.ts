@@ -5,10 +5,10 @@
  * lambda/state, lambda/notify; wired in lambda/handler.ts); tests pass plain objects or wrap the
  * real adapters to inject faults. Nothing here imports an adapter.
  */
-import type { MetricName } from '../obs/metric-names';
-import type { Channel, DeliveryErrorKind } from '../notify/port';
-import type { QrEvent } from '../qrmenu/event';
-import type { ClaimedRecord, EventStatus, KnownRecord } from './record';
+import type { MetricName } from './metrics';
+import type { Channel, DeliveryErrorKind } from './delivery';
+import type { QrEvent } from './event';
+import type { ClaimedRecord, DueRecord, EventStatus, KnownRecord } from './record';
 import type { SourceState } from './source-state';
 
 export interface Clock {
@@ -43,20 +43,6 @@ export interface OpsNotifier {
   alert(subject: string, message: string): Promise<void>;
 }
 
-// --- the QR-menu server ----------------------------------------------------------------------
-
-export interface FetchedAnswer {
-  /** Events in the server's (chronological) order. */
-  readonly events: readonly QrEvent[];
-  /** Elements of `updates` that are not events (no usable hash, …). */
-  readonly skipped: readonly { readonly index: number; readonly reason: string }[];
-  readonly attempts: number;
-  readonly bytes: number;
-}
-
-/** `GET /api/v4/events?hash=<cursor|none>` (null = none). Throws errors with a string `kind`. */
-export type FetchEvents = (cursor: string | null, options: { readonly deadline?: number }) => Promise<FetchedAnswer>;
-
 // --- the state store -------------------------------------------------------------------------
 
 export type LeaseResult =
@@ -89,15 +75,34 @@ export interface NewRecord {
   /** A reused hash: replace the terminal record first seen at this instant. */
   readonly replaces?: number;
   readonly suppressedBy?: string;
+  /** An attendance call: acknowledged by a press, escalated until then. */
+  readonly needsAck?: boolean;
 }
 
 export type CreateOutcome = 'created' | 'exists';
 
-export interface MarkDelivered {
+/** The store refused one event's record (too large, or otherwise invalid): a poison event, not an outage. */
+export class RecordRejectedError extends Error {
+  override readonly name = 'RecordRejectedError';
+}
+
+/** What every outcome write records of the sends that went out (both optional, merged into the record). */
+export interface SentFacts {
+  /** Message ids of this attempt's sends, by `messageKey(channel, phase)`. */
+  readonly messages?: Readonly<Record<string, string>>;
+  /** Phase 0: channels sent for the first time now (their `sentAt` is set once). */
+  readonly sentChannels?: readonly Channel[];
+}
+export interface MarkDelivered extends SentFacts {
   readonly now: number;
   readonly channels: readonly Channel[];
+  /** The phase delivered: an escalation step (≥ 1) is added to `escalatedAt`. */
+  readonly phase: number;
+  /** The next escalation step is due then: the record stays in the due index. */
+  readonly escalateAt?: number;
 }
-export interface MarkRetry {
+export interface MarkRetry extends SentFacts {
+  readonly now: number;
   readonly dueAt: number;
   readonly errorKind: DeliveryErrorKind;
   readonly error: string;
@@ -120,7 +125,7 @@ export interface EventStore {
   markRetry(sourceId: string, recordId: string, owner: string, retry: MarkRetry): Promise<boolean>;
   markFailed(sourceId: string, recordId: string, owner: string, failure: MarkFailed): Promise<boolean>;
   /** Every record of the source with work left (the `due` index). */
-  listDue(sourceId: string): Promise<{ recordId: string; dueAt: number; attempts: number }[]>;
+  listDue(sourceId: string): Promise<DueRecord[]>;
   /** Another attempt of a due record, if `attempts` is still `expectAttempts`; undefined when done or taken. */
   takeOver(
     sourceId: string,
@@ -135,6 +140,100 @@ export interface EventStore {
     owner: string,
     take: { readonly now: number; readonly claimTimeoutMs: number },
   ): Promise<ClaimedRecord | undefined>;
+  /**
+   * delivered → claimed for the next escalation step, if still unacknowledged, due, and at
+   * `expectPhase`; undefined when acknowledged (the record then leaves the due index) or taken.
+   */
+  escalate(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    take: { readonly now: number; readonly claimTimeoutMs: number; readonly expectPhase: number },
+  ): Promise<ClaimedRecord | undefined>;
+  /** The first press wins: who acknowledged, or who had already. */
+  acknowledge(sourceId: string, recordId: string, press: Acknowledgement): Promise<AckOutcome>;
+}
+
+export interface Acknowledgement {
+  readonly at: number;
+  /** As shown to staff ("Иван"). */
+  readonly by: string;
+  readonly byId: string;
+  /** The press's own id (Telegram's callback query id): a press processed twice is recognised. */
+  readonly pressId: string;
+}
+
+/** What the record of an acknowledged call holds for editing its messages and timing the answer. */
+export interface AcknowledgedCall {
+  readonly hash: string;
+  readonly code: string;
+  readonly table: string;
+  readonly firstSeenAt: number;
+  readonly ackAt: number;
+  readonly ackBy: string;
+  readonly messages: Readonly<Record<string, string>>;
+}
+
+export type AckOutcome =
+  /** This press acknowledged the call now. */
+  | { readonly outcome: 'acknowledged'; readonly call: AcknowledgedCall }
+  /** This very press had acknowledged it already (the press is being processed again). */
+  | { readonly outcome: 'repeated'; readonly call: AcknowledgedCall }
+  /** Someone else had already. */
+  | { readonly outcome: 'taken'; readonly call: AcknowledgedCall }
+  /** No such call, or not one that is acknowledged. */
+  | { readonly outcome: 'unknown' };
+
+/** The bot's item: one reader of its updates at a time (a lease), and where it read up to. */
+export interface BotStore {
+  acquireBotLease(
+    bot: string,
+    owner: string,
+    now: number,
+    until: number,
+  ): Promise<{ readonly acquired: boolean; readonly offset?: number }>;
+  /** Save the offset while `owner` holds the lease (false: the lease was lost, nothing written). */
+  saveBotOffset(bot: string, owner: string, offset: number, options: { readonly release: boolean }): Promise<boolean>;
+}
+
+// --- the staff's chat ------------------------------------------------------------------------
+
+/** A press of "On my way", as the staff bot reads it. */
+export interface StaffPress {
+  /** The press's own id (answered, and remembered on the record that it acknowledged). */
+  readonly id: string;
+  /** What the button named; undefined when it is not one of ours. */
+  readonly call?: { readonly sourceId: string; readonly recordId: string };
+  readonly by: { readonly id: string; readonly name: string };
+  /** When it was read (epoch ms): chat services send no time of their own. */
+  readonly at: number;
+}
+
+export type PressAnswer =
+  | { readonly kind: 'accepted'; readonly table: string }
+  | { readonly kind: 'taken'; readonly by: string }
+  | { readonly kind: 'stale' };
+
+/** The staff's chat bot (Telegram): presses in, acknowledgements and answers out. */
+export interface StaffBot {
+  /** Wait up to `waitSeconds` for presses after `offset` (which confirms every earlier one). */
+  nextPresses(
+    offset: number | undefined,
+    waitSeconds: number,
+  ): Promise<{
+    readonly presses: readonly StaffPress[];
+    /** Chats the bot was added to (or removed from) meanwhile: the operator may need their ids. */
+    readonly chats: readonly { readonly id: string; readonly title: string; readonly added: boolean }[];
+    readonly nextOffset: number | undefined;
+  }>;
+  /** Show on one message that the call is taken ("✅ Стол 6 — Иван, 0:42"); false when it could not be. */
+  showAcknowledged(
+    chat: string,
+    messageId: string,
+    ack: { readonly table: string; readonly code: string; readonly by: string; readonly responseMs: number },
+  ): Promise<boolean>;
+  /** The small notice the presser sees. */
+  answer(press: StaffPress, answer: PressAnswer): Promise<void>;
 }
 
 // --- the live feed ---------------------------------------------------------------------------
@@ -147,7 +246,8 @@ export type FeedEntry =
       hash: string;
       code: string;
       table: string;
-      channel: Channel;
+      /** `email`, `sns` or `telegram` (the chat is in `recipients`). */
+      channel: 'email' | 'sns' | 'telegram';
       recipients: readonly string[];
       /** ms from the first time the event was seen to this delivery. */
       latencyMs: number;
@@ -172,6 +272,8 @@ export type FeedEntry =
       attempt: number;
     }
   | { type: 'error'; source: string; kind: string; message: string }
-  | { type: 'gap'; source: string; message: string };
+  | { type: 'gap'; source: string; message: string }
+  | { type: 'acknowledged'; source: string; hash: string; table: string; by: string; responseMs: number }
+  | { type: 'escalated'; source: string; hash: string; table: string; step: number; waitedMs: number };
 
 export type Observer = (entry: FeedEntry) => void;

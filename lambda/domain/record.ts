@@ -15,8 +15,9 @@
  *
  * Imports nothing but the event type: this is the bottom of the dependency graph.
  */
-import type { QrEvent } from '../qrmenu/event';
-import type { Channel } from '../notify/port';
+import { createHash } from 'node:crypto';
+import type { QrEvent } from './event';
+import type { Channel } from './delivery';
 
 export const EVENT_STATUS = {
   /** Owned by one poller, which is delivering it; due for take-over when the claim times out. */
@@ -91,6 +92,8 @@ export const RECORD_ATTR = {
   ackPress: 'ackPress',
   /** When each escalation step was sent (epoch ms), step 1 first. */
   escalatedAt: 'escalatedAt',
+  /** When the current phase began (absent for phase 0: the first sighting). */
+  phaseAt: 'phaseAt',
 } as const;
 export type RecordAttribute = (typeof RECORD_ATTR)[keyof typeof RECORD_ATTR];
 
@@ -130,17 +133,44 @@ export interface ClaimedRecord {
   readonly doneChannels: readonly Channel[];
   /** 0 = the alert; n = escalation step n. */
   readonly phase: number;
+  /** When this phase began (the first sighting, or when the escalation step came due): its retry window starts here. */
+  readonly phaseAt: number;
+  /** An attendance call (acknowledged by a press, escalated until then). */
+  readonly needsAck: boolean;
   /** Message ids of earlier sends, per channel (kept across attempts and phases). */
   readonly messages: Readonly<Record<string, string>>;
 }
 
+/** A record with work left, as the `due` index lists it. */
+export interface DueRecord {
+  readonly recordId: string;
+  readonly dueAt: number;
+  readonly attempts: number;
+  /** claimed/retry: a delivery attempt; delivered: the next escalation step. */
+  readonly status: EventStatus;
+  readonly phase: number;
+}
+
+/** The key of a send in a record's `messages` map: the channel, and for escalation steps the step. */
+export function messageKey(channel: string, phase: number): string {
+  return phase === 0 ? channel : `${channel}#${phase}`;
+}
+
+/** The longest hash used as its own record id (a Telegram button names the record in 64 bytes). */
+export const MAX_PLAIN_RECORD_ID = 19;
+
 /**
- * The record id of a hash. Normally the hash itself. When a server reuses a hash while the record
- * of its earlier event still has work left (a retry during an outage), the new event cannot take
- * that record over: it gets its own id, the hash plus when it was first seen.
+ * The record id of a hash: the hash itself when it is short and printable (real ones are ten
+ * characters), else `h` + a 108-bit digest of it. When a server reuses a hash while the record of
+ * its earlier event still has work left (a retry during an outage), the new event gets its own id:
+ * that plus `@` and when it was first seen (base 36). At most 29 characters either way.
  */
 export function recordIdOf(hash: string, aliasSince?: number): string {
-  return aliasSince === undefined ? hash : `${hash}@${aliasSince}`;
+  const base =
+    hash.length <= MAX_PLAIN_RECORD_ID && /^[\x21-\x7e]+$/.test(hash) && !hash.includes('@')
+      ? hash
+      : `h${createHash('sha256').update(hash).digest('base64url').slice(0, 18)}`;
+  return aliasSince === undefined ? base : `${base}@${aliasSince.toString(36)}`;
 }
 
 // --- transitions -----------------------------------------------------------------------------

@@ -18,18 +18,32 @@ import type { AlertsConfig } from '../config/schema';
 import { renderEmail } from '../core/email';
 import { renderSnsMessage, renderSnsSubject } from '../core/sns-message';
 import type { AlertInput, RenderOptions } from '../core/texts';
-import { emailRecipients, snsAttributes, type RoutingFacts } from '../core/routing';
+import { isOpen, type OpeningHours, parseOpeningHours } from '../core/hours';
+import {
+  emailsOf,
+  escalationSteps,
+  pagingRoutes,
+  snsAttributes,
+  telegramChats,
+  type RoutingFacts,
+} from '../core/routing';
+import type { Route, TelegramChatId } from '../domain/routes';
+import type { TelegramChannel, TelegramChatResult } from './telegram';
 import { DeliveryError } from './errors';
-import type {
-  Channel,
-  ChannelResult,
-  Deliverer,
-  DeliveryErrorKind,
-  DeliveryRequest,
-  DeliveryResult,
-  RefusedRecipient,
-} from './port';
-import type { SendClientOptions } from '../aws-clients';
+import {
+  type AttendancePlan,
+  type Channel,
+  type ChannelResult,
+  type Deliverer,
+  type DeliveryErrorKind,
+  type DeliveryRequest,
+  type DeliveryResult,
+  isTelegramChannel,
+  NO_ATTENDANCE,
+  type RefusedRecipient,
+  telegramChannel,
+} from '../domain/delivery';
+import type { SendClientOptions } from '../aws/clients';
 import { createSesClient, sendAlertEmail } from './ses';
 import { createSnsClient, maxMessageBytes, publishAlert } from './sns';
 
@@ -49,6 +63,8 @@ export interface DelivererOptions {
   readonly sendTimeoutMs?: number;
   /** How long an address SES refused is left out of later e-mails. Default {@link REFUSED_TTL_MS} (1 h). */
   readonly refusedTtlMs?: number;
+  /** The Telegram bot, when the config has one; routes' chats are sent through it. */
+  readonly telegram?: Pick<TelegramChannel, 'send'>;
 }
 
 /** Default of {@link DelivererOptions.refusedTtlMs}: an hour, long enough to stop a failing call per event. */
@@ -118,9 +134,15 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     };
   }
 
-  async function publish(input: AlertInput, facts: RoutingFacts, arn: string): Promise<ChannelResult> {
+  async function publish(
+    input: AlertInput,
+    facts: RoutingFacts,
+    arn: string,
+    routes: readonly Route[],
+    phase: number,
+  ): Promise<ChannelResult> {
     const prepared = attempt('sns', () => {
-      const attributes = snsAttributes(facts, config);
+      const attributes = snsAttributes(facts, config, routes, phase);
       const message = renderSnsMessage(input, { ...render, maxBytes: maxMessageBytes(attributes) });
       return { attributes, message, subject: renderSnsSubject(input, render) };
     });
@@ -137,15 +159,98 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     return { channel: 'sns', ok: true, recipients: [arn], messageIds: [messageId] };
   }
 
+  const hours = new Map<string, OpeningHours>(
+    config.sources.flatMap((source) =>
+      source.openingHours ? [[source.id, parseOpeningHours(source.openingHours)]] : [],
+    ),
+  );
+  const acknowledgeCodes = new Set(config.telegram?.acknowledgeCodes ?? []);
+
+  /** The routes that page for an event in its phase: opening hours at its first sighting, escalation target. */
+  function paging(request: Pick<DeliveryRequest, 'sourceId' | 'event' | 'firstSeenAt'>, phase: number): Route[] {
+    const facts: RoutingFacts = {
+      sourceId: request.sourceId,
+      code: request.event.code,
+      tableName: request.event.tableName,
+    };
+    const sourceHours = hours.get(request.sourceId);
+    const open = sourceHours === undefined || isOpen(sourceHours, request.firstSeenAt, config.timeZone);
+    return pagingRoutes(config, facts, open, phase);
+  }
+
+  function attendance(request: Pick<DeliveryRequest, 'sourceId' | 'event' | 'firstSeenAt'>): AttendancePlan {
+    if (!acknowledgeCodes.has(request.event.code)) return NO_ATTENDANCE;
+    const routes = paging(request, 0);
+    if (telegramChats(routes).length === 0) return NO_ATTENDANCE; // nobody could press the button
+    return {
+      needsAck: true,
+      escalateAt: escalationSteps(routes).map((step) => request.firstSeenAt + step.afterSeconds * 1000),
+    };
+  }
+
+  async function telegramSends(
+    input: AlertInput,
+    chats: readonly TelegramChatId[],
+    done: readonly TelegramChatId[],
+    request: DeliveryRequest,
+    acknowledge: boolean,
+  ): Promise<ChannelResult[]> {
+    const wanted = chats.filter((chat) => !done.some((d) => String(d) === String(chat)));
+    if (wanted.length === 0) return [];
+    if (options.telegram === undefined) {
+      return wanted.map((chat) =>
+        fail(
+          telegramChannel(chat),
+          'permanent',
+          'routes list Telegram chats but no bot is configured: add a telegram section with the bot token',
+        ),
+      );
+    }
+    try {
+      const { chats: results } = await options.telegram.send({
+        alert: input,
+        chats: wanted,
+        acknowledge,
+        ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
+        ...(request.recordId !== undefined ? { recordId: request.recordId } : {}),
+      });
+      return results.map((result) => telegramResult(result, now()));
+    } catch (error) {
+      const message = `Telegram: ${error instanceof Error ? error.message : String(error)}`;
+      return wanted.map((chat) => ({
+        channel: telegramChannel(chat),
+        ok: false as const,
+        kind: 'transient' as const,
+        message,
+      }));
+    }
+  }
+
   return {
+    attendance,
     async deliver(request: DeliveryRequest): Promise<DeliveryResult> {
       const skip = new Set<Channel>(request.skip ?? []);
+      const phase = request.phase ?? 0;
       const wanted = attempt('email', () => {
         const { event } = request;
         const facts: RoutingFacts = { sourceId: request.sourceId, code: event.code, tableName: event.tableName };
         const firstSeenAt = Number.isFinite(request.firstSeenAt) ? request.firstSeenAt : now();
-        const input: AlertInput = { sourceId: request.sourceId, sourceName: request.sourceName, event, firstSeenAt };
-        return { input, facts, recipients: skip.has('email') ? [] : emailRecipients(config, facts) };
+        const input: AlertInput = {
+          sourceId: request.sourceId,
+          sourceName: request.sourceName,
+          event,
+          firstSeenAt,
+          ...(phase > 0 ? { unanswered: { step: phase, waitedMs: Math.max(0, now() - firstSeenAt) } } : {}),
+        };
+        const routes = paging({ ...request, firstSeenAt }, phase);
+        return {
+          input,
+          facts,
+          routes,
+          recipients: skip.has('email') ? [] : emailsOf(routes),
+          chats: telegramChats(routes),
+          acknowledge: attendance({ ...request, firstSeenAt }).needsAck,
+        };
       });
       if (wanted instanceof DeliveryError) {
         // A request the types promise cannot happen (no event): answer for every channel rather than throw.
@@ -159,12 +264,52 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
           ),
         };
       }
-      const { input, facts, recipients } = wanted;
-      const tasks: Promise<ChannelResult>[] = [];
+      const { input, facts, routes, recipients, chats, acknowledge } = wanted;
+      const done = [...skip].filter(isTelegramChannel).map((c) => c.slice('telegram:'.length));
+      // An escalation step goes to its route only; the alert itself also to integrators on SNS.
+      const publishes = !skip.has('sns') && topicArn !== undefined && (phase === 0 || routes.length > 0);
+      const tasks: Promise<ChannelResult | ChannelResult[]>[] = [];
       if (recipients.length > 0) tasks.push(settle('email', () => email(input, recipients)));
-      if (!skip.has('sns') && topicArn !== undefined) tasks.push(settle('sns', () => publish(input, facts, topicArn)));
-      return { channels: await Promise.all(tasks) };
+      if (publishes) tasks.push(settle('sns', () => publish(input, facts, topicArn!, routes, phase)));
+      if (chats.length > 0) tasks.push(telegramSends(input, chats, done, request, acknowledge));
+      return { channels: (await Promise.all(tasks)).flat() };
     },
+  };
+}
+
+/** One chat's Telegram outcome as a channel result (a chat is a channel of its own). */
+function telegramResult(result: TelegramChatResult, now: number): ChannelResult {
+  const channel = telegramChannel(result.chatId);
+  if (result.status === 'sent') {
+    return {
+      channel,
+      ok: true,
+      recipients: [String(result.chatId)],
+      messageIds: [String(result.messageId)],
+      ...(result.migratedTo !== undefined
+        ? {
+            notice: `Telegram chat ${result.chatId} became a supergroup: replace it with ${result.migratedTo} in the config`,
+          }
+        : {}),
+    };
+  }
+  if (result.status === 'deferred') {
+    return {
+      channel,
+      ok: false,
+      kind: 'throttled',
+      message: `paced by Telegram's limits: due at ${new Date(result.notBefore).toISOString()}`,
+      deferred: true,
+      retryAt: result.notBefore,
+    };
+  }
+  return {
+    channel,
+    ok: false,
+    kind: result.kind,
+    message: result.message,
+    ...(result.ambiguous ? { ambiguous: true as const } : {}),
+    ...(result.retryAfterMs !== undefined ? { retryAt: now + result.retryAfterMs } : {}),
   };
 }
 

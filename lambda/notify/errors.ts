@@ -16,7 +16,7 @@
  */
 import { isThrottlingError } from '@smithy/core/retry';
 import { parseMailbox } from '../core/mailbox';
-import type { Channel, DeliveryErrorKind } from './port';
+import type { Channel, DeliveryErrorKind } from '../domain/delivery';
 
 /** A classified delivery failure; the deliverer turns it into a `ChannelResult`. */
 export class DeliveryError extends Error {

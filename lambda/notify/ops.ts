@@ -5,7 +5,7 @@
  * attempt per call, like the alert sends (lambda/aws-clients.ts): the poller decides on retries.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { sendClientConfig } from '../aws-clients';
+import { sendClientConfig } from '../aws/clients';
 import type { OpsNotifier } from '../domain/ports';
 
 /** SNS subjects are ASCII-printable and at most 100 characters. */

@@ -15,9 +15,9 @@
 import { SendEmailCommand, SESClient, type Destination } from '@aws-sdk/client-ses';
 import type { RenderedEmail } from '../core/email';
 import { parseMailbox } from '../core/mailbox';
-import { CLIENT_DEFAULTS, sendClientConfig, type SendClientOptions } from '../aws-clients';
+import { CLIENT_DEFAULTS, sendClientConfig, type SendClientOptions } from '../aws/clients';
 import { classifySendError, DeliveryError, sesRefusal, toDeliveryError, type SendContext } from './errors';
-import type { RefusedRecipient } from './port';
+import type { RefusedRecipient } from '../domain/delivery';
 
 /** SES v1 accepts at most this many To + Cc + Bcc addresses per message. */
 export const SES_MAX_DESTINATIONS = 50;

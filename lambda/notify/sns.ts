@@ -12,7 +12,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SnsAttribute } from '../core/routing';
 import { SNS_MAX_MESSAGE_BYTES } from '../core/sns-message';
 import { toDeliveryError } from './errors';
-import { CLIENT_DEFAULTS, sendClientConfig, type SendClientOptions } from '../aws-clients';
+import { CLIENT_DEFAULTS, sendClientConfig, type SendClientOptions } from '../aws/clients';
 import { clientRegion } from './ses';
 
 export function createSnsClient(options: SendClientOptions = {}): SNSClient {

@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { redact } from '../qrmenu/errors';
 import type { Log, SourceMetrics } from '../domain/ports';
-import { METRICS_SERVICE, SOURCE_DIMENSION, type MetricName } from './metric-names';
+import { DEPLOYMENT_METRICS, METRICS_SERVICE, SOURCE_DIMENSION, type MetricName } from '../domain/metrics';
 
 const secrets = new Set<string>();
 
@@ -42,18 +42,36 @@ export function createLogger(options: LoggerOptions = {}): Log {
   };
 }
 
-/** One Powertools Metrics per source, carrying the `source` dimension. */
+/**
+ * One Powertools Metrics per source, carrying the `source` dimension; the metrics of
+ * `DEPLOYMENT_METRICS` go also to a second one without it (one alarm for the whole deployment).
+ */
 export function createSourceMetrics(namespace: string, sourceId: string): SourceMetrics {
-  const metrics = new Metrics({
+  const perSource = new Metrics({
     namespace,
     serviceName: METRICS_SERVICE,
     defaultDimensions: { [SOURCE_DIMENSION]: sourceId },
   });
+  const deployment = new Metrics({ namespace, serviceName: METRICS_SERVICE });
+  let pending = { perSource: 0, deployment: 0 };
+  const add = (name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number) => {
+    perSource.addMetric(name, unit, value);
+    pending.perSource += 1;
+    if (DEPLOYMENT_METRICS.has(name)) {
+      deployment.addMetric(name, unit, value);
+      pending.deployment += 1;
+    }
+  };
   return {
     count: (name: MetricName, value = 1) => {
-      if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+      if (value > 0) add(name, MetricUnit.Count, value);
     },
-    milliseconds: (name: MetricName, value: number) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
-    flush: () => metrics.publishStoredMetrics(),
+    milliseconds: (name: MetricName, value: number) => add(name, MetricUnit.Milliseconds, value),
+    // An empty flush makes Powertools warn on every call: emit only what was gathered.
+    flush: () => {
+      if (pending.perSource > 0) perSource.publishStoredMetrics();
+      if (pending.deployment > 0) deployment.publishStoredMetrics();
+      pending = { perSource: 0, deployment: 0 };
+    },
   };
 }

@@ -6,8 +6,8 @@
  * the rule for repeats and reused hashes is in queue-knowledge.ts, the retry budget in
  * lambda/domain/record.ts.
  */
-import type { Channel, DeliveryErrorKind, DeliveryResult } from '../notify/port';
-import type { QrEvent } from '../qrmenu/event';
+import type { Channel, DeliveryErrorKind, DeliveryResult } from '../domain/delivery';
+import type { QrEvent } from '../domain/event';
 import { attemptsExhausted, type RetryPolicy, retryDelayMs } from '../domain/record';
 import type { Cooldown, SourceState } from '../domain/source-state';
 import { effectiveRetentionMs, judgeRecorded, type KnowledgeSettings, type RecordedFacts } from './queue-knowledge';
@@ -237,10 +237,18 @@ export function judgeDelivery(
       ? 'throttled'
       : 'transient';
   const error = failures.map((f) => `${f.channel}: ${f.message}`).join('; ');
-  const dueAt = now + retryDelayMs(record.attempts, policy);
+  // A rate limit names its own time; a send never attempted (paced past the tick) costs no attempt.
+  const backoff = now + retryDelayMs(record.attempts, policy);
+  const retryAts = failures.flatMap((f) => (f.retryAt !== undefined ? [f.retryAt] : []));
+  const dueAt = retryAts.length === failures.length ? Math.max(now, Math.min(...retryAts)) : backoff;
+  const onlyDeferred = failures.every((f) => f.deferred === true);
   const giveUp =
     failures.every((f) => f.kind === 'permanent') ||
-    attemptsExhausted({ attemptsMade: record.attempts, firstSeenAt: record.firstSeenAt }, dueAt, policy);
+    attemptsExhausted(
+      { attemptsMade: onlyDeferred ? 0 : record.attempts, firstSeenAt: record.firstSeenAt },
+      dueAt,
+      policy,
+    );
   return giveUp
     ? { outcome: 'failed', doneChannels, errorKind, error, ambiguous }
     : { outcome: 'retry', doneChannels, errorKind, error, ambiguous, dueAt };

@@ -8,9 +8,10 @@
  * `judgeDelivery` (decisions.ts), once; its log lines, metrics and feed entries are emitted then.
  */
 import pLimit from 'p-limit';
-import type { DeliveryResult } from '../notify/port';
-import { METRIC } from '../obs/metric-names';
-import { attemptsExhausted, type ClaimedRecord, EVENT_STATUS } from '../domain/record';
+import { type DeliveryResult, isTelegramChannel } from '../domain/delivery';
+import { METRIC } from '../domain/metrics';
+import type { SentFacts } from '../domain/ports';
+import { attemptsExhausted, type ClaimedRecord, EVENT_STATUS, messageKey } from '../domain/record';
 import { type DeliveryVerdict, judgeDelivery } from './decisions';
 import { describeError, type Job, type SourceContext, STORE_WRITE_MIN_MS } from './source-context';
 
@@ -72,7 +73,7 @@ async function runJob(ctx: SourceContext, recordId: string, job: Job, until: num
     if (taken === 'left' || taken === 'gone') return taken;
     record = taken;
     const now = ctx.o.clock.now();
-    if (attemptsExhausted({ attemptsMade: record.attempts - 1, firstSeenAt: record.firstSeenAt }, now, ctx.settings)) {
+    if (attemptsExhausted({ attemptsMade: record.attempts - 1, firstSeenAt: record.phaseAt }, now, ctx.settings)) {
       const error = `gave up after ${record.attempts - 1} attempts (the last one did not finish: its poller stopped)`;
       return conclude(ctx, record, {
         outcome: 'failed',
@@ -87,10 +88,22 @@ async function runJob(ctx: SourceContext, recordId: string, job: Job, until: num
       return 'left';
     }
   } else return 'left';
-  const result = await send(ctx, record);
-  const verdict = judgeDelivery(result, record, ctx.o.clock.now(), ctx.settings);
+  const result = await send(ctx, record, until);
+  const verdict = judgeDelivery(result, { ...record, firstSeenAt: record.phaseAt }, ctx.o.clock.now(), ctx.settings);
   report(ctx, record, result, verdict);
-  return conclude(ctx, record, verdict);
+  return conclude(ctx, record, verdict, sentFacts(result, record.phase));
+}
+
+/** What went out in this attempt, as the record keeps it: message ids, and (phase 0) channels sent now. */
+function sentFacts(result: DeliveryResult, phase: number): SentFacts {
+  const ok = result.channels.flatMap((c) => (c.ok ? [c] : []));
+  const messages = Object.fromEntries(
+    ok.flatMap((c) => (c.messageIds[0] ? [[messageKey(c.channel, phase), c.messageIds[0]]] : [])),
+  );
+  return {
+    ...(Object.keys(messages).length > 0 ? { messages } : {}),
+    ...(phase === 0 && ok.length > 0 ? { sentChannels: ok.map((c) => c.channel) } : {}),
+  };
 }
 
 async function takeOver(
@@ -99,24 +112,23 @@ async function takeOver(
   job: Extract<Job, { step: 'due' }>,
 ): Promise<ClaimedRecord | 'left' | 'gone'> {
   const now = ctx.o.clock.now();
+  const take = { now, claimTimeoutMs: ctx.settings.claimTimeoutMs };
   try {
-    const record = await ctx.o.store.takeOver(ctx.id, recordId, ctx.owner, {
-      now,
-      claimTimeoutMs: ctx.settings.claimTimeoutMs,
-      expectAttempts: job.attempts,
-    });
+    const record = job.escalate
+      ? await ctx.o.store.escalate(ctx.id, recordId, ctx.owner, { ...take, expectPhase: job.phase })
+      : await ctx.o.store.takeOver(ctx.id, recordId, ctx.owner, { ...take, expectAttempts: job.attempts });
     if (record === undefined) {
-      ctx.jobs.delete(recordId); // done, or taken by another poller
+      ctx.jobs.delete(recordId); // done, acknowledged, or taken by another poller
       return 'gone';
     }
     return record;
   } catch (error) {
-    ctx.stateError(error, 'taking over a due delivery', { recordId });
+    ctx.stateError(error, job.escalate ? 'escalating an unanswered call' : 'taking over a due delivery', { recordId });
     return 'left';
   }
 }
 
-async function send(ctx: SourceContext, record: ClaimedRecord): Promise<DeliveryResult> {
+async function send(ctx: SourceContext, record: ClaimedRecord, until: number): Promise<DeliveryResult> {
   try {
     return await ctx.o.deliverer.deliver({
       sourceId: ctx.id,
@@ -124,6 +136,9 @@ async function send(ctx: SourceContext, record: ClaimedRecord): Promise<Delivery
       event: record.event,
       firstSeenAt: record.firstSeenAt,
       skip: record.doneChannels,
+      phase: record.phase,
+      deadline: until,
+      recordId: record.recordId,
     });
   } catch (error) {
     // The deliverer promises never to throw; if it does, nobody knows what went out.
@@ -150,8 +165,23 @@ function report(ctx: SourceContext, record: ClaimedRecord, result: DeliveryResul
   };
   const latencyMs = clock.now() - record.firstSeenAt;
   for (const channel of result.channels) {
-    if (!channel.ok) continue;
-    observer?.({ type: 'delivered', ...about, channel: channel.channel, recipients: channel.recipients, latencyMs });
+    if (!channel.ok) {
+      if (isTelegramChannel(channel.channel) && channel.deferred !== true) metrics.count(METRIC.telegramFailures);
+      continue;
+    }
+    if (channel.notice)
+      void ctx.alertOnce(
+        `notice:${channel.channel}`,
+        `qrmenu-alerts: ${ctx.name}: a setting to change`,
+        channel.notice,
+      );
+    observer?.({
+      type: 'delivered',
+      ...about,
+      channel: isTelegramChannel(channel.channel) ? 'telegram' : channel.channel,
+      recipients: channel.recipients,
+      latencyMs,
+    });
     // Told once per address when the service first refuses it, not for every event that skips it.
     for (const refused of (channel.refused ?? []).filter((r) => r.fresh)) {
       metrics.count(METRIC.refusedRecipients);
@@ -186,8 +216,24 @@ function report(ctx: SourceContext, record: ClaimedRecord, result: DeliveryResul
 }
 
 /** After an attempt is judged: remember the outcome, write it, and act on a final failure. */
-async function conclude(ctx: SourceContext, record: ClaimedRecord, verdict: DeliveryVerdict): Promise<JobOutcome> {
-  const job: Extract<Job, { step: 'mark' }> = { step: 'mark', record, verdict, nextTryAt: ctx.o.clock.now(), tries: 0 };
+async function conclude(
+  ctx: SourceContext,
+  record: ClaimedRecord,
+  verdict: DeliveryVerdict,
+  sent: SentFacts = {},
+): Promise<JobOutcome> {
+  const now = ctx.o.clock.now();
+  const escalateAt = verdict.outcome === 'delivered' ? nextEscalation(ctx, record, now) : undefined;
+  const job: Extract<Job, { step: 'mark' }> = {
+    step: 'mark',
+    record,
+    verdict,
+    sent,
+    ...(escalateAt !== undefined ? { escalateAt } : {}),
+    nextTryAt: now,
+    tries: 0,
+  };
+  if (verdict.outcome === 'delivered' && record.phase > 0) escalated(ctx, record, now, escalateAt === undefined);
   ctx.jobs.set(record.recordId, job);
   const { event } = record;
   const known = ctx.known.get(event.hash);
@@ -210,15 +256,23 @@ async function conclude(ctx: SourceContext, record: ClaimedRecord, verdict: Deli
 /** Write the judged outcome; on a failure keep it in memory and try again later — never resend. */
 async function writeOutcome(ctx: SourceContext, job: Extract<Job, { step: 'mark' }>): Promise<void> {
   const { store, clock, log } = ctx.o;
-  const { record, verdict } = job;
+  const { record, verdict, sent } = job;
   const now = clock.now();
   let written: boolean;
   try {
     written =
       verdict.outcome === 'delivered'
-        ? await store.markDelivered(ctx.id, record.recordId, ctx.owner, { now, channels: verdict.doneChannels })
+        ? await store.markDelivered(ctx.id, record.recordId, ctx.owner, {
+            now,
+            channels: verdict.doneChannels,
+            phase: record.phase,
+            ...sent,
+            ...(job.escalateAt !== undefined ? { escalateAt: job.escalateAt } : {}),
+          })
         : verdict.outcome === 'retry'
           ? await store.markRetry(ctx.id, record.recordId, ctx.owner, {
+              now,
+              ...sent,
               dueAt: verdict.dueAt ?? now,
               errorKind: verdict.errorKind,
               error: verdict.error,
@@ -247,8 +301,53 @@ async function writeOutcome(ctx: SourceContext, job: Extract<Job, { step: 'mark'
     });
   }
   if (written && verdict.outcome === 'retry') {
-    ctx.jobs.set(record.recordId, { step: 'due', dueAt: verdict.dueAt ?? now, attempts: record.attempts });
+    ctx.jobs.set(record.recordId, {
+      step: 'due',
+      dueAt: verdict.dueAt ?? now,
+      attempts: record.attempts,
+      phase: record.phase,
+      escalate: false,
+    });
+  } else if (written && job.escalateAt !== undefined) {
+    ctx.jobs.set(record.recordId, {
+      step: 'due',
+      dueAt: job.escalateAt,
+      attempts: 1,
+      phase: record.phase,
+      escalate: true,
+    });
   } else ctx.jobs.delete(record.recordId);
+}
+
+/** When the next escalation step of an attendance call is due, if it has one after this phase. */
+function nextEscalation(ctx: SourceContext, record: ClaimedRecord, now: number): number | undefined {
+  if (!record.needsAck) return undefined;
+  const at = ctx.attendance(record.event, record.firstSeenAt).escalateAt[record.phase];
+  return at === undefined ? undefined : Math.max(at, now);
+}
+
+/** An escalation step went out: the feed, metrics, and the last step's unanswered count. */
+function escalated(ctx: SourceContext, record: ClaimedRecord, now: number, last: boolean): void {
+  const { log, metrics, observer } = ctx.o;
+  const { event } = record;
+  const waitedMs = now - record.firstSeenAt;
+  metrics.count(METRIC.escalations);
+  if (last) metrics.count(METRIC.unansweredCalls);
+  log.warn('an attendance call nobody acknowledged was escalated', {
+    source: ctx.id,
+    hash: event.hash,
+    table: event.tableName,
+    step: record.phase,
+    waitedMs,
+  });
+  observer?.({
+    type: 'escalated',
+    source: ctx.id,
+    hash: event.hash,
+    table: event.tableName,
+    step: record.phase,
+    waitedMs,
+  });
 }
 
 /** A final failure: tell the operator, end its cooldown, and send the repeats it held back. */

@@ -8,11 +8,11 @@
  * blocks only itself. New claims become `send` jobs for the delivery phase (delivery.ts).
  */
 import pLimit from 'p-limit';
-import { METRIC, POLL_ERROR_METRIC } from '../obs/metric-names';
-import type { QrEvent } from '../qrmenu/event';
-import type { FetchedAnswer } from '../domain/ports';
+import { METRIC, POLL_ERROR_METRIC } from '../domain/metrics';
+import type { QrEvent } from '../domain/event';
 import { type ClaimedRecord, EVENT_STATUS, PENDING_STATUSES, recordIdOf } from '../domain/record';
-import { RecordRejectedError } from '../state/store';
+import { RecordRejectedError } from '../domain/ports';
+import type { FetchedAnswer } from '../domain/fetch';
 import {
   advanceCursor,
   chooseQuery,
@@ -107,6 +107,9 @@ interface Polled {
   readonly kind?: string;
 }
 
+/** Failures that say nothing about the `hash=none` answer (the cursor would fail the same way). */
+const NOT_THE_QUEUE = new Set(['auth', 'tls', 'secret']);
+
 async function poll(ctx: SourceContext, until: number): Promise<Polled> {
   const { clock, log, metrics } = ctx.o;
   const now = clock.now();
@@ -122,12 +125,7 @@ async function poll(ctx: SourceContext, until: number): Promise<Polled> {
         error: first.error,
       });
       polled = { reason: 'cursor-rejected', cursor: null, ...(await fetch(ctx, null, until)) };
-    } else if (
-      choice.cursor === null &&
-      ctx.state.cursor !== undefined &&
-      first.kind !== 'auth' &&
-      first.kind !== 'tls'
-    ) {
+    } else if (choice.cursor === null && ctx.state.cursor !== undefined && !NOT_THE_QUEUE.has(first.kind)) {
       polled = await reconcileFailed(ctx, first.error, first.kind, until);
     }
   }
@@ -240,7 +238,8 @@ async function lookUpUnknown(ctx: SourceContext, events: readonly QrEvent[], now
   const byHash = new Map(events.map((e) => [e.hash, e]));
   for (const record of found.values()) {
     ctx.known.set(record.hash, record);
-    if (PENDING_STATUSES.includes(record.status) && !ctx.jobs.has(record.recordId)) {
+    const escalation = record.status === EVENT_STATUS.delivered && record.dueAt !== undefined;
+    if ((PENDING_STATUSES.includes(record.status) || escalation) && !ctx.jobs.has(record.recordId)) {
       const event = byHash.get(record.hash);
       if (record.owner === ctx.owner && record.status === EVENT_STATUS.claimed && event !== undefined) {
         // Our own claim, whose write was applied after we had given up on it: deliver it now.
@@ -253,11 +252,19 @@ async function lookUpUnknown(ctx: SourceContext, events: readonly QrEvent[], now
             attempts: record.attempts,
             doneChannels: [],
             phase: record.phase,
+            phaseAt: record.firstSeenAt,
+            needsAck: ctx.attendance(event, record.firstSeenAt).needsAck,
             messages: {},
           },
         });
       } else {
-        ctx.jobs.set(record.recordId, { step: 'due', dueAt: record.dueAt ?? now, attempts: record.attempts });
+        ctx.jobs.set(record.recordId, {
+          step: 'due',
+          dueAt: record.dueAt ?? now,
+          attempts: record.attempts,
+          phase: record.phase,
+          escalate: escalation,
+        });
       }
     }
   }
@@ -343,10 +350,12 @@ async function writeRecord(
 ): Promise<Written | undefined> {
   const { store, metrics, observer, log } = ctx.o;
   const status = fate.kind === 'new' ? EVENT_STATUS.claimed : fate.kind;
+  // Only a call that is sent needs someone to come; a repeat is answered through its original.
+  const needsAck = status === EVENT_STATUS.claimed && ctx.attendance(event, now).needsAck;
   const previous = fate.reissueOf ? ctx.known.get(event.hash) : undefined;
   // A reused hash whose earlier record still has work cannot take that record over: its own id.
   const alias = previous !== undefined && PENDING_STATUSES.includes(previous.status);
-  const recordId = alias ? recordIdOf(event.hash, now) : event.hash;
+  const recordId = recordIdOf(event.hash, alias ? now : undefined);
   const write = (e: QrEvent) =>
     store.create(ctx.id, {
       recordId,
@@ -358,6 +367,7 @@ async function writeRecord(
       ttlSeconds: ctx.settings.recordTtlSeconds,
       ...(previous && !alias ? { replaces: previous.firstSeenAt } : {}),
       ...(fate.original !== undefined ? { suppressedBy: fate.original } : {}),
+      ...(needsAck ? { needsAck } : {}),
     });
   let stored = event;
   let outcome: 'created' | 'exists';
@@ -414,7 +424,17 @@ async function writeRecord(
   if (status === EVENT_STATUS.claimed) {
     metrics.count(METRIC.eventsNew);
     return {
-      claimed: { recordId, event: stored, firstSeenAt: now, attempts: 1, doneChannels: [], phase: 0, messages: {} },
+      claimed: {
+        recordId,
+        event: stored,
+        firstSeenAt: now,
+        attempts: 1,
+        doneChannels: [],
+        phase: 0,
+        phaseAt: now,
+        needsAck,
+        messages: {},
+      },
     };
   }
   metrics.count(status === EVENT_STATUS.baseline ? METRIC.baselineRecorded : METRIC.eventsSuppressed);

@@ -9,6 +9,7 @@
  */
 import pLimit from 'p-limit';
 import type { Clock, Log } from '../domain/ports';
+import type { PressLoop } from './presses';
 import type { SourcePoller, TickReport } from './source-poller';
 
 export interface InvocationOptions {
@@ -23,6 +24,8 @@ export interface InvocationOptions {
   readonly leaseUntil: number;
   /** Ticks in flight at once (across sources). */
   readonly concurrency: number;
+  /** The staff bot's presses, read while the sources wait between ticks (none without a bot). */
+  readonly presses?: PressLoop;
 }
 
 export interface InvocationReport {
@@ -30,14 +33,35 @@ export interface InvocationReport {
   readonly polls: number;
   readonly delivered: number;
   readonly errors: number;
+  /** Calls acknowledged by a press during the invocation. */
+  readonly acknowledged: number;
 }
 
 export async function runInvocation(options: InvocationOptions): Promise<InvocationReport> {
   const { clock, intervalMs, stopAt } = options;
   const limit = pLimit(options.concurrency);
   const reports: TickReport[] = [];
-  await Promise.all(
-    options.pollers.map(async (poller) => {
+  let acknowledged = 0;
+  const readPresses = async (loop: PressLoop): Promise<void> => {
+    await loop.begin(options.leaseUntil);
+    try {
+      while (clock.now() < stopAt) {
+        if (!loop.holdsLease) {
+          await clock.sleep(intervalMs);
+          await loop.begin(options.leaseUntil);
+          continue;
+        }
+        const report = await loop.poll(stopAt);
+        acknowledged += report.acknowledged;
+        if (report.failed) await clock.sleep(Math.min(intervalMs, 5_000));
+      }
+    } finally {
+      await loop.end();
+    }
+  };
+  await Promise.all([
+    ...(options.presses ? [readPresses(options.presses)] : []),
+    ...options.pollers.map(async (poller) => {
       await limit(() => beginQuietly(poller, options));
       try {
         // Every invocation polls at least once, then again every interval while time remains.
@@ -54,12 +78,13 @@ export async function runInvocation(options: InvocationOptions): Promise<Invocat
         await limit(() => poller.end());
       }
     }),
-  );
+  ]);
   return {
     ticks: reports.length,
     polls: reports.filter((r) => r.polled).length,
     delivered: reports.reduce((sum, r) => sum + r.delivered, 0),
     errors: reports.filter((r) => r.error !== undefined).length,
+    acknowledged,
   };
 }
 

@@ -20,7 +20,7 @@
  * Retention is learnt from the same answers: an event seen leaving the queue bounds it from above,
  * an event seen still queued from below; the poller uses the shorter of learnt and configured.
  */
-import type { QrEvent } from '../qrmenu/event';
+import type { QrEvent } from '../domain/event';
 import type { QueueSnapshot, SourceState } from '../domain/source-state';
 
 export interface KnowledgeSettings {

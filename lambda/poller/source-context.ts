@@ -8,18 +8,19 @@
  *   due   pending in the table (a retry, or a claim whose poller died); take over when due
  *   mark  delivered (or judged) but the outcome not yet written: retry the write, never the send
  */
-import type { Deliverer } from '../notify/port';
-import { METRIC } from '../obs/metric-names';
+import { type AttendancePlan, type Deliverer, NO_ATTENDANCE } from '../domain/delivery';
+import { METRIC } from '../domain/metrics';
 import type {
   Clock,
   EventStore,
-  FetchEvents,
   Log,
   Observer,
   OpsNotifier,
+  SentFacts,
   SourceMetrics,
   SourceStore,
 } from '../domain/ports';
+import type { FetchEvents } from '../domain/fetch';
 import { type ClaimedRecord, type EventStatus, recordIdOf } from '../domain/record';
 import type { SourceState } from '../domain/source-state';
 import type { DeliveryVerdict, PollSettings } from './decisions';
@@ -58,11 +59,22 @@ export interface KnownEvent extends RecordedFacts {
 
 export type Job =
   | { readonly step: 'send'; readonly record: ClaimedRecord }
-  | { readonly step: 'due'; readonly dueAt: number; readonly attempts: number }
+  | {
+      readonly step: 'due';
+      readonly dueAt: number;
+      readonly attempts: number;
+      /** The phase the record is in; `escalate`: delivered, and the next escalation step is what is due. */
+      readonly phase: number;
+      readonly escalate: boolean;
+    }
   | {
       readonly step: 'mark';
       readonly record: ClaimedRecord;
       readonly verdict: DeliveryVerdict;
+      /** What went out (message ids, channels first sent), written with the outcome. */
+      readonly sent: SentFacts;
+      /** Delivered, and the next escalation step is due then. */
+      readonly escalateAt?: number;
       readonly nextTryAt: number;
       readonly tries: number;
     };
@@ -120,6 +132,11 @@ export class SourceContext {
     } catch (error) {
       this.o.log.error('could not alert the operator', { source: this.id, error: describeError(error) });
     }
+  }
+
+  /** The staff loop of an event (the deliverer's, which knows the routes). */
+  attendance(event: ClaimedRecord['event'], firstSeenAt: number): AttendancePlan {
+    return this.o.deliverer.attendance?.({ sourceId: this.id, event, firstSeenAt }) ?? NO_ATTENDANCE;
   }
 
   timeLeft(until: number): number {

@@ -13,7 +13,8 @@
  * because its outcome could not be written — except when the run ends (or dies) in between.
  * Decisions are pure (decisions.ts, queue-knowledge.ts); this file orchestrates the phases.
  */
-import { METRIC } from '../obs/metric-names';
+import { METRIC } from '../domain/metrics';
+import { EVENT_STATUS } from '../domain/record';
 import { EMPTY_SOURCE_STATE } from '../domain/source-state';
 import { deliverDue, settleMarks } from './delivery';
 import { ingest } from './ingest';
@@ -79,7 +80,13 @@ export class SourcePoller {
     this.#ctx = ctx;
     try {
       for (const due of await store.listDue(source.id)) {
-        ctx.jobs.set(due.recordId, { step: 'due', dueAt: due.dueAt, attempts: due.attempts });
+        ctx.jobs.set(due.recordId, {
+          step: 'due',
+          dueAt: due.dueAt,
+          attempts: due.attempts,
+          phase: due.phase,
+          escalate: due.status === EVENT_STATUS.delivered,
+        });
       }
     } catch (error) {
       ctx.stateError(error, 'listing the deliveries waiting for another attempt');

@@ -12,7 +12,7 @@
  */
 import * as z from 'zod';
 import { AuthError, BadResponseError, ServerError, redact, snippet } from './errors';
-import { UNKNOWN_CODE, UNKNOWN_TABLE, type QrEvent } from './event';
+import { UNKNOWN_CODE, UNKNOWN_TABLE, type QrEvent } from '../domain/event';
 
 export interface SkippedEvent {
   /** Position in `updates`. */

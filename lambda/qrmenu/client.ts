@@ -8,10 +8,9 @@
  *   const { events } = await client.fetchEvents(cursor, { deadline: Date.now() + 8_000 });
  */
 import pRetry from 'p-retry';
-import type { TlsOptions } from '../config/schema';
 import { parseEventsAnswer, type EventsAnswer } from './answer';
 import { BadResponseError, QrMenuError, TokenUnavailableError, UnreachableError, redact } from './errors';
-import { httpGet, type PeerCertificateInfo } from './http';
+import { httpGet, type PeerCertificateInfo, type TlsOptions } from './http';
 
 export interface QrMenuClientOptions {
   /** Base URL of the server, e.g. `https://203.0.113.10:8443` (any path is kept as a prefix). */

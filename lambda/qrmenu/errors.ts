@@ -16,8 +16,9 @@
  * Secrets Manager call; nothing was sent to the QR-menu server), and is never reported as a rejected
  * token: the next tick reads it again.
  */
+import type { FetchErrorKind } from '../domain/fetch';
 
-export type QrMenuErrorKind = 'auth' | 'secret' | 'unreachable' | 'tls' | 'server' | 'bad_response';
+export type QrMenuErrorKind = FetchErrorKind;
 
 export abstract class QrMenuError extends Error {
   abstract readonly kind: QrMenuErrorKind;

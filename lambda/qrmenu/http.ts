@@ -12,8 +12,15 @@ import { X509Certificate } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
-import type { TlsOptions } from '../config/schema';
 import { BadResponseError, TlsError, UnreachableError } from './errors';
+
+/** How the server's certificate is trusted (the config's `tls`); verification is never switched off. */
+export interface TlsOptions {
+  /** PEM of the server's certificate (self-signed) or of the CA that issued it. */
+  readonly caPem?: string | undefined;
+  /** SHA-256 fingerprint of the server certificate, hex with or without colons. */
+  readonly fingerprint256?: string | undefined;
+}
 
 export interface HttpGetOptions {
   readonly url: URL;

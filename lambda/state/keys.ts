@@ -4,6 +4,7 @@
  *   pk            sk                item
  *   src#<id>      state             the source: lease, cursor, queue knowledge, cooldowns (SOURCE_ATTR)
  *   src#<id>      evt#<record id>   one event record (attributes and lifecycle: lambda/domain/record.ts)
+ *   bot#<name>    state             a chat bot's update reader: lease, offset (BOT_ATTR)
  *
  * Event records that still need work carry `duePk = due#<id>` and `dueAt` (epoch ms), which puts
  * them in the sparse `due` index; the attributes are removed once the event is done, so the index
@@ -37,7 +38,14 @@ export const SOURCE_ATTR = {
   poisoned: 'poisoned',
 } as const;
 
+/** Attributes of a bot's item (`bot#<name>` / `state`): the lease (as a source's) and the update offset. */
+export const BOT_ATTR = { offset: 'offset' } as const;
+
 export const sourcePk = (sourceId: string): string => `src#${sourceId}`;
+export const botKey = (bot: string) => ({
+  [TABLE_SCHEMA.partitionKey]: `bot#${bot}`,
+  [TABLE_SCHEMA.sortKey]: SOURCE_STATE_SK,
+});
 export const SOURCE_STATE_SK = 'state';
 export const EVENT_SK_PREFIX = 'evt#';
 export const eventSk = (recordId: string): string => `${EVENT_SK_PREFIX}${recordId}`;

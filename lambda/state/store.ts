@@ -22,10 +22,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { awsClientConfig } from '../aws-clients';
+import { awsClientConfig } from '../aws/clients';
 import {
+  ACKNOWLEDGE_RULE,
   appliedByUs,
   type ClaimedRecord,
+  type DueRecord,
   EVENT_STATUS,
   type EventStatus,
   type KnownRecord,
@@ -35,20 +37,26 @@ import {
   type Transition,
   type TransitionRule,
 } from '../domain/record';
-import type {
-  CreateOutcome,
-  EventStore,
-  LeaseResult,
-  MarkDelivered,
-  MarkFailed,
-  MarkRetry,
-  NewRecord,
-  SourceStore,
+import {
+  type CreateOutcome,
+  type EventStore,
+  type LeaseResult,
+  type MarkDelivered,
+  type MarkFailed,
+  type MarkRetry,
+  type NewRecord,
+  type Acknowledgement,
+  type AckOutcome,
+  type AcknowledgedCall,
+  type BotStore,
+  RecordRejectedError,
+  type SentFacts,
+  type SourceStore,
 } from '../domain/ports';
 import { EMPTY_SOURCE_STATE, type SourceState } from '../domain/source-state';
-import type { Channel } from '../notify/port';
-import type { QrEvent } from '../qrmenu/event';
-import { duePk, EVENT_SK_PREFIX, eventKey, SOURCE_ATTR, sourceStateKey, TABLE_SCHEMA } from './keys';
+import type { Channel } from '../domain/delivery';
+import type { QrEvent } from '../domain/event';
+import { BOT_ATTR, botKey, duePk, EVENT_SK_PREFIX, eventKey, SOURCE_ATTR, sourceStateKey, TABLE_SCHEMA } from './keys';
 
 export interface StateStoreOptions {
   readonly tableName: string;
@@ -61,12 +69,7 @@ export interface StateStoreOptions {
 /** The longest server strings a record keeps beside the event JSON (they are what staff see anyway). */
 export const STORED_LIMITS = { code: 100, table: 200, eventBytes: 100_000 } as const;
 
-/** DynamoDB refused to store one event's record (too large, or otherwise invalid): a poison event, not an outage. */
-export class RecordRejectedError extends Error {
-  override readonly name = 'RecordRejectedError';
-}
-
-export class StateStore implements SourceStore, EventStore {
+export class StateStore implements SourceStore, EventStore, BotStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #timeoutMs: number;
@@ -207,6 +210,10 @@ export class StateStore implements SourceStore, EventStore {
       [RECORD_ATTR.event]: serializeEvent(record.event),
       [RECORD_ATTR.doneChannels]: [],
       [RECORD_ATTR.suppressedBy]: record.suppressedBy,
+      [RECORD_ATTR.phase]: 0,
+      [RECORD_ATTR.needsAck]: record.needsAck === true,
+      [RECORD_ATTR.messages]: {},
+      [RECORD_ATTR.sentAt]: {},
       [TABLE_SCHEMA.ttlAttribute]: Math.ceil(record.now / 1000) + record.ttlSeconds,
       ...(record.status === EVENT_STATUS.claimed
         ? {
@@ -244,41 +251,54 @@ export class StateStore implements SourceStore, EventStore {
   }
 
   markDelivered(sourceId: string, recordId: string, owner: string, done: MarkDelivered): Promise<boolean> {
-    return this.#transition(sourceId, recordId, owner, 'markDelivered', {
-      set: { [RECORD_ATTR.deliveredAt]: done.now, [RECORD_ATTR.doneChannels]: [...done.channels] },
-      remove: [RECORD_ATTR.duePk, RECORD_ATTR.dueAt],
-    });
+    return this.#transition(sourceId, recordId, owner, 'markDelivered', (e) => ({
+      set: [
+        e.assign(RECORD_ATTR.deliveredAt, done.now),
+        e.assign(RECORD_ATTR.doneChannels, [...done.channels]),
+        ...sentClauses(e, done, done.now),
+        ...(done.phase > 0
+          ? [
+              `${e.name(RECORD_ATTR.escalatedAt)} = list_append(if_not_exists(${e.name(RECORD_ATTR.escalatedAt)}, ${e.value('none', [])}), ${e.value('step', [done.now])})`,
+            ]
+          : []),
+        ...(done.escalateAt !== undefined ? [e.assign(RECORD_ATTR.dueAt, done.escalateAt)] : []),
+      ],
+      remove: done.escalateAt !== undefined ? [] : [RECORD_ATTR.duePk, RECORD_ATTR.dueAt],
+    }));
   }
 
   markRetry(sourceId: string, recordId: string, owner: string, retry: MarkRetry): Promise<boolean> {
-    return this.#transition(sourceId, recordId, owner, 'markRetry', {
-      set: {
-        [RECORD_ATTR.dueAt]: retry.dueAt,
-        [RECORD_ATTR.lastErrorKind]: retry.errorKind,
-        [RECORD_ATTR.lastError]: clipText(retry.error, 1_000),
-        [RECORD_ATTR.doneChannels]: [...retry.doneChannels],
-      },
+    return this.#transition(sourceId, recordId, owner, 'markRetry', (e) => ({
+      set: [
+        e.assign(RECORD_ATTR.dueAt, retry.dueAt),
+        e.assign(RECORD_ATTR.lastErrorKind, retry.errorKind),
+        e.assign(RECORD_ATTR.lastError, clipText(retry.error, 1_000)),
+        e.assign(RECORD_ATTR.doneChannels, [...retry.doneChannels]),
+        ...sentClauses(e, retry, retry.now),
+      ],
       remove: [],
-    });
+    }));
   }
 
   markFailed(sourceId: string, recordId: string, owner: string, failure: MarkFailed): Promise<boolean> {
-    return this.#transition(sourceId, recordId, owner, 'markFailed', {
-      set: {
-        [RECORD_ATTR.failedAt]: failure.now,
-        [RECORD_ATTR.lastErrorKind]: failure.errorKind,
-        [RECORD_ATTR.lastError]: clipText(failure.error, 1_000),
-        [RECORD_ATTR.doneChannels]: [...failure.doneChannels],
-      },
+    return this.#transition(sourceId, recordId, owner, 'markFailed', (e) => ({
+      set: [
+        e.assign(RECORD_ATTR.failedAt, failure.now),
+        e.assign(RECORD_ATTR.lastErrorKind, failure.errorKind),
+        e.assign(RECORD_ATTR.lastError, clipText(failure.error, 1_000)),
+        e.assign(RECORD_ATTR.doneChannels, [...failure.doneChannels]),
+      ],
       remove: [RECORD_ATTR.duePk, RECORD_ATTR.dueAt],
-    });
+    }));
   }
 
-  async listDue(sourceId: string): Promise<{ recordId: string; dueAt: number; attempts: number }[]> {
-    const due: { recordId: string; dueAt: number; attempts: number }[] = [];
+  async listDue(sourceId: string): Promise<DueRecord[]> {
+    const due: DueRecord[] = [];
     const e = new Expressions();
     const keyCondition = `${e.name(TABLE_SCHEMA.dueIndex.partitionKey)} = ${e.value('duePk', duePk(sourceId))}`;
-    const projection = [RECORD_ATTR.sk, RECORD_ATTR.dueAt, RECORD_ATTR.attempts].map((a) => e.name(a)).join(', ');
+    const projection = [RECORD_ATTR.sk, RECORD_ATTR.dueAt, RECORD_ATTR.attempts, RECORD_ATTR.status, RECORD_ATTR.phase]
+      .map((a) => e.name(a))
+      .join(', ');
     let start: Record<string, NativeAttributeValue> | undefined;
     do {
       const out: QueryCommandOutput = await this.#db.send(
@@ -297,6 +317,8 @@ export class StateStore implements SourceStore, EventStore {
           recordId: recordIdOfSk(item[RECORD_ATTR.sk]),
           dueAt: Number(item[RECORD_ATTR.dueAt]),
           attempts: Number(item[RECORD_ATTR.attempts] ?? 1),
+          status: (item[RECORD_ATTR.status] as EventStatus | undefined) ?? EVENT_STATUS.claimed,
+          phase: Number(item[RECORD_ATTR.phase] ?? 0),
         });
       }
       start = out.LastEvaluatedKey;
@@ -322,6 +344,170 @@ export class StateStore implements SourceStore, EventStore {
     return this.#claimExisting(sourceId, recordId, owner, 'revive', take, undefined);
   }
 
+  async escalate(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    take: { now: number; claimTimeoutMs: number; expectPhase: number },
+  ): Promise<ClaimedRecord | undefined> {
+    const rule: TransitionRule = TRANSITIONS.escalate;
+    const e = new Expressions();
+    const set = [
+      e.assign(RECORD_ATTR.status, EVENT_STATUS.claimed),
+      e.assign(RECORD_ATTR.owner, owner),
+      e.assign(RECORD_ATTR.claimedAt, take.now),
+      `${e.name(RECORD_ATTR.dueAt)} = ${e.value('claimDue', take.now + take.claimTimeoutMs)}`,
+      e.assign(RECORD_ATTR.attempts, 1),
+      e.assign(RECORD_ATTR.phase, take.expectPhase + 1),
+      e.assign(RECORD_ATTR.phaseAt, take.now),
+      e.assign(RECORD_ATTR.doneChannels, []),
+    ];
+    const condition =
+      `${ruleCondition(e, rule, { now: take.now })} AND ${e.name(RECORD_ATTR.phase)} = ${e.value('expectPhase', take.expectPhase)}` +
+      ` AND attribute_not_exists(${e.name(RECORD_ATTR.ackAt)})`;
+    try {
+      const out = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: eventKey(sourceId, recordId),
+          UpdateExpression: `SET ${set.join(', ')}`,
+          ConditionExpression: condition,
+          ...e.build(),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        this.#call(),
+      );
+      return toClaimedRecord(recordId, out.Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = itemOf(error);
+      const facts = recordFacts(current);
+      if (
+        facts.status === EVENT_STATUS.claimed &&
+        facts.owner === owner &&
+        current[RECORD_ATTR.phase] === take.expectPhase + 1
+      ) {
+        return toClaimedRecord(recordId, current); // our own escalation, answered late
+      }
+      if (
+        current[RECORD_ATTR.ackAt] !== undefined &&
+        facts.status === EVENT_STATUS.delivered &&
+        current[RECORD_ATTR.duePk]
+      ) {
+        await this.#leaveDueIndex(sourceId, recordId); // acknowledged: nothing is due any more
+      }
+      return undefined;
+    }
+  }
+
+  /** An acknowledged, delivered record leaves the due index (its escalation is off). */
+  async #leaveDueIndex(sourceId: string, recordId: string): Promise<void> {
+    const e = new Expressions();
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: eventKey(sourceId, recordId),
+          UpdateExpression: `REMOVE ${e.name(RECORD_ATTR.duePk)}, ${e.name(RECORD_ATTR.dueAt)}`,
+          ConditionExpression: `attribute_exists(${e.name(RECORD_ATTR.ackAt)}) AND ${e.name(RECORD_ATTR.status)} = ${e.value('delivered', EVENT_STATUS.delivered)}`,
+          ...e.build(),
+        }),
+        this.#call(),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async acknowledge(sourceId: string, recordId: string, press: Acknowledgement): Promise<AckOutcome> {
+    const e = new Expressions();
+    const set = [
+      e.assign(RECORD_ATTR.ackAt, press.at),
+      e.assign(RECORD_ATTR.ackBy, clipText(press.by, 100)),
+      e.assign(RECORD_ATTR.ackById, press.byId),
+      e.assign(RECORD_ATTR.ackPress, press.pressId),
+    ];
+    const condition =
+      `attribute_exists(${e.name(RECORD_ATTR.pk)}) AND ${e.name(RECORD_ATTR.needsAck)} = ${e.value('yes', ACKNOWLEDGE_RULE.needsAck)}` +
+      ` AND attribute_not_exists(${e.name(RECORD_ATTR.ackAt)})`;
+    try {
+      const out = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: eventKey(sourceId, recordId),
+          UpdateExpression: `SET ${set.join(', ')}`,
+          ConditionExpression: condition,
+          ...e.build(),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        this.#call(),
+      );
+      return { outcome: 'acknowledged', call: toAcknowledgedCall(out.Attributes ?? {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = itemOf(error);
+      if (current[RECORD_ATTR.needsAck] !== true || typeof current[RECORD_ATTR.ackAt] !== 'number')
+        return { outcome: 'unknown' };
+      const ours = current[RECORD_ATTR.ackPress] === press.pressId;
+      return { outcome: ours ? 'repeated' : 'taken', call: toAcknowledgedCall(current) };
+    }
+  }
+
+  // --- the bot's item ----------------------------------------------------------------------
+
+  async acquireBotLease(
+    bot: string,
+    owner: string,
+    now: number,
+    until: number,
+  ): Promise<{ acquired: boolean; offset?: number }> {
+    const e = new Expressions();
+    const [ownerName, untilName] = [e.name(SOURCE_ATTR.leaseOwner), e.name(SOURCE_ATTR.leaseUntil)];
+    try {
+      const out = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: botKey(bot),
+          UpdateExpression: `SET ${ownerName} = ${e.value('owner', owner)}, ${untilName} = ${e.value('until', until)}`,
+          ConditionExpression: `attribute_not_exists(${untilName}) OR ${untilName} < ${e.value('now', now)} OR ${ownerName} = :owner`,
+          ...e.build(),
+          ReturnValues: 'ALL_NEW',
+        }),
+        this.#call(),
+      );
+      const offset = out.Attributes?.[BOT_ATTR.offset];
+      return { acquired: true, ...(typeof offset === 'number' ? { offset } : {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { acquired: false };
+      throw error;
+    }
+  }
+
+  async saveBotOffset(bot: string, owner: string, offset: number, options: { release: boolean }): Promise<boolean> {
+    const e = new Expressions();
+    const remove = options.release
+      ? ` REMOVE ${e.name(SOURCE_ATTR.leaseOwner)}, ${e.name(SOURCE_ATTR.leaseUntil)}`
+      : '';
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: botKey(bot),
+          UpdateExpression: `SET ${e.assign(BOT_ATTR.offset, offset)}${remove}`,
+          ConditionExpression: `${e.name(SOURCE_ATTR.leaseOwner)} = ${e.value('owner', owner)}`,
+          ...e.build(),
+        }),
+        this.#call(),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   // --- building the writes -----------------------------------------------------------------
 
   /** claimed → delivered / retry / failed, only by the claimant. */
@@ -330,13 +516,12 @@ export class StateStore implements SourceStore, EventStore {
     recordId: string,
     owner: string,
     transition: 'markDelivered' | 'markRetry' | 'markFailed',
-    change: { set: Record<string, NativeAttributeValue>; remove: readonly string[] },
+    build: (e: Expressions) => { set: string[]; remove: readonly string[] },
   ): Promise<boolean> {
     const rule: TransitionRule = TRANSITIONS[transition];
     const e = new Expressions();
-    const set = [`${e.name(RECORD_ATTR.status)} = ${e.value('to', rule.to[0]!)}`];
-    for (const [attribute, value] of Object.entries(change.set))
-      set.push(`${e.name(attribute)} = ${e.value(attribute, value)}`);
+    const change = build(e);
+    const set = [`${e.name(RECORD_ATTR.status)} = ${e.value('to', rule.to[0]!)}`, ...change.set];
     const remove = change.remove.map((a) => e.name(a));
     try {
       await this.#db.send(
@@ -423,6 +608,18 @@ class Expressions {
     return placeholder;
   }
 
+  /** A placeholder for any name (a map key such as `telegram:-1001`), numbered. */
+  key(name: string): string {
+    const placeholder = `#k${Object.keys(this.#names).length}`;
+    this.#names[placeholder] = name;
+    return placeholder;
+  }
+
+  /** `#attribute = :attribute`. */
+  assign(attribute: string, value: NativeAttributeValue): string {
+    return `${this.name(attribute)} = ${this.value(attribute, value)}`;
+  }
+
   value(key: string, value: NativeAttributeValue): string {
     const placeholder = `:${key}`;
     this.#values[placeholder] = value;
@@ -442,6 +639,19 @@ class Expressions {
       ...(Object.keys(this.#values).length > 0 ? { ExpressionAttributeValues: { ...this.#values } } : {}),
     };
   }
+}
+
+/** Message ids of the sends of an attempt, and the first-sent time of channels sent now (phase 0). */
+function sentClauses(e: Expressions, sent: SentFacts, now: number): string[] {
+  const clauses: string[] = [];
+  for (const [key, id] of Object.entries(sent.messages ?? {})) {
+    clauses.push(`${e.name(RECORD_ATTR.messages)}.${e.key(key)} = ${e.value(`m${clauses.length}`, id)}`);
+  }
+  for (const channel of sent.sentChannels ?? []) {
+    const path = `${e.name(RECORD_ATTR.sentAt)}.${e.key(channel)}`;
+    clauses.push(`${path} = if_not_exists(${path}, ${e.value('sentNow', now)})`);
+  }
+  return clauses;
 }
 
 /** The condition a transition rule stands for. */
@@ -502,6 +712,20 @@ function toClaimedRecord(recordId: string, item: Record<string, unknown>): Claim
     attempts: Number(item[RECORD_ATTR.attempts]),
     doneChannels: Array.isArray(item[RECORD_ATTR.doneChannels]) ? (item[RECORD_ATTR.doneChannels] as Channel[]) : [],
     phase: Number(item[RECORD_ATTR.phase] ?? 0),
+    phaseAt: Number(item[RECORD_ATTR.phaseAt] ?? item[RECORD_ATTR.firstSeenAt]),
+    needsAck: item[RECORD_ATTR.needsAck] === true,
+    messages: stringRecord(item[RECORD_ATTR.messages]),
+  };
+}
+
+function toAcknowledgedCall(item: Record<string, unknown>): AcknowledgedCall {
+  return {
+    hash: String(item[RECORD_ATTR.hash] ?? ''),
+    code: String(item[RECORD_ATTR.code] ?? ''),
+    table: String(item[RECORD_ATTR.table] ?? ''),
+    firstSeenAt: Number(item[RECORD_ATTR.firstSeenAt]),
+    ackAt: Number(item[RECORD_ATTR.ackAt]),
+    ackBy: String(item[RECORD_ATTR.ackBy] ?? ''),
     messages: stringRecord(item[RECORD_ATTR.messages]),
   };
 }

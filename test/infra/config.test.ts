@@ -15,8 +15,8 @@ import {
   readConfigFile,
   senderAddress,
   type DeploymentConfigInput,
-} from '../../infra/config';
-import { tokenSecretName } from '../../infra/names';
+} from '../../infra/config/deployment';
+import { tokenSecretName } from '../../infra/config/names';
 import { FULL_CONFIG, SAMPLE_CONFIG } from './support';
 
 const dir = mkdtempSync(join(tmpdir(), 'qrmenu-config-test-'));

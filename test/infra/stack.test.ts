@@ -12,9 +12,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { smsSubscriptions } from '../../lambda/core/routing';
 import { RUNTIME_ENV } from '../../lambda/config/runtime';
-import { METRIC, METRICS_SERVICE } from '../../lambda/obs/metric-names';
+import { METRIC, METRICS_SERVICE } from '../../lambda/domain/metrics';
 import { TABLE_SCHEMA } from '../../lambda/state/keys';
-import { parseDeploymentConfig } from '../../infra/config';
+import { parseDeploymentConfig } from '../../infra/config/deployment';
 import { SECRET_ERRORS_ALARM_THRESHOLD } from '../../infra/constructs/alarms';
 import { DUE_INDEX_ACTIONS, STATE_TABLE_ACTIONS } from '../../infra/constructs/state-table';
 import {
@@ -23,6 +23,7 @@ import {
   cfnSchemaViolations,
   FULL_CONFIG,
   SAMPLE_CONFIG,
+  resourceText,
   statementsOfRole,
   synthesize,
   wildcardGrants,
@@ -232,6 +233,47 @@ describe('the secrets', () => {
         'aws secretsmanager put-secret-value --secret-id qrmenu-alerts/sample/lenina/token',
       ),
     });
+  });
+});
+
+describe('the Telegram bot', () => {
+  const withBot = synthesize(
+    {
+      ...SAMPLE_CONFIG,
+      name: 'bot',
+      routes: [
+        {
+          name: 'hall',
+          codes: ['waiter_call'],
+          telegram: [-1001234567890],
+          escalate: [{ afterSeconds: 120, to: 'manager' }],
+        },
+        { name: 'manager', sms: ['+79031112233'], escalationOnly: true },
+      ],
+    },
+    { bundle: false },
+  );
+
+  it('gets one secret for its token, readable by the poller, named in the bundled config, output with the command', () => {
+    withBot.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'qrmenu-alerts/bot/telegram-bot/token',
+      SecretString: Match.absent(),
+    });
+    const reads = statementsOfRole(withBot.template, 'PollerRole')
+      .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
+      .flatMap((st) => asArray(st.Resource).map(resourceText));
+    expect(reads.some((r) => r.includes('TelegramBot'))).toBe(true);
+    expect(withBot.stack.poller.lambdaConfig.telegram?.token).toEqual({
+      secret: 'qrmenu-alerts/bot/telegram-bot/token',
+    });
+    withBot.template.hasOutput('TelegramBotSecret', {
+      Description: Match.stringLikeRegexp('put-secret-value --secret-id qrmenu-alerts/bot/telegram-bot/token'),
+    });
+  });
+
+  it('no Telegram in the config: no bot secret', () => {
+    expect(sample.stack.poller.lambdaConfig.telegram).toBeUndefined();
+    expect(JSON.stringify(sample.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('telegram-bot');
   });
 });
 
@@ -458,7 +500,8 @@ describe('the alarms', () => {
 
   it('sends every alarm to the ops topic', () => {
     const alarms = Object.values(full.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(2 * 5 + 4);
+    // 5 per source (2 here), 6 for the whole deployment, 4 of the function, schedule and SMS spend
+    expect(alarms).toHaveLength(2 * 5 + 6 + 4);
     for (const alarm of alarms)
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CloudFormationValidatePlugin, Validations, type PolicyViolation } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { parseDeploymentConfig, type DeploymentConfigInput } from '../../infra/config';
+import { parseDeploymentConfig, type DeploymentConfigInput } from '../../infra/config/deployment';
 import { createQrmenuApp, type QrmenuApp } from '../../infra/qrmenu-app';
 
 /** A small restaurant: one source, waiters by table range, a manager for bills, a mailbox for all. */

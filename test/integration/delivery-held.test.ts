@@ -15,13 +15,13 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { awsClientConfig, CLIENT_DEFAULTS } from '../../lambda/aws-clients';
+import { awsClientConfig, CLIENT_DEFAULTS } from '../../lambda/aws/clients';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
-import type { ChannelResult, DeliveryRequest } from '../../lambda/notify/port';
+import type { ChannelResult, DeliveryRequest } from '../../lambda/domain/delivery';
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
-import type { QrEvent } from '../../lambda/qrmenu/event';
+import type { QrEvent } from '../../lambda/domain/event';
 import { HoldingProxy } from '../support/proxy';
 
 const emulators = inject('emulators');

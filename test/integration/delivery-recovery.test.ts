@@ -15,7 +15,7 @@ import { smsSubscriptions } from '../../lambda/core/routing';
 import { createDeliverer } from '../../lambda/notify/deliverer';
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
-import { METRIC } from '../../lambda/obs/metric-names';
+import { METRIC } from '../../lambda/domain/metrics';
 import { StateStore } from '../../lambda/state/store';
 import { ManualClock, RecordingMetrics, countingDynamoDbClient, freshTable, makePoller } from '../support/harness';
 import { SwitchableProxy } from '../support/proxy';

@@ -18,10 +18,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { routeMatches, smsSubscriptions, snsAttributes, type RoutingFacts } from '../../lambda/core/routing';
 import { createDeliverer } from '../../lambda/notify/deliverer';
-import type { ChannelResult, DeliveryRequest } from '../../lambda/notify/port';
+import type { ChannelResult, DeliveryRequest } from '../../lambda/domain/delivery';
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
-import type { QrEvent } from '../../lambda/qrmenu/event';
+import type { QrEvent } from '../../lambda/domain/event';
 import { seededRandom } from '../support/random';
 
 const emulators = inject('emulators');

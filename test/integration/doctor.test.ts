@@ -89,3 +89,41 @@ describe('doctor', () => {
     expect(failed.stdout + failed.stderr).not.toContain('wrong-token-4321');
   });
 });
+
+describe('doctor --watch', () => {
+  it('measures a 60-s queue by watching events leave it, and says what to set', async () => {
+    const clock = { t: Date.UTC(2020, 0, 6, 18, 0, 0) };
+    const short = await createSimulator({ token: TOKEN, seed: 12, retentionSeconds: 60, now: () => clock.t });
+    try {
+      short.inject({ code: 'waiter_call' });
+      let tick = 0;
+      const lines: string[] = [];
+      const code = await runDoctor({
+        url: short.url,
+        token: TOKEN,
+        fingerprint: short.fingerprint256!,
+        timeoutMs: 2_000,
+        watchSeconds: 180,
+        now: () => clock.t,
+        sleep: async (ms) => {
+          clock.t += ms;
+          tick += 1;
+          if (tick % 3 === 0) short.inject({ code: 'waiter_call' }); // a call every 30 s
+        },
+        print: (line) => lines.push(line),
+      });
+      const out = lines.join('\n');
+      expect(code).toBe(EXIT.ok);
+      expect(out).toMatch(/retention\s+events stay queued at least (5\d|60) s and are gone within (6\d|7\d|80) s/);
+      expect(out).toMatch(/set polling.retentionSeconds to (5\d|60)$/m);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('without --watch says that one answer cannot tell', async () => {
+    sim.restart();
+    const { out } = await doctor({ token: TOKEN, fingerprint: sim.fingerprint256! });
+    expect(out).toMatch(/retention\s+one answer cannot tell how long events stay: run with --watch/);
+  });
+});

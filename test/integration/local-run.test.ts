@@ -138,6 +138,10 @@ describe('npm start --json', () => {
     const sim = (ready.sources as { url: string; certPem: string }[])[0]!;
     // the run's own first waiter call (table 6) shows the pipeline is live
     await run.next((l) => l.type === 'sms' && String(l.text).includes('Стол 6'));
+    // The hall's Telegram group gets it with the button, and the simulated waiter presses it.
+    const inGroup = await run.next((l) => l.type === 'delivered' && l.channel === 'telegram' && l.table === '6');
+    const ack = await run.next((l) => l.type === 'acknowledged' && l.hash === inGroup.hash, 30_000);
+    expect(ack.responseMs).toBeGreaterThan(1_000);
 
     const hall = await inject(sim, { code: 'waiter_call', tableName: '3' });
     const terrace = await inject(sim, { code: 'waiter_call', tableName: '22' });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../local/simulator';
-import { METRIC } from '../../lambda/obs/metric-names';
+import { METRIC } from '../../lambda/domain/metrics';
 import { StateStore } from '../../lambda/state/store';
 import {
   ManualClock,

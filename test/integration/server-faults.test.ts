@@ -7,10 +7,11 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../local/simulator';
-import type { FetchEvents } from '../../lambda/domain/ports';
-import { METRIC } from '../../lambda/obs/metric-names';
+import type { FetchEvents } from '../../lambda/domain/fetch';
+import { METRIC } from '../../lambda/domain/metrics';
 import { BadResponseError } from '../../lambda/qrmenu/errors';
-import { RecordRejectedError, StateStore } from '../../lambda/state/store';
+import { RecordRejectedError } from '../../lambda/domain/ports';
+import { StateStore } from '../../lambda/state/store';
 import {
   ManualClock,
   RecordingDeliverer,

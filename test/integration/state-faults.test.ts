@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../local/simulator';
-import { METRIC } from '../../lambda/obs/metric-names';
+import { METRIC } from '../../lambda/domain/metrics';
 import { StateStore } from '../../lambda/state/store';
-import type { DeliveryRequest } from '../../lambda/notify/port';
+import type { DeliveryRequest } from '../../lambda/domain/delivery';
 import { CALL_KINDS, type CallKind, type DynamoFault, FaultyDynamoDb } from '../support/faulty-dynamodb';
 import {
   ManualClock,

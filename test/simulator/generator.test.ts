@@ -16,7 +16,7 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from '../../local/simulator';
-import { KNOWN_CODES } from '../../lambda/qrmenu/event';
+import { KNOWN_CODES } from '../../lambda/domain/event';
 import { poll } from './client';
 
 let sims: Simulator[] = [];

@@ -7,8 +7,9 @@
  * reach it. A delivery that went out around the death falls in the one window where a duplicate
  * is allowed, and is listed in `window`.
  */
-import type { Deliverer } from '../../lambda/notify/port';
-import type { EventStore, FetchEvents, SourceStore } from '../../lambda/domain/ports';
+import type { Deliverer } from '../../lambda/domain/delivery';
+import type { EventStore, SourceStore } from '../../lambda/domain/ports';
+import type { FetchEvents } from '../../lambda/domain/fetch';
 import { SimulatedCrash } from './harness';
 
 export const CRASH_POINTS = ['fetched', 'claimed', 'delivered', 'marked', 'before-checkpoint'] as const;

@@ -9,18 +9,24 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureStateTable } from '../../local/state-table';
 import type { Simulator } from '../../local/simulator';
-import type { Channel, ChannelResult, Deliverer, DeliveryErrorKind, DeliveryRequest } from '../../lambda/notify/port';
-import type { MetricName } from '../../lambda/obs/metric-names';
+import type {
+  Channel,
+  ChannelResult,
+  Deliverer,
+  DeliveryErrorKind,
+  DeliveryRequest,
+} from '../../lambda/domain/delivery';
+import type { MetricName } from '../../lambda/domain/metrics';
 import type {
   Clock,
   EventStore,
   FeedEntry,
-  FetchEvents,
   Log,
   OpsNotifier,
   SourceMetrics,
   SourceStore,
 } from '../../lambda/domain/ports';
+import type { FetchEvents } from '../../lambda/domain/fetch';
 import { DEFAULT_RETRY_DELAYS } from '../../lambda/domain/record';
 import { SourcePoller, type PollerSettings } from '../../lambda/poller/source-poller';
 import { QrMenuClient } from '../../lambda/qrmenu/client';

@@ -3,7 +3,7 @@
  * names the field.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseAlertsConfig } from '../../lambda/config/schema';
+import { ConfigError, parseAlertsConfig, recordTtlSeconds } from '../../lambda/config/schema';
 
 const source = { id: 'pizzeria', url: 'https://203.0.113.10:8443' };
 
@@ -48,7 +48,10 @@ describe('the config schema', () => {
       { sources: [source], routes: [{ name: 'r', sms: ['89161234567'] }] },
       'routes[0].sms[0]: must be a phone number in E.164 form, e.g. +79161234567',
     ],
-    [{ sources: [source], routes: [{ name: 'r' }] }, 'routes[0]: a route needs at least one e-mail or SMS recipient'],
+    [
+      { sources: [source], routes: [{ name: 'r' }] },
+      'routes[0]: a route needs at least one e-mail, SMS or Telegram recipient',
+    ],
     [
       { sources: [source], routes: [{ name: 'r', email: ['boss@pizza.example'] }] },
       'email: route "r" sends e-mail, so set email.from to a verified SES sender',
@@ -135,5 +138,76 @@ describe('the config schema', () => {
     expect(problems({ sources: [source], routes: [{ name: 'big', codes, tables, sms: ['+79161234567'] }] })).toEqual(
       [],
     );
+  });
+});
+
+describe('the staff loop in the config', () => {
+  const source = { id: 'pizzeria', url: 'https://203.0.113.10:8443' };
+  const hall = { name: 'hall', telegram: [-1001234567890], escalate: [{ afterSeconds: 120, to: 'manager' }] };
+  const manager = { name: 'manager', sms: ['+79160000002'], always: true };
+
+  it('takes Telegram chats, escalation to another route, opening hours and the daily report', () => {
+    const config = parseAlertsConfig({
+      sources: [{ ...source, openingHours: { 'mon-fri': '10:00-23:00', 'sat-sun': ['12:00-15:00', '18:00-02:00'] } }],
+      routes: [hall, manager],
+      email: { from: 'alerts@x.example' },
+      report: { to: ['owner@x.example'] },
+    });
+    expect(config.routes[0]).toMatchObject({
+      telegram: [-1001234567890],
+      escalate: [{ afterSeconds: 120, to: 'manager' }],
+    });
+    expect(config.report).toEqual({ to: ['owner@x.example'], at: '09:00', keepDays: 31 });
+  });
+
+  it.each([
+    [
+      { routes: [{ name: 'hall', sms: ['+79160000001'], escalate: [{ afterSeconds: 120, to: 'manager' }] }, manager] },
+      /routes\[0\]\.escalate: escalates, but nobody can acknowledge its calls/,
+    ],
+    [
+      { routes: [{ ...hall, escalate: [{ afterSeconds: 120, to: 'boss' }] }] },
+      /routes\[0\]\.escalate\[0\]\.to: no route is named "boss"/,
+    ],
+    [{ routes: [{ ...hall, escalate: [{ afterSeconds: 120, to: 'hall' }] }] }, /escalates to itself/],
+    [
+      {
+        routes: [
+          {
+            ...hall,
+            escalate: [
+              { afterSeconds: 300, to: 'manager' },
+              { afterSeconds: 120, to: 'manager' },
+            ],
+          },
+          manager,
+        ],
+      },
+      /escalate\[1\]\.afterSeconds: must be later than the step before it \(300 s\)/,
+    ],
+    [
+      { routes: [manager], sources: [{ ...source, openingHours: { mo: '10-23' } }] },
+      /"mo" is not a day or a range of days/,
+    ],
+    [
+      { routes: [manager], report: { to: ['owner@x.example'] } },
+      /the daily report is sent by e-mail, so set email.from/,
+    ],
+  ])('refuses %j with a message that says what to change', (input, message) => {
+    expect(() => parseAlertsConfig({ sources: [source], ...input })).toThrow(message);
+  });
+});
+
+describe('how long records are kept', () => {
+  it('the delivery needs an hour; with the daily report, its keepDays', () => {
+    const source = { id: 'pizzeria', url: 'https://203.0.113.10:8443' };
+    const plain = parseAlertsConfig({ sources: [source] });
+    expect(recordTtlSeconds(plain)).toBe(3_600);
+    const reported = parseAlertsConfig({
+      sources: [source],
+      email: { from: 'a@x.example' },
+      report: { to: ['m@x.example'] },
+    });
+    expect(recordTtlSeconds(reported)).toBe(31 * 86_400);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_SOURCE_STATE, type SourceState } from '../../lambda/domain/source-state';
 import { DEFAULT_RETRY_DELAYS } from '../../lambda/domain/record';
-import type { QrEvent } from '../../lambda/qrmenu/event';
+import type { QrEvent } from '../../lambda/domain/event';
 import {
   advanceCursor,
   chooseQuery,

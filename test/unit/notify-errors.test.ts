@@ -28,11 +28,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
-import { awsClientConfig, CLIENT_DEFAULTS, sendClientConfig } from '../../lambda/aws-clients';
+import { awsClientConfig, CLIENT_DEFAULTS, sendClientConfig } from '../../lambda/aws/clients';
 import { classifySendError, DeliveryError, scrub, type SendContext } from '../../lambda/notify/errors';
 import { destinationBatches, encodeSender, MAX_ISOLATION_FAILURES } from '../../lambda/notify/ses';
-import type { DeliveryRequest } from '../../lambda/notify/port';
-import type { QrEvent } from '../../lambda/qrmenu/event';
+import type { DeliveryRequest } from '../../lambda/domain/delivery';
+import type { QrEvent } from '../../lambda/domain/event';
 
 const SES_CONTEXT: SendContext = { service: 'ses', region: 'eu-central-1', sender: 'Alerts <alerts@x.example>' };
 const SNS_CONTEXT: SendContext = {

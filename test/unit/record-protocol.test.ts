@@ -100,8 +100,13 @@ describe('the retry budget', () => {
     expect(attemptsExhausted({ attemptsMade: 3, firstSeenAt: 0 }, 600_001, policy)).toBe(true);
   });
 
-  it('a reused hash whose earlier record is pending gets a record id of its own', () => {
-    expect(recordIdOf('0x1')).toBe('0x1');
-    expect(recordIdOf('0x1', 1234)).toBe('0x1@1234');
+  it('a record id is the hash when short, a digest otherwise; a reuse while the earlier record is pending gets its own', () => {
+    expect(recordIdOf('0xd8833dd3')).toBe('0xd8833dd3');
+    expect(recordIdOf('0x1', 1_234)).toBe('0x1@ya');
+    const long = recordIdOf('x'.repeat(128));
+    expect(long).toMatch(/^h[A-Za-z0-9_-]{18}$/);
+    expect(recordIdOf('Ж')).toMatch(/^h/);
+    // Within the 64 bytes of a Telegram button with the longest source id: "a:" + 32 + ":" + 29.
+    expect(recordIdOf('y'.repeat(128), Date.UTC(2100, 0, 1)).length).toBeLessThanOrEqual(29);
   });
 });

@@ -11,7 +11,7 @@ import { renderSnsMessage, renderSnsSubject, SNS_MAX_MESSAGE_BYTES } from '../..
 import { renderSms } from '../../lambda/core/sms-text';
 import { eventSentence, formatTime, type AlertInput, type Locale } from '../../lambda/core/texts';
 import { clip, graphemes, isGsm7, oneLine, smsSegments, smsSize } from '../../lambda/core/sms';
-import type { QrEvent } from '../../lambda/qrmenu/event';
+import type { QrEvent } from '../../lambda/domain/event';
 import { seededRandom } from '../support/random';
 
 function qrEvent(overrides: Partial<QrEvent> = {}): QrEvent {

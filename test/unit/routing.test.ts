@@ -11,6 +11,7 @@ import {
   checkFilterPolicy,
   emailRecipients,
   FilterPolicyLimitError,
+  pagingRoutes,
   policyComplexity,
   routeFilterPolicy,
   routeMatches,
@@ -267,5 +268,35 @@ describe('filter-policy complexity, counted the same by every SNS implementation
     expect(() => checkFilterPolicy(routeFilterPolicy(names), 'this subscriber gets')).toThrow(
       /^this subscriber gets an SNS filter policy with 151 value combinations/,
     );
+  });
+});
+
+describe('who is paged: opening hours and escalation', () => {
+  const config = parseAlertsConfig({
+    sources: [{ id: 'pizza', url: 'https://203.0.113.10:8443' }],
+    routes: [
+      { name: 'hall', telegram: [-100123], sms: ['+79160000001'], escalate: [{ afterSeconds: 120, to: 'manager' }] },
+      { name: 'night', sms: ['+79160000003'], always: true },
+      { name: 'manager', sms: ['+79160000002'], escalationOnly: true },
+    ],
+  });
+  const facts = { sourceId: 'pizza', code: 'waiter_call', tableName: '6' };
+  const names = (routes: { name: string }[]) => routes.map((r) => r.name);
+
+  it('the alert pages the matching routes, but not one that hears only escalations', () => {
+    expect(names(pagingRoutes(config, facts, true))).toEqual(['hall', 'night']);
+  });
+
+  it('outside opening hours only the routes marked always', () => {
+    expect(names(pagingRoutes(config, facts, false))).toEqual(['night']);
+  });
+
+  it('an escalation step pages its route, and is published with the step for SNS to route the SMS', () => {
+    const step1 = pagingRoutes(config, facts, true, 1);
+    expect(names(step1)).toEqual(['manager']);
+    const attributes = snsAttributes(facts, config, step1, 1);
+    expect(JSON.parse(attributes.route!.StringValue)).toEqual(['manager']);
+    expect(attributes.escalation).toEqual({ DataType: 'Number', StringValue: '1' });
+    expect(pagingRoutes(config, facts, true, 2)).toEqual([]);
   });
 });

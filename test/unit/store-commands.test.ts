@@ -14,8 +14,9 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { QrEvent } from '../../lambda/qrmenu/event';
-import { RecordRejectedError, StateStore } from '../../lambda/state/store';
+import type { QrEvent } from '../../lambda/domain/event';
+import { RecordRejectedError } from '../../lambda/domain/ports';
+import { StateStore } from '../../lambda/state/store';
 
 const client = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const mock = mockClient(DynamoDBDocumentClient);
@@ -133,8 +134,8 @@ describe('outcomes, by the claimant only', () => {
       .on(UpdateCommand)
       .rejectsOnce(refused({ status: 'delivered', owner: 'me' }))
       .rejectsOnce(refused({ status: 'claimed', owner: 'other' }));
-    expect(await store.markDelivered('s', '0x1', 'me', { now: 5, channels: [] })).toBe(true);
-    expect(await store.markDelivered('s', '0x1', 'me', { now: 5, channels: [] })).toBe(false);
+    expect(await store.markDelivered('s', '0x1', 'me', { now: 5, channels: [], phase: 0 })).toBe(true);
+    expect(await store.markDelivered('s', '0x1', 'me', { now: 5, channels: [], phase: 0 })).toBe(false);
   });
 });
 
@@ -151,6 +152,8 @@ describe('another attempt', () => {
       attempts: 3,
       doneChannels: ['email'],
       phase: 0,
+      phaseAt: 1,
+      needsAck: false,
       messages: {},
     });
     const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
@@ -186,7 +189,9 @@ describe('reads', () => {
 
   it('pending work comes from the sparse due index of the source', async () => {
     mock.on(QueryCommand).resolves({ Items: [{ sk: 'evt#0x9@5', dueAt: 7, attempts: 2 }] });
-    expect(await store.listDue('s')).toEqual([{ recordId: '0x9@5', dueAt: 7, attempts: 2 }]);
+    expect(await store.listDue('s')).toEqual([
+      { recordId: '0x9@5', dueAt: 7, attempts: 2, status: 'claimed', phase: 0 },
+    ]);
     expect(mock.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
       IndexName: 'due',
       KeyConditionExpression: '#duePk = :duePk',

@@ -9,13 +9,13 @@ import {
   ackButtonLabel,
   displayName,
   formatClock,
-  formatDuration,
   PRESS_ANSWER_MAX,
   pressAnswers,
   renderTelegramAck,
   renderTelegramAlert,
   TELEGRAM_TEXT_MAX,
 } from '../../lambda/notify/telegram/texts';
+import { formatDuration } from '../../lambda/core/texts';
 import { alertFor } from '../support/telegram';
 import { seededRandom } from '../support/random';
 

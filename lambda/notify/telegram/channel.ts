@@ -13,7 +13,7 @@
 import { Api, type Transformer } from 'grammy/web';
 import { redact } from '../../qrmenu/errors';
 import { registerSecret } from '../../obs/telemetry';
-import type { DeliveryErrorKind } from '../port';
+import type { DeliveryErrorKind } from '../../domain/delivery';
 import type { Locale } from '../../core/texts';
 import { encodeAckData } from './callback-data';
 import { classifyTelegramError, TelegramError, type TelegramFailure } from './errors';
@@ -78,6 +78,8 @@ export interface TelegramSendRequest {
   readonly acknowledge?: boolean;
   /** Latest start of a send (epoch ms on the channel's clock); later ones come back deferred. */
   readonly deadline?: number;
+  /** What the button names (the event's record id; default its hash): a press is matched to it. */
+  readonly recordId?: string;
 }
 
 export interface TelegramSent {
@@ -176,7 +178,7 @@ export class TelegramChannel {
             [
               {
                 text: ackButtonLabel(this.options.locale),
-                callback_data: encodeAckData(request.alert.sourceId, request.alert.event.hash),
+                callback_data: encodeAckData(request.alert.sourceId, request.recordId ?? request.alert.event.hash),
               },
             ],
           ],

@@ -12,7 +12,7 @@
  * Pure: the caller passes whether its own timeout fired.
  */
 import { GrammyError, HttpError } from 'grammy/web';
-import type { DeliveryErrorKind } from '../port';
+import type { DeliveryErrorKind } from '../../domain/delivery';
 import { redact } from '../../qrmenu/errors';
 
 export interface TelegramFailure {

@@ -35,7 +35,6 @@ export { realClock, type TelegramClock } from './pacer';
 export { DEFAULT_PACING, type PacingLimits } from './pacing';
 export {
   displayName,
-  formatDuration,
   pressAnswers,
   renderTelegramAck,
   renderTelegramAlert,
@@ -59,3 +58,4 @@ export {
   type ParsedUpdates,
   type TelegramPress,
 } from './updates';
+export { telegramStaffBot } from './staff-bot';

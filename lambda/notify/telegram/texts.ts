@@ -15,11 +15,12 @@ import {
   eventSentence,
   eventText,
   formatAmount,
+  formatDuration,
   TEXT_LIMITS,
   type Locale,
 } from '../../core/texts';
 import { clip, oneLine, safeSlice } from '../../core/sms';
-import type { QrEvent } from '../../qrmenu/event';
+import type { QrEvent } from '../../domain/event';
 
 /** Telegram's limit on a message's text after entity parsing. */
 export const TELEGRAM_TEXT_MAX = 4096;
@@ -137,14 +138,6 @@ function piece(text: string, max: number): string {
 }
 
 /** "0:42", "12:05", "1:02:03"; "?" for a time that is not one. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  const total = Math.floor(ms / 1000);
-  const seconds = String(total % 60).padStart(2, '0');
-  const minutes = Math.floor(total / 60) % 60;
-  const hours = Math.floor(total / 3600);
-  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
-}
 
 /** "14:05" in the zone (UTC, marked, when the zone is unknown); "?" for an invalid time. */
 export function formatClock(epochMs: number, options: TelegramTextOptions = {}): string {

@@ -5,7 +5,7 @@
  * is registered with the log redaction before anything else sees it; no message here contains it.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { awsClientConfig } from '../../aws-clients';
+import { awsClientConfig } from '../../aws/clients';
 import { registerSecret } from '../../obs/telemetry';
 
 export type TelegramTokenRef = { readonly secret: string } | { readonly env: string } | { readonly value: string };

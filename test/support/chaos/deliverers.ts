@@ -14,19 +14,25 @@ import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { AlertsConfig } from '../../../lambda/config/schema';
 import { createDeliverer } from '../../../lambda/notify/deliverer';
-import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../../lambda/notify/port';
+import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../../lambda/domain/delivery';
 import { createSesClient } from '../../../lambda/notify/ses';
 import { createSnsClient } from '../../../lambda/notify/sns';
-import type { QrEvent } from '../../../lambda/qrmenu/event';
+import type { QrEvent } from '../../../lambda/domain/event';
 import type { ChaosEnv } from './env';
 
-export const CHANNELS: readonly Channel[] = ['email', 'sns'];
+/** The channels the suite judges (Telegram chats are the staff loop's, not in these runs). */
+export type JudgedChannel = Extract<Channel, 'email' | 'sns'>;
+export const CHANNELS: readonly JudgedChannel[] = ['email', 'sns'];
+
+function isJudged(channel: Channel): channel is JudgedChannel {
+  return channel === 'email' || channel === 'sns';
+}
 
 export class CountingDeliverer implements Deliverer {
   /** Successful sends per channel, by event id. */
-  readonly sent: Record<Channel, Map<string, number>> = { email: new Map(), sns: new Map() };
+  readonly sent: Record<JudgedChannel, Map<string, number>> = { email: new Map(), sns: new Map() };
   /** When each event first went out on each channel. */
-  readonly firstAt: Record<Channel, Map<string, number>> = { email: new Map(), sns: new Map() };
+  readonly firstAt: Record<JudgedChannel, Map<string, number>> = { email: new Map(), sns: new Map() };
   /** Failed channels per event id, with the deliverer's message. */
   readonly failures = new Map<string, string[]>();
 
@@ -39,11 +45,11 @@ export class CountingDeliverer implements Deliverer {
     const result = await this.inner.deliver(request);
     const id = this.options.identify?.(request.event) ?? request.event.hash;
     for (const channel of result.channels) {
-      if (channel.ok) {
+      if (channel.ok && isJudged(channel.channel)) {
         this.sent[channel.channel].set(id, (this.sent[channel.channel].get(id) ?? 0) + 1);
         if (this.options.now && !this.firstAt[channel.channel].has(id))
           this.firstAt[channel.channel].set(id, this.options.now());
-      } else
+      } else if (!channel.ok)
         this.failures.set(id, [
           ...(this.failures.get(id) ?? []),
           `${channel.channel} ${channel.kind}: ${channel.message}`,
@@ -52,7 +58,7 @@ export class CountingDeliverer implements Deliverer {
     return result;
   }
 
-  copies(id: string, channel: Channel): number {
+  copies(id: string, channel: JudgedChannel): number {
     return this.sent[channel].get(id) ?? 0;
   }
 

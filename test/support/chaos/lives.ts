@@ -5,7 +5,7 @@
  * that refuse every call once it is dead, and its log and operator channel fall silent then too.
  * `Lives` keeps what the judge needs: the deliver→mark window of every death, and the deaths.
  */
-import type { Deliverer } from '../../../lambda/notify/port';
+import type { Deliverer } from '../../../lambda/domain/delivery';
 import type { EventStore, FeedEntry, Log, OpsNotifier, SourceStore } from '../../../lambda/domain/ports';
 import type { PollerSettings, SourcePoller } from '../../../lambda/poller/source-poller';
 import { type CrashPlan, CRASH_POINTS, MortalProcess } from '../crash-points';

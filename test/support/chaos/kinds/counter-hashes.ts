@@ -16,7 +16,7 @@
  * 1–8, two codes, and quiet minutes (a short queue, the one table left calling again) make such
  * twins rare but possible.
  */
-import type { QrEvent } from '../../../../lambda/qrmenu/event';
+import type { QrEvent } from '../../../../lambda/domain/event';
 import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator, type ServedRecord, type UnknownHashMode } from '../../../../local/simulator';
 import { ManualClock, RecordingDeliverer, freshTable, seededRandom } from '../../harness';

@@ -11,10 +11,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createDeliverer } from '../../../../lambda/notify/deliverer';
-import type { Deliverer } from '../../../../lambda/notify/port';
+import type { Deliverer } from '../../../../lambda/domain/delivery';
 import { createSesClient } from '../../../../lambda/notify/ses';
 import { createSnsClient } from '../../../../lambda/notify/sns';
-import { METRIC } from '../../../../lambda/obs/metric-names';
+import { METRIC } from '../../../../lambda/domain/metrics';
 import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator } from '../../../../local/simulator';
 import { ManualClock, RecordingDeliverer, RecordingMetrics, freshTable, seededRandom } from '../../harness';

@@ -10,9 +10,9 @@
  *   - in between (the outage ends in the window's last 90 s): either.
  * The channel that worked is never sent again.
  */
-import { METRIC } from '../../../../lambda/obs/metric-names';
+import { METRIC } from '../../../../lambda/domain/metrics';
 import { StateStore } from '../../../../lambda/state/store';
-import type { Channel, DeliveryErrorKind } from '../../../../lambda/notify/port';
+import type { Channel, DeliveryErrorKind } from '../../../../lambda/domain/delivery';
 import { createSimulator } from '../../../../local/simulator';
 import {
   ManualClock,

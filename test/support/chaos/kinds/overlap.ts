@@ -12,7 +12,7 @@
  * depend on I/O timing; what is judged (no loss, duplicates only where explained) must hold for any.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Deliverer, DeliveryRequest } from '../../../../lambda/notify/port';
+import type { Deliverer, DeliveryRequest } from '../../../../lambda/domain/delivery';
 import { MAX_RUN_MS as STOP_AFTER_MS } from '../../../../lambda/handler';
 import type { SourcePoller } from '../../../../lambda/poller/source-poller';
 import { StateStore } from '../../../../lambda/state/store';

@@ -9,7 +9,7 @@
  */
 import { createDeliverer } from '../../../../lambda/notify/deliverer';
 import { STORED_LIMITS, StateStore } from '../../../../lambda/state/store';
-import { METRIC } from '../../../../lambda/obs/metric-names';
+import { METRIC } from '../../../../lambda/domain/metrics';
 import { createSimulator, type SimEventInput } from '../../../../local/simulator';
 import { ManualClock, RecordingDeliverer, RecordingMetrics, freshTable, seededRandom } from '../../harness';
 import { chaosConfig } from '../config';

@@ -9,7 +9,7 @@
  * one; the operator hears about it once per warm deliverer, and at least once.
  */
 import { createDeliverer } from '../../../../lambda/notify/deliverer';
-import type { Deliverer } from '../../../../lambda/notify/port';
+import type { Deliverer } from '../../../../lambda/domain/delivery';
 import { createSnsClient } from '../../../../lambda/notify/sns';
 import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator } from '../../../../local/simulator';

@@ -7,7 +7,7 @@
  * was away and the first invocation back reported a PossibleGap (metric and ops alert) for that
  * absence; any other undelivered event is lost.
  */
-import { METRIC } from '../../../../lambda/obs/metric-names';
+import { METRIC } from '../../../../lambda/domain/metrics';
 import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator } from '../../../../local/simulator';
 import {

@@ -2,7 +2,7 @@
  * CloudWatch metric names the poller emits (EMF, through Powertools Metrics) and the alarms and
  * dashboard of the CDK stack read. Every metric carries the dimensions `service` and `source`.
  */
-import type { QrMenuErrorKind } from '../qrmenu/errors';
+import type { FetchErrorKind } from './fetch';
 
 export const METRICS_NAMESPACE_PREFIX = 'QrmenuAlerts';
 export const METRICS_SERVICE = 'qrmenu-alerts';
@@ -64,9 +64,36 @@ export const METRIC = {
   unmarkedDeliveries: 'UnmarkedDeliveries',
   /** Recipients a service refused while the others got the alert (e.g. unverified in the SES sandbox). */
   refusedRecipients: 'RefusedRecipients',
+  /** An unacknowledged attendance call sent again to its escalation route (one per step). */
+  escalations: 'Escalations',
+  /** An attendance call whose last escalation step went out and nobody has acknowledged yet. */
+  unansweredCalls: 'UnansweredCalls',
+  /** ms from the call first seen to the press of "On my way". */
+  timeToAcknowledge: 'TimeToAcknowledge',
+  /** Presses of "On my way" that acknowledged a call (the first per call). */
+  acknowledgements: 'Acknowledgements',
+  /** Telegram sends that failed after their retries (each chat counts). */
+  telegramFailures: 'TelegramFailures',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/**
+ * Metrics also emitted for the whole deployment (dimension `service` only): the alarms on them do
+ * not multiply with the sources. The source each came from is in the poller's log lines.
+ */
+export const DEPLOYMENT_METRICS: ReadonlySet<MetricName> = new Set([
+  METRIC.stateErrors,
+  METRIC.reconcileFailures,
+  METRIC.poisonEvents,
+  METRIC.unmarkedDeliveries,
+  METRIC.ambiguousSends,
+  METRIC.telegramFailures,
+  METRIC.escalations,
+  METRIC.unansweredCalls,
+  METRIC.acknowledgements,
+  METRIC.timeToAcknowledge,
+]);
 
 /** The metric counting one kind of poll error. */
 export const POLL_ERROR_METRIC = {
@@ -76,4 +103,4 @@ export const POLL_ERROR_METRIC = {
   tls: METRIC.tlsErrors,
   server: METRIC.serverErrors,
   bad_response: METRIC.badResponseErrors,
-} as const satisfies Record<QrMenuErrorKind, MetricName>;
+} as const satisfies Record<FetchErrorKind, MetricName>;

@@ -20,6 +20,11 @@ export function tokenSecretName(deploymentName: string, sourceId: string): strin
   return `qrmenu-alerts/${deploymentName}/${sourceId}/token`;
 }
 
+/** The Telegram bot token's secret (one bot per deployment). */
+export function botTokenSecretName(deploymentName: string): string {
+  return `qrmenu-alerts/${deploymentName}/telegram-bot/token`;
+}
+
 /**
  * CloudWatch alarm names start with this, so that the ops topic can trust exactly these alarms.
  * "." appears in no deployment name or source id: `qrmenu-alerts-a.b-c.no-poll` (deployment "a",

@@ -11,9 +11,15 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import * as YAML from 'yaml';
 import * as z from 'zod';
-import { AlertsConfigSchema, ConfigError, describeIssues, type AlertsConfig } from '../lambda/config/schema';
-import { parseMailbox } from '../lambda/core/mailbox';
-import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../lambda/core/routing';
+import {
+  AlertsConfigSchema,
+  ConfigError,
+  describeIssues,
+  TelegramSchema,
+  type AlertsConfig,
+} from '../../lambda/config/schema';
+import { parseMailbox } from '../../lambda/core/mailbox';
+import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../../lambda/core/routing';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -272,10 +278,17 @@ export function loadDeploymentConfig(path: string): DeploymentConfig {
  * The config the Lambda gets, as the file `alerts-config.json` next to its handler: the
  * AlertsConfig part (no `aws`), with each source's token pointing at that source's secret.
  */
-export function lambdaConfigOf(config: DeploymentConfig, secretNameOf: (sourceId: string) => string): AlertsConfig {
+export function lambdaConfigOf(
+  config: DeploymentConfig,
+  secretNameOf: (sourceId: string) => string,
+  botSecretName?: string,
+): AlertsConfig {
   const { aws: _aws, ...alerts } = config;
   return {
     ...alerts,
     sources: alerts.sources.map((source) => ({ ...source, token: { secret: secretNameOf(source.id) } })),
+    ...(botSecretName
+      ? { telegram: { ...(alerts.telegram ?? TelegramSchema.parse({})), token: { secret: botSecretName } } }
+      : {}),
   };
 }

@@ -7,10 +7,16 @@
  * are passed in `skip`, so a retry never sends the same e-mail or SMS twice — except after a
  * failure flagged `ambiguous`, which may have gone out after all.
  */
-import type { QrEvent } from '../qrmenu/event';
+import type { QrEvent } from './event';
 
-/** E-mail through SES; the SNS publish that fans out to SMS and any other subscriber. */
-export type Channel = 'email' | 'sns';
+/**
+ * E-mail through SES; the SNS publish that fans out to SMS and any other subscriber; one Telegram
+ * chat (`telegram:<chat id>`), each on its own so that a retry never repeats a chat already done.
+ */
+export type Channel = 'email' | 'sns' | `telegram:${string}`;
+
+export const telegramChannel = (chatId: number | string): Channel => `telegram:${chatId}`;
+export const isTelegramChannel = (channel: string): channel is `telegram:${string}` => channel.startsWith('telegram:');
 
 /**
  * - `throttled`, `transient`: worth retrying (later ticks, with backoff).
@@ -26,9 +32,24 @@ export interface DeliveryRequest {
   readonly event: QrEvent;
   /** When the notifier first saw the event (epoch ms): the API carries no time of its own. */
   readonly firstSeenAt: number;
-  /** Channels that succeeded on an earlier attempt: do not send them again. */
+  /** Channels that succeeded on an earlier attempt of this phase: do not send them again. */
   readonly skip?: readonly Channel[];
+  /** 0 (default) = the alert; n = escalation step n, to that step's route, marked unanswered. */
+  readonly phase?: number;
+  /** No send may start after this instant (epoch ms); later ones come back deferred. */
+  readonly deadline?: number;
+  /** The event's record id, which an acknowledgement button names (default: the hash). */
+  readonly recordId?: string;
 }
+
+/** What an event asks of the staff: whether someone must come (and press "On my way"), and when to escalate. */
+export interface AttendancePlan {
+  readonly needsAck: boolean;
+  /** When escalation step n+1 is due (epoch ms), step 1 first; empty when nobody escalates. */
+  readonly escalateAt: readonly number[];
+}
+
+export const NO_ATTENDANCE: AttendancePlan = { needsAck: false, escalateAt: [] };
 
 /** A recipient SES will not send to (unverified in the SES sandbox), and why, in words for the operator. */
 export interface RefusedRecipient {
@@ -51,6 +72,8 @@ export type ChannelResult =
        * delivery they miss, so the poller can tell the operator once per address.
        */
       readonly refused?: readonly RefusedRecipient[];
+      /** Something the operator should change though the send worked (a group that became a supergroup). */
+      readonly notice?: string;
     }
   | {
       readonly channel: Channel;
@@ -63,6 +86,10 @@ export type ChannelResult =
        * send surely did not happen (refused connection, DNS, throttling, any 4xx).
        */
       readonly ambiguous?: true;
+      /** Try again no earlier than this (epoch ms): a rate limit's own wait, or a paced send's slot. */
+      readonly retryAt?: number;
+      /** Not attempted at all (paced past the tick's end): it costs no attempt of the budget. */
+      readonly deferred?: true;
     };
 
 export interface DeliveryResult {
@@ -72,4 +99,6 @@ export interface DeliveryResult {
 
 export interface Deliverer {
   deliver(request: DeliveryRequest): Promise<DeliveryResult>;
+  /** The staff loop of an event (default: nobody acknowledges, nothing escalates). */
+  attendance?(request: Pick<DeliveryRequest, 'sourceId' | 'event' | 'firstSeenAt'>): AttendancePlan;
 }
