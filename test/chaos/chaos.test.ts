@@ -11,10 +11,10 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostileAnswers, poisonEvents } from '../support/hostile-answers';
-import { CHAOS_TOKEN } from '../support/chaos/env';
+import { CHAOS_TOKEN } from '../support/chaos/lib/env';
 import { plan, runSuite, type SuiteResult } from '../support/chaos/suite';
 import { classifyFailures } from '../support/chaos/findings';
-import { KINDS, passed, type RunKind } from '../support/chaos/verdict';
+import { KINDS, passed, type RunKind } from '../support/chaos/lib/verdict';
 
 function knob(name: string, fallback: number, min: number): number {
   const raw = process.env[name];

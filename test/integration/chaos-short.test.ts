@@ -11,11 +11,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostileAnswers, poisonEvents } from '../support/hostile-answers';
-import { CHAOS_TOKEN } from '../support/chaos/env';
+import { CHAOS_TOKEN } from '../support/chaos/lib/env';
 import type { HostileOutcome } from '../support/chaos/hostile';
 import { classifyFailures, KNOWN_FINDINGS } from '../support/chaos/findings';
 import { everyKindOnce, runSuite, type Scenario, type SuiteResult } from '../support/chaos/suite';
-import { KINDS } from '../support/chaos/verdict';
+import { KINDS } from '../support/chaos/lib/verdict';
 
 /** Found bugs once (stack overflows on deep nesting); kept in the short run for good. */
 const ONCE_BUGS = new Set([

@@ -6,7 +6,7 @@
  * product is fixed, the pinned reproduction in test/integration/chaos-short.test.ts starts
  * passing (its `it.fails` then fails): remove the finding here and that test there.
  */
-import type { RunKind, RunOutcome } from './verdict';
+import { failureTexts, type RunKind, type RunOutcome } from './lib/verdict';
 
 export interface KnownFinding {
   readonly id: string;
@@ -53,18 +53,6 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     seed: 1000,
   },
 ];
-
-/** Every failure of a run, as the judge wrote it. */
-export function failureTexts(o: RunOutcome): string[] {
-  return [
-    ...o.lost.map((l) => `lost ${l.id}: ${l.why}`),
-    ...o.unexplained.map(
-      (u) => `${u.id} went out ${u.copies} times with ${u.explanations} explanation(s)${u.why ? `: ${u.why}` : ''}`,
-    ),
-    ...o.problems,
-    ...o.unexpected.map((u) => `unexpected: ${u}`),
-  ];
-}
 
 /** Which known findings a run's failures are, and the failures no finding explains. */
 export function classifyFailures(o: RunOutcome): {

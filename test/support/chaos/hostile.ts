@@ -18,12 +18,12 @@ import type { SourcePoller, TickReport } from '../../../lambda/poller/source-pol
 import { createSimulator, type Simulator } from '../../../local/simulator';
 import { ManualClock, freshTable, makePoller } from '../harness';
 import type { HostileAnswer, PoisonEvent } from '../hostile-answers';
-import { chaosConfig } from './config';
-import { CountingDeliverer } from './deliverers';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from './env';
-import type { RunLog } from './log-tap';
-import { INTERVAL_MS } from './minutes';
-import { describeError } from './verdict';
+import { chaosConfig } from './lib/config';
+import { CountingDeliverer } from './lib/deliverers';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from './lib/env';
+import type { RunLog } from './lib/log-tap';
+import { INTERVAL_MS } from './lib/minutes';
+import { describeError } from './lib/verdict';
 
 /** Longer than any answer may take: the client's request timeout (2 s) and its retry. */
 const HANG_LIMIT_MS = 15_000;

@@ -9,10 +9,10 @@
  */
 import pLimit from 'p-limit';
 import type { HostileAnswer, PoisonEvent } from '../hostile-answers';
-import { CHAOS_TOKEN, type ChaosEnv, createChaosEnv } from './env';
+import { CHAOS_TOKEN, type ChaosEnv, createChaosEnv } from './lib/env';
 import { classifyFailures } from './findings';
 import { createHostileBench, type HostileOutcome } from './hostile';
-import { captureStdio, type TokenScan, TokenScanner } from './log-tap';
+import { captureStdio, type TokenScan, TokenScanner } from './lib/log-tap';
 import { runCounterHashesKind } from './kinds/counter-hashes';
 import { runCrashKind } from './kinds/crash';
 import { runDynamoDbKind } from './kinds/dynamodb';
@@ -33,8 +33,8 @@ import {
   passed,
   type RunKind,
   type RunOutcome,
-  summaryLine,
-} from './verdict';
+  failureTexts,
+} from './lib/verdict';
 
 export interface Scenario {
   readonly kind: RunKind;
@@ -295,6 +295,23 @@ export function kindLine(kind: RunKind, runs: readonly RunOutcome[]): string {
     (crashes > 0 ? `; ${crashes} pollers died` : '') +
     (faultText ? `; faults injected: ${faultText}` : '') +
     (figures.size > 0 ? `; ${[...figures].map(([name, n]) => `${name} ${n}`).join(', ')}` : '')
+  );
+}
+
+export function summaryLine(index: number, o: RunOutcome): string {
+  const failures = failureTexts(o);
+  const { known, unknown } = classifyFailures(o);
+  const verdict = failures.length === 0 ? 'pass' : 'FAIL';
+  const marks = [
+    ...(known.length ? [`known product findings ${known.join(', ')}`] : []),
+    ...(unknown.length ? [`${unknown.length} NEW`] : []),
+  ];
+  return (
+    `run ${String(index + 1).padStart(3)} seed ${o.seed} ${o.kind}${o.variant ? `/${o.variant}` : ''}: ${o.events} events, ` +
+    `crashes ${o.crashes.length ? o.crashes.join(',') : 'none'}, lost ${o.lost.length}, doubled ${doubledText(o.doubled)}, ` +
+    `unexplained ${o.unexplained.length}; ${excusedText(o.excused)}; ${o.details}; ${Math.round(o.ms)} ms — ${verdict}` +
+    (marks.length ? ` [${marks.join('; ')}]` : '') +
+    (failures.length ? ` (${failures.slice(0, 6).join('; ')}${failures.length > 6 ? '; …' : ''})` : '')
   );
 }
 

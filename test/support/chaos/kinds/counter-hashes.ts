@@ -20,10 +20,10 @@ import type { QrEvent } from '../../../../lambda/domain/event';
 import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator, type ServedRecord, type UnknownHashMode } from '../../../../local/simulator';
 import { ManualClock, RecordingDeliverer, freshTable, seededRandom } from '../../harness';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { Lives, mortalPoller } from '../lives';
-import { INTERVAL_MS, SCHEDULE_MS, Timeline, invoke } from '../minutes';
-import { type Excuse, explainer, judgeCopies, type RunOutcome, sortUndelivered } from '../verdict';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller } from '../lib/lives';
+import { INTERVAL_MS, SCHEDULE_MS, Timeline, invoke } from '../lib/minutes';
+import { type Excuse, explainer, judgeCopies, type RunOutcome, sortUndelivered } from '../lib/verdict';
 
 const CHAOTIC_INVOCATIONS = 10;
 const DRAINING_INVOCATIONS = 2;

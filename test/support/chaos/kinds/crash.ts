@@ -10,8 +10,8 @@ import { createSimulator, type UnknownHashMode } from '../../../../local/simulat
 import { StateStore } from '../../../../lambda/state/store';
 import { runCrashScenario } from '../../crash-scenario';
 import { ManualClock, freshTable, seededRandom } from '../../harness';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { serverChaos } from '../server-chaos';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { serverChaos } from '../lib/server-chaos';
 import {
   describeError,
   judgeCopies,
@@ -19,7 +19,7 @@ import {
   type RunOutcome,
   sortUndelivered,
   type Explanation,
-} from '../verdict';
+} from '../lib/verdict';
 
 export async function runCrashKind(env: ChaosEnv, seed: number): Promise<RunOutcome> {
   const started = performance.now();

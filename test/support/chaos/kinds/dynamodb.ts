@@ -12,10 +12,10 @@ import { createSimulator } from '../../../../local/simulator';
 import { StateStore } from '../../../../lambda/state/store';
 import { CALL_KINDS, type DynamoFault, FaultyDynamoDb } from '../../faulty-dynamodb';
 import { ManualClock, RecordingDeliverer, freshTable, seededRandom } from '../../harness';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { Lives, mortalPoller, planCrash } from '../lives';
-import { SCHEDULE_MS, Timeline, invoke } from '../minutes';
-import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../verdict';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller, planCrash } from '../lib/lives';
+import { SCHEDULE_MS, Timeline, invoke } from '../lib/minutes';
+import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../lib/verdict';
 
 const CHAOTIC_INVOCATIONS = 6;
 const DRAINING_INVOCATIONS = 3;

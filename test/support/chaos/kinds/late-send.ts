@@ -19,12 +19,12 @@ import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator } from '../../../../local/simulator';
 import { ManualClock, RecordingDeliverer, RecordingMetrics, freshTable, seededRandom } from '../../harness';
 import { HoldingProxy } from '../../proxy';
-import { chaosConfig } from '../config';
-import { CountingDeliverer, topicWithPhone } from '../deliverers';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { Lives, mortalPoller } from '../lives';
-import { SCHEDULE_MS, Timeline, invoke } from '../minutes';
-import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../verdict';
+import { chaosConfig } from '../lib/config';
+import { CountingDeliverer, topicWithPhone } from '../lib/deliverers';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller } from '../lib/lives';
+import { SCHEDULE_MS, Timeline, invoke } from '../lib/minutes';
+import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../lib/verdict';
 
 export type LateSendVariant = 'recording' | 'real';
 

@@ -22,10 +22,10 @@ import {
   freshTable,
   seededRandom,
 } from '../../harness';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { Lives, mortalPoller } from '../lives';
-import { SCHEDULE_MS, Timeline, invoke } from '../minutes';
-import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../verdict';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller } from '../lib/lives';
+import { SCHEDULE_MS, Timeline, invoke } from '../lib/minutes';
+import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../lib/verdict';
 
 const RETRY_FOR_MS = 600_000;
 /** A retry step at most (the capped backoff, 60 s, plus a tick and an invocation boundary). */

@@ -19,10 +19,17 @@ import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator } from '../../../../local/simulator';
 import { MortalProcess } from '../../crash-points';
 import { ManualClock, RecordingDeliverer, SimulatedCrash, freshTable, makePoller, seededRandom } from '../../harness';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { HARD_END_MS, INTERVAL_MS, SCHEDULE_MS } from '../minutes';
-import { serverChaos } from '../server-chaos';
-import { describeError, explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../verdict';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { HARD_END_MS, INTERVAL_MS, SCHEDULE_MS } from '../lib/minutes';
+import { serverChaos } from '../lib/server-chaos';
+import {
+  describeError,
+  explainer,
+  judgeCopies,
+  recordStatuses,
+  type RunOutcome,
+  sortUndelivered,
+} from '../lib/verdict';
 
 export type OverlapVariant = 'timeout-kill' | 'lost-lease';
 

@@ -12,12 +12,12 @@ import { STORED_LIMITS, StateStore } from '../../../../lambda/state/store';
 import { METRIC } from '../../../../lambda/domain/metrics';
 import { createSimulator, type SimEventInput } from '../../../../local/simulator';
 import { ManualClock, RecordingDeliverer, RecordingMetrics, freshTable, seededRandom } from '../../harness';
-import { chaosConfig } from '../config';
-import { CountingDeliverer } from '../deliverers';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { INTERVAL_MS, SCHEDULE_MS, Timeline, invoke } from '../minutes';
-import { explainer, judgeCopies, type RunOutcome, sortUndelivered } from '../verdict';
-import { Lives, mortalPoller } from '../lives';
+import { chaosConfig } from '../lib/config';
+import { CountingDeliverer } from '../lib/deliverers';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { INTERVAL_MS, SCHEDULE_MS, Timeline, invoke } from '../lib/minutes';
+import { explainer, judgeCopies, type RunOutcome, sortUndelivered } from '../lib/verdict';
+import { Lives, mortalPoller } from '../lib/lives';
 
 const CHAOTIC_INVOCATIONS = 7;
 const DRAINING_INVOCATIONS = 2;

@@ -14,12 +14,12 @@ import { createSnsClient } from '../../../../lambda/notify/sns';
 import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator } from '../../../../local/simulator';
 import { ManualClock, freshTable, seededRandom } from '../../harness';
-import { chaosConfig, LOG_MAILBOX } from '../config';
-import { CountingDeliverer, sandboxedSes } from '../deliverers';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { Lives, mortalPoller, planCrash } from '../lives';
-import { SCHEDULE_MS, Timeline, invoke } from '../minutes';
-import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../verdict';
+import { chaosConfig, LOG_MAILBOX } from '../lib/config';
+import { CountingDeliverer, sandboxedSes } from '../lib/deliverers';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller, planCrash } from '../lib/lives';
+import { SCHEDULE_MS, Timeline, invoke } from '../lib/minutes';
+import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../lib/verdict';
 
 const CHAOTIC_INVOCATIONS = 6;
 const DRAINING_INVOCATIONS = 3;

@@ -10,12 +10,19 @@
 import { createSimulator, type UnknownHashMode } from '../../../../local/simulator';
 import { StateStore } from '../../../../lambda/state/store';
 import { ManualClock, SimulatedCrash, freshTable, seededRandom } from '../../harness';
-import { chaosConfig } from '../config';
-import { CountingDeliverer, deliverersWithOutages, type Outage } from '../deliverers';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { Lives, mortalPoller, planCrash } from '../lives';
-import { serverChaos } from '../server-chaos';
-import { describeError, explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../verdict';
+import { chaosConfig } from '../lib/config';
+import { CountingDeliverer, deliverersWithOutages, type Outage } from '../lib/deliverers';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller, planCrash } from '../lib/lives';
+import { serverChaos } from '../lib/server-chaos';
+import {
+  describeError,
+  explainer,
+  judgeCopies,
+  recordStatuses,
+  type RunOutcome,
+  sortUndelivered,
+} from '../lib/verdict';
 
 const INTERVAL_MS = 10_000;
 const TICKS = 5;

@@ -18,10 +18,10 @@ import {
   freshTable,
   seededRandom,
 } from '../../harness';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../env';
-import { Lives, mortalPoller } from '../lives';
-import { INTERVAL_MS, SCHEDULE_MS, Timeline, invoke } from '../minutes';
-import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../verdict';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller } from '../lib/lives';
+import { INTERVAL_MS, SCHEDULE_MS, Timeline, invoke } from '../lib/minutes';
+import { explainer, judgeCopies, recordStatuses, type RunOutcome, sortUndelivered } from '../lib/verdict';
 
 const SERVER_RETENTION_MS = 60_000;
 const MINUTES = 16;

@@ -9,7 +9,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { freePort } from '../../../local/emulators';
+import { freePort } from '../../../../local/emulators';
 import { SuiteLog } from './log-tap';
 
 /** The token every simulator of the suite expects; the scan looks for it in every log line. */

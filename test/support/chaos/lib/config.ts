@@ -5,7 +5,7 @@
  * (the partial-ses kind puts an address the SES sandbox refuses among them). Cooldown 0: the
  * suite judges delivery, not the collapsing of repeats. Everything else is the product's default.
  */
-import { type AlertsConfig, parseAlertsConfig } from '../../../lambda/config/schema';
+import { type AlertsConfig, parseAlertsConfig } from '../../../../lambda/config/schema';
 import { SOURCE_ID } from './env';
 
 export const LOG_MAILBOX = 'log@chaos.example';

@@ -10,7 +10,6 @@
  * forgetful restart, or an absence the poller reported as a PossibleGap), or the one undecidable
  * reused hash of lambda/poller/queue-knowledge.ts.
  */
-import { classifyFailures, failureTexts } from './findings';
 import type { SentTwiceReason } from './log-tap';
 
 export const KINDS = [
@@ -140,6 +139,18 @@ export function sortUndelivered(
   return { lost, excused };
 }
 
+/** Every failure of a run, as the judge wrote it. */
+export function failureTexts(o: RunOutcome): string[] {
+  return [
+    ...o.lost.map((l) => `lost ${l.id}: ${l.why}`),
+    ...o.unexplained.map(
+      (u) => `${u.id} went out ${u.copies} times with ${u.explanations} explanation(s)${u.why ? `: ${u.why}` : ''}`,
+    ),
+    ...o.problems,
+    ...o.unexpected.map((u) => `unexpected: ${u}`),
+  ];
+}
+
 export function passed(o: RunOutcome): boolean {
   return failureTexts(o).length === 0;
 }
@@ -175,23 +186,6 @@ export function doubledText(doubled: readonly Doubled[]): string {
 
 export function excusedText(excused: Readonly<Record<Excuse, number>>): string {
   return `given up ${excused['given up']}, dropped by server ${excused['dropped by server']}, undecidable ${excused.undecidable}`;
-}
-
-export function summaryLine(index: number, o: RunOutcome): string {
-  const failures = failureTexts(o);
-  const { known, unknown } = classifyFailures(o);
-  const verdict = failures.length === 0 ? 'pass' : 'FAIL';
-  const marks = [
-    ...(known.length ? [`known product findings ${known.join(', ')}`] : []),
-    ...(unknown.length ? [`${unknown.length} NEW`] : []),
-  ];
-  return (
-    `run ${String(index + 1).padStart(3)} seed ${o.seed} ${o.kind}${o.variant ? `/${o.variant}` : ''}: ${o.events} events, ` +
-    `crashes ${o.crashes.length ? o.crashes.join(',') : 'none'}, lost ${o.lost.length}, doubled ${doubledText(o.doubled)}, ` +
-    `unexplained ${o.unexplained.length}; ${excusedText(o.excused)}; ${o.details}; ${Math.round(o.ms)} ms — ${verdict}` +
-    (marks.length ? ` [${marks.join('; ')}]` : '') +
-    (failures.length ? ` (${failures.slice(0, 6).join('; ')}${failures.length > 6 ? '; …' : ''})` : '')
-  );
 }
 
 /** Of the never-delivered events, which had no record (never seen) and which were marked failed. */

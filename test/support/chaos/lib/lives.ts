@@ -5,11 +5,11 @@
  * that refuse every call once it is dead, and its log and operator channel fall silent then too.
  * `Lives` keeps what the judge needs: the deliver→mark window of every death, and the deaths.
  */
-import type { Deliverer } from '../../../lambda/domain/delivery';
-import type { EventStore, FeedEntry, Log, OpsNotifier, SourceStore } from '../../../lambda/domain/ports';
-import type { PollerSettings, SourcePoller } from '../../../lambda/poller/source-poller';
-import { type CrashPlan, CRASH_POINTS, MortalProcess } from '../crash-points';
-import { makePoller, type PollerKit, type RecordingMetrics } from '../harness';
+import type { Deliverer } from '../../../../lambda/domain/delivery';
+import type { EventStore, FeedEntry, Log, OpsNotifier, SourceStore } from '../../../../lambda/domain/ports';
+import type { PollerSettings, SourcePoller } from '../../../../lambda/poller/source-poller';
+import { type CrashPlan, CRASH_POINTS, MortalProcess } from '../../crash-points';
+import { makePoller, type PollerKit, type RecordingMetrics } from '../../harness';
 
 /** A crash plan with chance `chance`: a random step boundary, passed 1–3 times first. */
 export function planCrash(random: () => number, chance: number): CrashPlan | undefined {

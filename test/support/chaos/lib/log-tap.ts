@@ -9,9 +9,9 @@
  * (`mayBeSentTwice: true`), and why; a process that died (test/support/crash-points.ts) logs
  * nothing more, as a killed process writes no more lines.
  */
-import type { Log } from '../../../lambda/domain/ports';
-import { createLogger } from '../../../lambda/obs/telemetry';
-import { RecordingLog } from '../harness';
+import type { Log } from '../../../../lambda/domain/ports';
+import { createLogger } from '../../../../lambda/obs/telemetry';
+import { RecordingLog } from '../../harness';
 
 /** Why the poll cycle said an event may go out twice: the message of each such log line. */
 export const SENT_TWICE_REASONS = [

@@ -6,11 +6,11 @@
  * planned meanwhile (events a guest raises at any instant, a server restart, an outage ending)
  * at its own instant, then the hook of the next tick.
  */
-import type { Clock, Log } from '../../../lambda/domain/ports';
-import { MAX_RUN_MS } from '../../../lambda/handler';
-import { runInvocation } from '../../../lambda/poller/invocation';
-import type { SourcePoller } from '../../../lambda/poller/source-poller';
-import type { ManualClock } from '../harness';
+import type { Clock, Log } from '../../../../lambda/domain/ports';
+import { MAX_RUN_MS } from '../../../../lambda/handler';
+import { runInvocation } from '../../../../lambda/poller/invocation';
+import type { SourcePoller } from '../../../../lambda/poller/source-poller';
+import type { ManualClock } from '../../harness';
 
 export const SCHEDULE_MS = 60_000;
 /** The function's timeout (infra/constructs/poller.ts POLLER_TIMEOUT): the lease lasts until then. */

@@ -12,12 +12,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { MessageRejected, type SendEmailCommand } from '@aws-sdk/client-ses';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { AlertsConfig } from '../../../lambda/config/schema';
-import { createDeliverer } from '../../../lambda/notify/deliverer';
-import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../../lambda/domain/delivery';
-import { createSesClient } from '../../../lambda/notify/ses';
-import { createSnsClient } from '../../../lambda/notify/sns';
-import type { QrEvent } from '../../../lambda/domain/event';
+import type { AlertsConfig } from '../../../../lambda/config/schema';
+import { createDeliverer } from '../../../../lambda/notify/deliverer';
+import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../../../lambda/domain/delivery';
+import { createSesClient } from '../../../../lambda/notify/ses';
+import { createSnsClient } from '../../../../lambda/notify/sns';
+import type { QrEvent } from '../../../../lambda/domain/event';
 import type { ChaosEnv } from './env';
 
 /** The channels the suite judges (Telegram chats are the staff loop's, not in these runs). */
