@@ -4,7 +4,8 @@
  * state table, poller Lambda (+ log group), its one-minute schedule (+ dead-letter queue), one
  * token secret per source, the alerts topic with its SMS and extra subscriptions, the optional
  * SES sender identity and SMS account defaults, the ops topic with the operator's e-mails,
- * alarms, dashboard, and outputs that tell the operator what to do next.
+ * alarms, dashboard, the manager's daily report when the config asks for one (its own Lambda,
+ * schedule and alarms: constructs/daily-report.ts), and outputs that tell the operator what to do next.
  * This file wires the constructs together and grants the poller exactly what it uses.
  */
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
@@ -16,6 +17,7 @@ import { RUNTIME_ENV } from '../lambda/config/runtime';
 import { METRICS_SERVICE } from '../lambda/domain/metrics';
 import { lambdaConfigOf, senderAddress, type DeploymentConfig } from './config/deployment';
 import { PollerAlarms } from './constructs/alarms';
+import { DailyReport } from './constructs/daily-report';
 import { AlertSubscriptions } from './constructs/alert-subscriptions';
 import { PollerDashboard } from './constructs/dashboard';
 import { EncryptedTopic } from './constructs/encrypted-topic';
@@ -45,6 +47,8 @@ export class QrmenuAlertsStack extends Stack {
   readonly subscriptions: AlertSubscriptions;
   readonly alarms: PollerAlarms;
   readonly dashboard?: PollerDashboard;
+  /** The manager's daily report, when the config has `report`. */
+  readonly report?: DailyReport;
 
   constructor(scope: Construct, id: string, props: QrmenuAlertsStackProps) {
     super(scope, id, props);
@@ -136,6 +140,26 @@ export class QrmenuAlertsStack extends Stack {
         metrics,
         fn,
         alarms: this.alarms.alarms,
+      });
+    }
+
+    if (config.report && from !== undefined) {
+      this.report = new DailyReport(this, 'DailyReport', {
+        deploymentName: config.name,
+        lambdaConfig: lambdaConfigOf(config, (sourceId) => this.secrets.nameOf(sourceId)),
+        at: config.report.at,
+        timeZone: config.timeZone,
+        table: this.stateTable.table,
+        from,
+        recipients: config.report.to.map((a) => a.toLowerCase()),
+        environment: { [RUNTIME_ENV.stateTable]: this.stateTable.tableName, POWERTOOLS_SERVICE_NAME: METRICS_SERVICE },
+        logRetention,
+        retainLogs: aws.retainData,
+        opsTopic: this.opsTopic.topic,
+      });
+      new CfnOutput(this, 'ReportFunctionName', {
+        value: this.report.fn.functionName,
+        description: `The daily report Lambda (sent at ${config.report.at} ${config.timeZone}); send a day again: aws lambda invoke --function-name <this name> --payload '{"day":"YYYY-MM-DD"}' --cli-binary-format raw-in-base64-out out.json`,
       });
     }
 

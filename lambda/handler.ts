@@ -86,6 +86,7 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
     const stopAt = Math.min(start + MAX_RUN_MS, hardEnd - SAFETY_MS);
     // The invocation id makes the lease owner unique; a retried delivery of the same invocation must not share it.
     const owner = `${context.awsRequestId}/${randomUUID().slice(0, 8)}`;
+    const sourceMetrics = new Map(config.sources.map((source) => [source.id, deps.metricsFor(source.id)]));
     const pollers = config.sources.map(
       (source) =>
         new SourcePoller({
@@ -97,7 +98,7 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
           deliverer: deps.deliverer,
           clock,
           log: deps.log,
-          metrics: deps.metricsFor(source.id),
+          metrics: sourceMetrics.get(source.id)!,
           ...(deps.ops ? { ops: deps.ops } : {}),
           observer: (entry) => feed.emit('entry', entry),
         }),
@@ -112,6 +113,7 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
           clock,
           log: deps.log,
           metrics: deps.staffMetrics ?? deps.metricsFor(config.sources[0]!.id),
+          metricsFor: (sourceId) => sourceMetrics.get(sourceId) ?? deps.metricsFor(sourceId),
           observer: (entry) => feed.emit('entry', entry),
           ...(deps.ops ? { ops: deps.ops } : {}),
         })

@@ -44,5 +44,6 @@ export const DEMO_CONFIG: AlertsConfigInput = {
   email: { from: 'alerts@pizzeria.example' },
   polling: { intervalSeconds: 3 },
   telegram: {},
+  report: { to: ['manager@pizzeria.example'] },
   delivery: { cooldownSeconds: 30 },
 };

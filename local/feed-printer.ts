@@ -87,6 +87,11 @@ export class FeedPrinter {
     else this.#line(`OPERATOR ALERT: ${subject} — ${message}`);
   }
 
+  report(subject: string, recipients: readonly string[], viewer: string): void {
+    if (this.#o.json) this.#json({ type: 'report', subject, recipients });
+    else this.#line(`DAILY REPORT «${subject}» → ${recipients.join(', ')}  (see ${viewer})`);
+  }
+
   note(text: string): void {
     if (!this.#o.json) this.#line(text);
   }

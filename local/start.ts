@@ -20,7 +20,11 @@ import { parseDeploymentConfig, readConfigFile } from '../infra/config/deploymen
 import { DEMO_CONFIG } from './demo-config';
 import { startSimulatedWaiters } from './simulated-waiters';
 import { FeedPrinter } from './feed-printer';
-import { drainQueue, phoneMessage, startLocalStack, tokenEnvName, type LocalStack } from './local-stack';
+import { drainQueue, LOCAL_TABLE, phoneMessage, startLocalStack, tokenEnvName, type LocalStack } from './local-stack';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDateOf } from '../lambda/report/day';
+import { sendDailyReport } from '../lambda/report/send';
+import { createSesClient } from '../lambda/notify/ses';
 
 /** The Lambda's timeout in the CDK stack: the handler plans its ticks against it. */
 const INVOCATION_TIMEOUT_MS = 90_000;
@@ -37,6 +41,8 @@ export interface StartOptions {
   stateDir?: string;
   rate: number;
   verbose?: boolean;
+  /** After every invocation, send today's daily report (seen in the SES emulator's web view). */
+  reportNow?: boolean;
 }
 
 export async function start(options: StartOptions): Promise<number> {
@@ -110,7 +116,9 @@ export async function start(options: StartOptions): Promise<number> {
       () => {
         timers.delete(timer);
         schedule(at + SCHEDULE_MS);
-        invoke().catch((error: unknown) => printer.fatal(error));
+        invoke()
+          .then(() => (options.reportNow ? reportToday(stack, printer) : undefined))
+          .catch((error: unknown) => printer.fatal(error));
       },
       Math.max(0, at - Date.now()),
     );
@@ -165,6 +173,25 @@ export async function start(options: StartOptions): Promise<number> {
   if (!options.json) printer.note('stopping…');
   waiters?.stop();
   return shutdown(code);
+}
+
+/** The daily report of today so far, sent through the SES emulator (the config needs a `report`). */
+async function reportToday(stack: LocalStack, printer: FeedPrinter): Promise<void> {
+  const { config } = stack;
+  if (!config.report) {
+    printer.note('--report-now: the config has no report section (report: { to: [...] })');
+    return;
+  }
+  const now = Date.now();
+  const sent = await sendDailyReport({
+    config,
+    tableName: LOCAL_TABLE,
+    db: new DynamoDBClient({}),
+    ses: createSesClient(),
+    now,
+    day: localDateOf(now, config.timeZone),
+  });
+  printer.report(sent.email.subject, sent.recipients, `${stack.endpoints.ses}/`);
 }
 
 async function readPhones(stack: LocalStack, printer: FeedPrinter, waitSeconds = 0): Promise<void> {
@@ -242,6 +269,7 @@ async function main(argv: readonly string[]): Promise<void> {
     .option('--state-dir <dir>', "keep DynamoDB Local's data in this folder between runs")
     .option('--rate <n>', 'simulated guest events per minute', (v) => Number(v), 6)
     .option('--verbose', "also print the Lambda's own JSON logs and metrics")
+    .option('--report-now', "after every run, send today's daily report (open the SES emulator's web view)")
     .parse(argv, { from: 'user' });
   const options = program.opts<StartOptions>();
   // Node 20 is what this machine has; the SDK's reminder about Node 22 would only clutter the feed.

@@ -3,6 +3,8 @@
  * age: a stale poll is worthless once the next one is due, and a retry would only pile runs up.
  * Invocations Scheduler could not deliver land in an SQS dead-letter queue (SQS-managed
  * encryption, TLS enforced, kept 14 days) that an alarm watches.
+ * The daily report's schedule (daily-report.ts) is the same construct with its own cron
+ * expression and event age.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +20,10 @@ export const POLL_MAX_EVENT_AGE = Duration.seconds(60);
 export interface PollScheduleProps {
   readonly fn: lambda.IFunction;
   readonly description: string;
+  /** Default: every {@link POLL_RATE}. */
+  readonly schedule?: scheduler.ScheduleExpression;
+  /** Default {@link POLL_MAX_EVENT_AGE}. */
+  readonly maxEventAge?: Duration;
 }
 
 export class PollSchedule extends Construct {
@@ -34,7 +40,7 @@ export class PollSchedule extends Construct {
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself the dead-letter queue of the poll schedule; nothing consumes it, so it needs no dead-letter queue of its own.',
+        'This queue is itself the dead-letter queue of a schedule (an alarm watches it); nothing consumes it, so it needs no dead-letter queue of its own.',
     });
 
     // Our own role (the target would make one at stack level) so that the acknowledgement sits on it.
@@ -56,11 +62,11 @@ export class PollSchedule extends Construct {
     const target = new targets.LambdaInvoke(props.fn, {
       role,
       retryAttempts: 0,
-      maxEventAge: POLL_MAX_EVENT_AGE,
+      maxEventAge: props.maxEventAge ?? POLL_MAX_EVENT_AGE,
       deadLetterQueue: this.deadLetterQueue,
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      schedule: scheduler.ScheduleExpression.rate(POLL_RATE),
+      schedule: props.schedule ?? scheduler.ScheduleExpression.rate(POLL_RATE),
       target,
       description: props.description,
     });
@@ -69,7 +75,7 @@ export class PollSchedule extends Construct {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
       reason:
-        'The LambdaInvoke target grants lambda:InvokeFunction on the poller and its qualified ARNs (versions and aliases of that one function); no other function matches.',
+        'The LambdaInvoke target grants lambda:InvokeFunction on the scheduled function and its qualified ARNs (versions and aliases of that one function); no other function matches.',
     });
   }
 }

@@ -151,7 +151,7 @@ export class Poller extends Construct {
 }
 
 /** Write the config JSON into a fresh temporary directory (removed when the process exits). */
-function writeBundledConfig(config: AlertsConfig): string {
+export function writeBundledConfig(config: AlertsConfig): string {
   const dir = mkdtempSync(join(tmpdir(), 'qrmenu-alerts-config-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, BUNDLED_CONFIG_FILE);
@@ -159,6 +159,7 @@ function writeBundledConfig(config: AlertsConfig): string {
   return file;
 }
 
-function copyCommand(from: string, to: string): string {
+/** The shell command that copies a file into the bundle (afterBundling hook). */
+export function copyCommand(from: string, to: string): string {
   return process.platform === 'win32' ? `copy /Y "${from}" "${to}"` : `cp "${from}" "${to}"`;
 }

@@ -11,7 +11,6 @@
  * A press processed again after a crash finds its own acknowledgement on the record: the edits
  * are made again (harmless), nothing is counted twice.
  */
-import pLimit from 'p-limit';
 import { METRIC } from '../domain/metrics';
 import type {
   BotStore,
@@ -36,7 +35,10 @@ export interface PressLoopOptions {
   readonly owner: string;
   readonly clock: Clock;
   readonly log: Log;
+  /** The staff loop's own metrics (its state errors). */
   readonly metrics: SourceMetrics;
+  /** A call's metrics go to its source's (acknowledgements, time to acknowledge). Default: `metrics`. */
+  readonly metricsFor?: (sourceId: string) => SourceMetrics;
   readonly observer?: Observer;
   /** Told when the bot is added to a chat (its id goes into a route). */
   readonly ops?: OpsNotifier;
@@ -111,8 +113,16 @@ export class PressLoop {
         );
       }
     }
-    const limit = pLimit(4);
-    const outcomes = await Promise.allSettled(batch.presses.map((press) => limit(() => this.#process(press))));
+    // In the order they were made: of two presses on one call, the first must win.
+    const outcomes: PromiseSettledResult<boolean>[] = [];
+    for (const press of batch.presses) {
+      try {
+        outcomes.push({ status: 'fulfilled', value: await this.#process(press) });
+      } catch (reason) {
+        outcomes.push({ status: 'rejected', reason });
+        break; // the rest of the batch is read again, in order
+      }
+    }
     const failed = outcomes.filter((o) => o.status === 'rejected');
     if (failed.length > 0) {
       // Not confirmed: Telegram sends the batch again, and what was done is recognised then.
@@ -179,8 +189,10 @@ export class PressLoop {
     );
     await quietly(() => staff.answer(press, { kind: 'accepted', table: acked.table }));
     if (outcome.outcome === 'repeated') return false; // counted when it first happened
-    metrics.count(METRIC.acknowledgements);
-    metrics.milliseconds(METRIC.timeToAcknowledge, responseMs);
+    const ofSource = this.#o.metricsFor?.(call.sourceId) ?? metrics;
+    ofSource.count(METRIC.acknowledgements);
+    ofSource.milliseconds(METRIC.timeToAcknowledge, responseMs);
+    ofSource.flush();
     log.info('a call was acknowledged', {
       source: call.sourceId,
       hash: acked.hash,

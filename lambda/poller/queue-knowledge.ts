@@ -62,7 +62,10 @@ export function judgeRecorded(
   event: Pick<QrEvent, 'code' | 'tableName'>,
   context: {
     readonly now: number;
-    /** When the hash was seen to have left the queue, if it was. */
+    /**
+     * The hash left the queue: the events of it first seen up to this instant (the last complete
+     * answer that still showed it) are gone; a record first seen later is of a new event.
+     */
     readonly goneAt: number | undefined;
     /** Was the hash in the previous complete answer? */
     readonly inLastQueue: boolean;
@@ -70,7 +73,7 @@ export function judgeRecorded(
   },
 ): Sameness {
   if (!sameIdentity(recorded, event)) return 'reissued';
-  if (context.goneAt !== undefined && context.goneAt > recorded.firstSeenAt) return 'reissued';
+  if (context.goneAt !== undefined && recorded.firstSeenAt <= context.goneAt) return 'reissued';
   if (context.now - recorded.firstSeenAt > context.longestKeepMs && !context.inLastQueue) return 'reissued';
   return 'repeat';
 }
@@ -125,7 +128,11 @@ export function observeAnswer(
   const gone: Record<string, number> = {};
   const keep = longestKeepMs(state, settings);
   for (const [hash, at] of Object.entries(state.gone)) if (now - at <= keep) gone[hash] = at;
-  for (const hash of reset ? previousHashes : vanished) gone[hash] = now;
+  // What left is the previous answer's events: those first seen by then.
+  const lastSeen = state.queue?.at ?? now;
+  for (const hash of reset ? previousHashes : vanished) gone[hash] = lastSeen;
+  const former = (hash: string, known: RecordedFacts | undefined) =>
+    known !== undefined && gone[hash] !== undefined && known.firstSeenAt <= gone[hash];
 
   let { retentionMs, longestSeenMs } = state.learnt;
   const previousSince = new Map(previous);
@@ -140,8 +147,8 @@ export function observeAnswer(
   }
   if (answer.complete) {
     for (const e of answer.events) {
-      if (gone[e.hash] === now) continue; // a reissue: its record's age is the former event's
       const known = recorded(e.hash);
+      if (former(e.hash, known)) continue; // a reissue: its record's age is the former event's
       if (known === undefined || !sameIdentity(known, e)) continue;
       const age = now - known.firstSeenAt;
       longestSeenMs = Math.max(longestSeenMs ?? 0, age);
@@ -154,7 +161,7 @@ export function observeAnswer(
         at: now,
         events: answer.events.slice(-MAX_SNAPSHOT_EVENTS).map((e) => {
           const known = recorded(e.hash);
-          const since = gone[e.hash] === now ? now : (known?.firstSeenAt ?? previousSince.get(e.hash) ?? now);
+          const since = former(e.hash, known) ? now : (known?.firstSeenAt ?? previousSince.get(e.hash) ?? now);
           return [e.hash, since] as const;
         }),
       }

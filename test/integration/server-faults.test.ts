@@ -97,6 +97,37 @@ describe('a server that reuses hashes', () => {
     },
   );
 
+  it('the simulator counting hashes and restarting with an empty queue every 40 s: each call delivered once', async () => {
+    const counting = await createSimulator({ token: TOKEN, tls: false, now: clock.now, seed: 21, hashes: 'counter' });
+    try {
+      const k = { ...kit, sim: counting };
+      const deliverer = new RecordingDeliverer();
+      await run(1, { deliverer }, undefined, k);
+      const calls: { hash: string; table: string }[] = [];
+      await run(
+        8,
+        { deliverer },
+        (tick) => {
+          if (tick % 4 === 3) counting.restart(); // the queue and the counter are gone
+          // Every call from another table: (hash, table) names one event, whatever the hash.
+          const e = counting.inject({ code: 'waiter_call', tableName: `${10 + tick}` });
+          calls.push({ hash: e.hash, table: e.wire.table_repr.name });
+        },
+        k,
+      );
+      await run(2, { deliverer }, undefined, k);
+      expect(new Set(calls.map((c) => c.hash)).size).toBeLessThan(calls.length); // hashes were reused
+      for (const { hash, table } of calls) {
+        const copies = deliverer.deliveries.filter(
+          (d) => d.hash === hash && d.request.event.tableName === table && d.channels.includes('sns'),
+        );
+        expect(copies.length, `${hash} at table ${table}`).toBe(1);
+      }
+    } finally {
+      await counting.close();
+    }
+  });
+
   it('a reissued hash with the same code and table is new when the queue was seen rebuilt', async () => {
     const deliverer = new RecordingDeliverer();
     const metrics = new RecordingMetrics();

@@ -11,7 +11,7 @@ import { createSimulator, type Simulator } from '../../local/simulator';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import type { DeliveryRequest, DeliveryResult } from '../../lambda/domain/delivery';
 import { METRIC } from '../../lambda/domain/metrics';
-import type { AckOutcome, FeedEntry } from '../../lambda/domain/ports';
+import type { AckOutcome, FeedEntry, StaffBot } from '../../lambda/domain/ports';
 import { createDeliverer } from '../../lambda/notify/deliverer';
 import { TelegramChannel, telegramStaffBot } from '../../lambda/notify/telegram';
 import { PressLoop } from '../../lambda/poller/presses';
@@ -105,10 +105,10 @@ function setup(options: { openingHours?: Record<string, string>; managerPagesAtN
   const feed: FeedEntry[] = [];
   const metrics = new RecordingMetrics();
   const poller = () => makePoller(kit, { deliverer, observer: (e) => feed.push(e), metrics });
-  const presses = (store = kit.store) =>
+  const presses = (store = kit.store, staffBot: StaffBot = telegramStaffBot(telegram)) =>
     new PressLoop({
       bot: 'telegram',
-      staff: telegramStaffBot(telegram),
+      staff: staffBot,
       store,
       sources: new Map([['pizzeria', 'Пиццерия']]),
       owner: `presses-${clock.now()}-${Math.random()}`,
@@ -120,7 +120,7 @@ function setup(options: { openingHours?: Record<string, string>; managerPagesAtN
     });
   const staff = (userId: number, firstName: string, chat: typeof HALL | typeof MANAGERS = HALL) =>
     new SimulatedStaff(apiRoot, bot, { userId, firstName }, chat);
-  return { config, poller, presses, staff, sends, feed, metrics };
+  return { config, poller, presses, staff, sends, feed, metrics, telegram };
 }
 
 /** Invocations of a minute (five 10-s ticks), the press loop read after every tick. */
@@ -250,6 +250,82 @@ describe('a press processed again', () => {
     await run(5, s);
     expect(s.sends.filter((x) => x.hash === call.hash).map((x) => x.phase)).toEqual([0]);
   });
+});
+
+describe('a press under a crash at every step of its processing', () => {
+  const POINTS = ['read', 'acknowledged', 'edited', 'answered', 'before-offset-save'] as const;
+
+  it.each(POINTS)(
+    'dies at "%s": the call is acknowledged once, by the first presser, escalation stops',
+    async (point) => {
+      const s = setup();
+      await run(1, s);
+      const call = sim.inject({ code: 'waiter_call', tableName: '8' });
+      await run(1, s);
+      const ivan = s.staff(7, 'Иван');
+      const olga = s.staff(8, 'Ольга');
+      const [message] = await ivan.botMessages();
+      await ivan.press(message!.messageId);
+      await olga.press(message!.messageId);
+      let dead = false;
+      const die = (at: (typeof POINTS)[number]) => {
+        if (dead) throw new Error('the process is dead');
+        if (at === point) {
+          dead = true;
+          throw new Error(`died at ${at}`);
+        }
+      };
+      const real = telegramStaffBot(s.telegram);
+      const staff: StaffBot = {
+        async nextPresses(offset, wait) {
+          const batch = await real.nextPresses(offset, wait);
+          die('read');
+          return batch;
+        },
+        async showAcknowledged(...args) {
+          const shown = await real.showAcknowledged(...args);
+          die('edited');
+          return shown;
+        },
+        async answer(...args) {
+          await real.answer(...args);
+          die('answered');
+        },
+      };
+      const store = new Proxy(kit.store, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target) as unknown;
+          if (typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            if (dead) throw new Error('the process is dead');
+            if (property === 'saveBotOffset') die('before-offset-save');
+            const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            if (property === 'acknowledge') die('acknowledged');
+            return result;
+          };
+        },
+      });
+      const dying = s.presses(store, staff);
+      await dying.begin(clock.now() + 55_000);
+      await dying.poll(clock.now()).catch(() => undefined);
+      await dying.end().catch(() => undefined);
+      clock.advance(60_000); // its lease is over: the next invocation reads what was not confirmed
+      await run(6, s);
+      const acknowledged = await kit.store.acknowledge('pizzeria', call.hash, {
+        at: clock.now(),
+        by: 'probe',
+        byId: '0',
+        pressId: 'probe',
+      });
+      expect(acknowledged).toMatchObject({ outcome: 'taken', call: { ackBy: 'Иван' } });
+      expect(s.feed.filter((e) => e.type === 'acknowledged').length).toBeLessThanOrEqual(1);
+      // The crash delays the press by a run: the first step may go out meanwhile, never the second.
+      expect(s.sends.filter((x) => x.hash === call.hash).map((x) => x.phase)).not.toContain(2);
+      const [edited] = await ivan.botMessages();
+      expect(edited!.text).toContain('Иван');
+      expect(edited!.buttons).toEqual([]);
+    },
+  );
 });
 
 describe('opening hours', () => {

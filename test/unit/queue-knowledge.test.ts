@@ -27,8 +27,9 @@ describe('a hash with a record', () => {
     expect(judgeRecorded(rec(0), ev('0x1', 'waiter_call', '7'), base)).toBe('reissued');
   });
 
-  it('is a new event once it was seen to leave the queue after its record was written', () => {
+  it('is a new event once it was seen to leave the queue; a record written after that is the new one', () => {
     expect(judgeRecorded(rec(0), ev('0x1'), { ...base, goneAt: 50_000 })).toBe('reissued');
+    expect(judgeRecorded(rec(50_000), ev('0x1'), { ...base, goneAt: 50_000 })).toBe('reissued');
     expect(judgeRecorded(rec(60_000), ev('0x1'), { ...base, goneAt: 50_000 })).toBe('repeat');
   });
 
@@ -62,7 +63,8 @@ describe('comparing complete answers', () => {
     const o = observeAnswer(state, { events: [ev('0x3')], complete: true }, seen, 90_000, settings);
     expect(o.reset).toBe(false);
     expect(o.vanished).toEqual(['0x1', '0x2']);
-    expect(o.state.gone).toEqual({ '0x1': 90_000, '0x2': 90_000 });
+    // Gone: the events of those hashes first seen by the previous answer (60 s).
+    expect(o.state.gone).toEqual({ '0x1': 60_000, '0x2': 60_000 });
     // 0x2 left within 60 s of being first seen (+ one interval of doubt about when it was queued).
     expect(o.state.learnt.retentionMs).toBe(70_000);
     expect(effectiveRetentionMs({ learnt: o.state.learnt }, settings)).toBe(70_000);
