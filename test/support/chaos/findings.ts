@@ -44,14 +44,6 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     pattern: /(missing from the complete answer|\(a reset\)|longer than the server keeps events)[^;]*: new by the rule/,
     seed: 1006,
   },
-  {
-    id: 'F4',
-    kind: 'counter-hashes',
-    title:
-      'a reset marks every hash of the last complete answer gone at the instant it is detected — including hashes re-recorded for their new events since that answer (a reset seen first in a cursor answer, then again in the next complete one): those new events are claimed and sent a second time, with no mayBeSentTwice line',
-    pattern: /claimed again as a new event/,
-    seed: 1000,
-  },
 ];
 
 /** Which known findings a run's failures are, and the failures no finding explains. */
