@@ -88,25 +88,62 @@ export async function freshTable(client: DynamoDBClient): Promise<string> {
   return name;
 }
 
-/** Records every delivery; `failing` makes channels fail with a kind until it is cleared. */
+/**
+ * Records every delivery; `failing` makes channels fail with a kind until it is cleared, and
+ * `lateAnswer` makes a channel's send go out but answer too late (a failure flagged `ambiguous`).
+ */
 export class RecordingDeliverer implements Deliverer {
-  readonly deliveries: { hash: string; channels: Channel[]; request: DeliveryRequest }[] = [];
+  readonly deliveries: {
+    hash: string;
+    /** Channels that went out (late answers included). */
+    channels: Channel[];
+    request: DeliveryRequest;
+    /** `now()` at the delivery, when a clock was given. */
+    at?: number;
+    /** Channels that went out but were reported as failed (ambiguous). */
+    late?: Channel[];
+  }[] = [];
   failing: Partial<Record<Channel, DeliveryErrorKind>> = {};
   /** Called before each delivery (e.g. to crash a poller mid-delivery). */
   beforeDeliver?: (request: DeliveryRequest) => void;
+  /**
+   * AWS accepted the send but its answer came after the client gave up: the message goes out
+   * (it is recorded) and the result is a transient failure flagged `ambiguous`. Asked per channel.
+   */
+  lateAnswer?: (request: DeliveryRequest, channel: Channel) => boolean;
+  /** Stamps each delivery with this clock (`at`). */
+  now?: () => number;
 
   async deliver(request: DeliveryRequest) {
     this.beforeDeliver?.(request);
+    const late: Channel[] = [];
     const channels: ChannelResult[] = (['email', 'sns'] as const)
       .filter((c) => !request.skip?.includes(c))
       .map((channel) => {
         const kind = this.failing[channel];
-        return kind
-          ? { channel, ok: false as const, kind, message: `${channel} is failing (${kind})` }
-          : { channel, ok: true as const, recipients: [`${channel}-recipient`], messageIds: [randomUUID()] };
+        if (kind) return { channel, ok: false as const, kind, message: `${channel} is failing (${kind})` };
+        if (this.lateAnswer?.(request, channel)) {
+          late.push(channel);
+          return {
+            channel,
+            ok: false as const,
+            kind: 'transient' as const,
+            message: `no answer from ${channel} in time: it may have accepted the message (a retry may send it twice)`,
+            ambiguous: true as const,
+          };
+        }
+        return { channel, ok: true as const, recipients: [`${channel}-recipient`], messageIds: [randomUUID()] };
       });
-    const sent = channels.filter((c) => c.ok).map((c) => c.channel);
-    if (sent.length > 0) this.deliveries.push({ hash: request.event.hash, channels: sent, request });
+    const sent = channels.filter((c) => c.ok || late.includes(c.channel)).map((c) => c.channel);
+    if (sent.length > 0) {
+      this.deliveries.push({
+        hash: request.event.hash,
+        channels: sent,
+        request,
+        ...(this.now ? { at: this.now() } : {}),
+        ...(late.length > 0 ? { late } : {}),
+      });
+    }
     return { channels };
   }
 

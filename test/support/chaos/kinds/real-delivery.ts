@@ -4,20 +4,26 @@
  * through the real `createDeliverer` to the SES and SNS emulators, and during some ticks SES,
  * SNS or both are unreachable (their endpoint is a closed port): real SDK errors, real retries,
  * real classification. Both channels are judged: an event must reach SNS and its e-mail must go
- * out, each at most once outside the crash window.
+ * out, each once but where a death's deliver→mark window or the poll cycle's own
+ * `mayBeSentTwice` line explains another copy.
  */
-import { createSimulator, type UnknownHashMode } from '../../local/simulator';
-import { StateStore } from '../../lambda/state/store';
-import { CRASH_STEPS } from '../../test/support/crash-scenario';
-import { type CrashPlan, type CrashPoint, MortalProcess } from '../../test/support/crash-points';
-import { ManualClock, SimulatedCrash, freshTable, makePoller, seededRandom } from '../../test/support/harness';
-import { benchConfig } from '../lib/wiring';
-import { CountingDeliverer, deliverersWithOutages, type Outage } from './deliverers';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv } from './env';
-import { serverChaos } from './server-chaos';
-import { classifyUndelivered, describeError, judge, type RunOutcome } from './verdict';
+import { createSimulator, type UnknownHashMode } from '../../../../local/simulator';
+import { StateStore } from '../../../../lambda/state/store';
+import { ManualClock, SimulatedCrash, freshTable, seededRandom } from '../../harness';
+import { chaosConfig } from '../lib/config';
+import { CountingDeliverer, deliverersWithOutages, type Outage } from '../lib/deliverers';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller, planCrash } from '../lib/lives';
+import { serverChaos } from '../lib/server-chaos';
+import {
+  describeError,
+  explainer,
+  judgeCopies,
+  recordStatuses,
+  type RunOutcome,
+  sortUndelivered,
+} from '../lib/verdict';
 
-const SOURCE_ID = 'pizzeria';
 const INTERVAL_MS = 10_000;
 const TICKS = 5;
 const INVOCATION_MS = 60_000;
@@ -38,16 +44,12 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
   const sim = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed, unknownHash: mode });
   try {
     const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+    const log = env.log.forRun();
     const chaos = serverChaos(sim, mode);
-    const outages = deliverersWithOutages(
-      benchConfig([{ id: SOURCE_ID, url: sim.url }], 10),
-      env.topicArn,
-      env.deadEndpoint,
-    );
+    const outages = deliverersWithOutages(chaosConfig(sim.url), env.topicArn, env.deadEndpoint);
     const counting = new CountingDeliverer(outages.deliverer);
     const injected: string[] = [];
-    const crashWindow = new Set<string>();
-    const crashes: (CrashPoint | 'killed')[] = [];
+    const lives = new Lives();
     const unexpected: string[] = [];
     const outageTicks = { ses: 0, sns: 0, both: 0 };
     let crashedLast = true; // the first (baseline) invocation is clean
@@ -55,22 +57,12 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
     for (let invocation = 0; invocation <= CHAOTIC_INVOCATIONS + DRAINING_INVOCATIONS; invocation += 1) {
       const chaotic = invocation > 0 && invocation <= CHAOTIC_INVOCATIONS;
       const start = clock.now();
-      let plan: CrashPlan | undefined;
-      if (chaotic && !crashedLast && random() < 0.6) {
-        const point = CRASH_STEPS[Math.floor(random() * CRASH_STEPS.length)]!;
-        plan = { point, occurrence: point === 'before-checkpoint' ? 1 : 1 + Math.floor(random() * 3) };
-      }
-      const process = new MortalProcess(plan);
-      const poller = makePoller(
-        { clock, sim, store, token: CHAOS_TOKEN, sourceId: SOURCE_ID },
-        {
-          owner: `inv${invocation}`,
-          store: process.store(store),
-          deliverer: process.deliverer(counting),
-          wrapFetch: (fetch) => process.fetch(fetch),
-          log: env.log,
-        },
-      );
+      const process = lives.spawn(chaotic && !crashedLast ? planCrash(random, 0.6) : undefined);
+      const poller = mortalPoller({ clock, sim, store, token: CHAOS_TOKEN, sourceId: SOURCE_ID }, process, {
+        owner: `inv${invocation}`,
+        deliverer: counting,
+        log,
+      });
       const leaseUntil = start + INVOCATION_MS - 5_000;
       try {
         if (await poller.begin(leaseUntil)) {
@@ -99,37 +91,44 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
       } catch (error) {
         if (!(error instanceof SimulatedCrash)) unexpected.push(describeError(error));
       }
-      for (const hash of process.window) crashWindow.add(hash);
-      if (process.crashed) crashes.push(process.crashed.point);
       outages.setOutage('none');
-      crashedLast = process.dead;
+      crashedLast = lives.reap(process);
       clock.t = start + INVOCATION_MS;
     }
 
-    // Judged on SNS (every event is published) and on e-mail (every event reaches the log mailbox).
-    const copiesOf = (h: string) => {
-      const sns = counting.sent.sns.get(h) ?? 0;
-      const email = counting.sent.email.get(h) ?? 0;
-      return sns > 0 && email > 0 ? Math.max(sns, email) : 0;
-    };
-    const copies = new Map(injected.map((h) => [h, copiesOf(h)]));
-    const never = injected.filter((h) => copies.get(h) === 0);
-    const classified = await classifyUndelivered(store, SOURCE_ID, never, chaos.dropped);
-    const verdict = judge({ injected, copies, crashWindow, acknowledged: env.log.mayBeSentTwice(), ...classified });
+    const events = injected.map((hash) => ({ id: hash, hash }));
+    const judged = judgeCopies(
+      events,
+      ['sns', 'email'],
+      (id, channel) => counting.copies(id, channel as 'sns' | 'email'),
+      explainer(lives.windows, log.mayBeSentTwice()),
+    );
+    const statuses = await recordStatuses(
+      store,
+      SOURCE_ID,
+      judged.undelivered.map((e) => e.hash),
+    );
     const c = chaos.counts;
     return {
       kind: 'real-delivery',
       variant: `unknown-hash ${mode}`,
       seed,
-      events: injected.length,
-      ...verdict,
+      events: events.length,
+      ...judged,
+      ...sortUndelivered(judged.undelivered, (e) => {
+        if (chaos.dropped.has(e.hash) && !statuses.has(e.hash)) return 'dropped by server';
+        if (statuses.get(e.hash) === 'failed') return 'given up';
+        return { lost: `not delivered on both channels (record ${statuses.get(e.hash) ?? 'absent'})` };
+      }),
+      problems: [],
       unexpected,
-      crashes,
-      server: {
-        restartsKeep: c.persistingRestarts,
-        restartsForget: c.forgetfulRestarts,
-        faults: c.faults,
-        modes: [...chaos.modesSeen],
+      crashes: lives.crashes,
+      faults: {},
+      figures: {
+        'restarts keeping the queue': c.persistingRestarts,
+        'restarts forgetting it': c.forgetfulRestarts,
+        'faulty answers': c.faults,
+        'outage ticks': outageTicks.ses + outageTicks.sns + outageTicks.both,
       },
       details: `outage ticks ses ${outageTicks.ses}, sns ${outageTicks.sns}, both ${outageTicks.both}; server: ${c.persistingRestarts}+${c.forgetfulRestarts} restarts, ${c.faults} faulty answers`,
       ms: performance.now() - started,

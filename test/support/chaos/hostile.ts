@@ -1,5 +1,5 @@
 /**
- * Hostile answers and poison events (test/support/hostile-answers.ts) against the real client and a real poller tick.
+ * Hostile answers and poison events (test/support/hostile-answers.ts) against the real client and a poller tick.
  *   answer  the client alone (no retries) must return a typed QrMenuError — or a lenient parse
  *           where one is expected — within a time limit, with no token in its message; then a
  *           poller with two events queued meets the same answer: its tick must not throw or
@@ -9,22 +9,22 @@
  * Deliveries go through the real createDeliverer to the emulators, so odd events are rendered too.
  * The pollers share one table, one after the other, like consecutive invocations.
  */
-import { QrMenuClient } from '../../lambda/qrmenu/client';
-import { QrMenuError } from '../../lambda/qrmenu/errors';
-import type { FetchResult } from '../../lambda/qrmenu/client';
-import { createDeliverer } from '../../lambda/notify/deliverer';
-import { StateStore } from '../../lambda/state/store';
-import type { SourcePoller, TickReport } from '../../lambda/poller/source-poller';
-import { createSimulator, type Simulator } from '../../local/simulator';
-import { ManualClock, freshTable, makePoller } from '../../test/support/harness';
-import { benchConfig } from '../lib/wiring';
-import type { HostileAnswer, PoisonEvent } from '../../test/support/hostile-answers';
-import { CountingDeliverer } from './deliverers';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv } from './env';
-import { describeError } from './verdict';
+import { QrMenuClient } from '../../../lambda/qrmenu/client';
+import { QrMenuError } from '../../../lambda/qrmenu/errors';
+import type { FetchResult } from '../../../lambda/qrmenu/client';
+import { createDeliverer } from '../../../lambda/notify/deliverer';
+import { StateStore } from '../../../lambda/state/store';
+import type { SourcePoller, TickReport } from '../../../lambda/poller/source-poller';
+import { createSimulator, type Simulator } from '../../../local/simulator';
+import { ManualClock, freshTable, makePoller } from '../harness';
+import type { HostileAnswer, PoisonEvent } from '../hostile-answers';
+import { chaosConfig } from './lib/config';
+import { CountingDeliverer } from './lib/deliverers';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from './lib/env';
+import type { RunLog } from './lib/log-tap';
+import { INTERVAL_MS } from './lib/minutes';
+import { describeError } from './lib/verdict';
 
-const SOURCE_ID = 'pizzeria';
-const INTERVAL_MS = 10_000;
 /** Longer than any answer may take: the client's request timeout (2 s) and its retry. */
 const HANG_LIMIT_MS = 15_000;
 
@@ -66,13 +66,11 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
+export async function createHostileBench(env: ChaosEnv, log: RunLog = env.log.forRun()): Promise<HostileBench> {
   const clock = new ManualClock(CLOCK_START);
   const sim: Simulator = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed: 4242 });
   const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
-  const counting = new CountingDeliverer(
-    createDeliverer({ config: benchConfig([{ id: SOURCE_ID, url: sim.url }], 10), topicArn: env.topicArn }),
-  );
+  const counting = new CountingDeliverer(createDeliverer({ config: chaosConfig(sim.url), topicArn: env.topicArn }));
   const client = new QrMenuClient({ baseUrl: sim.url, token: CHAOS_TOKEN, retries: 0, requestTimeoutMs: 2_000 });
   let pollers = 0;
 
@@ -80,7 +78,7 @@ export async function createHostileBench(env: ChaosEnv): Promise<HostileBench> {
     pollers += 1;
     const poller = makePoller(
       { clock, sim, store, token: CHAOS_TOKEN, sourceId: SOURCE_ID },
-      { owner: `hostile-${pollers}`, deliverer: counting, log: env.log },
+      { owner: `hostile-${pollers}`, deliverer: counting, log },
     );
     if (!(await poller.begin(clock.now() + 86_400_000)))
       throw new Error('the hostile-answer poller did not get the lease');

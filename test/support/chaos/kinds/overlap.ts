@@ -12,31 +12,26 @@
  * depend on I/O timing; what is judged (no loss, duplicates only where explained) must hold for any.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Deliverer, DeliveryRequest } from '../../lambda/domain/delivery';
-import type { SourcePoller } from '../../lambda/poller/source-poller';
-import { StateStore } from '../../lambda/state/store';
-import { createSimulator } from '../../local/simulator';
-import { MortalProcess } from '../../test/support/crash-points';
+import type { Deliverer, DeliveryRequest } from '../../../../lambda/domain/delivery';
+import { MAX_RUN_MS as STOP_AFTER_MS } from '../../../../lambda/handler';
+import type { SourcePoller } from '../../../../lambda/poller/source-poller';
+import { StateStore } from '../../../../lambda/state/store';
+import { createSimulator } from '../../../../local/simulator';
+import { MortalProcess } from '../../crash-points';
+import { ManualClock, RecordingDeliverer, SimulatedCrash, freshTable, makePoller, seededRandom } from '../../harness';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { HARD_END_MS, INTERVAL_MS, SCHEDULE_MS } from '../lib/minutes';
+import { serverChaos } from '../lib/server-chaos';
 import {
-  ManualClock,
-  RecordingDeliverer,
-  SimulatedCrash,
-  freshTable,
-  makePoller,
-  seededRandom,
-} from '../../test/support/harness';
-import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv } from './env';
-import { serverChaos } from './server-chaos';
-import { classifyUndelivered, describeError, judge, type RunOutcome } from './verdict';
+  describeError,
+  explainer,
+  judgeCopies,
+  recordStatuses,
+  type RunOutcome,
+  sortUndelivered,
+} from '../lib/verdict';
 
 export type OverlapVariant = 'timeout-kill' | 'lost-lease';
-
-const SOURCE_ID = 'pizzeria';
-const INTERVAL_MS = 10_000;
-const SCHEDULE_MS = 60_000;
-/** The handler's MAX_RUN_MS and the function timeout (infra/constructs/poller.ts). */
-const STOP_AFTER_MS = 57_000;
-const HARD_END_MS = 90_000;
 
 export async function runOverlapKind(env: ChaosEnv, seed: number, variant: OverlapVariant): Promise<RunOutcome> {
   const started = performance.now();
@@ -61,7 +56,8 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
       for (let i = 0; i < count; i += 1) injected.push(sim.inject().hash);
     };
     const kit = { clock, sim, store, token: CHAOS_TOKEN, sourceId: SOURCE_ID };
-    const clean = (owner: string) => makePoller(kit, { owner, deliverer: recording, log: env.log });
+    const log = env.log.forRun();
+    const clean = (owner: string) => makePoller(kit, { owner, deliverer: recording, log });
 
     // Baseline: the source's first poll records the (empty) backlog.
     await runClean(clean('baseline'), clock, 1);
@@ -88,7 +84,7 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
       store: aProcess.store(store),
       deliverer: aProcess.deliverer(slowDeliverer),
       wrapFetch: (fetch) => aProcess.fetch(fetch),
-      log: env.log,
+      log: log.until(() => aProcess.dead),
       settings: { concurrency: 2 },
     });
     let aKilled = false;
@@ -118,7 +114,7 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
 
     // Invocation B, a minute after A: its schedule follows the clock A's slow deliveries move.
     const bStart = aStart + SCHEDULE_MS;
-    const b = makePoller(kit, { owner: 'B', deliverer: recording, log: env.log });
+    const b = makePoller(kit, { owner: 'B', deliverer: recording, log });
     const bRun = (async () => {
       let began = false;
       for (let at = bStart; at < bStart + STOP_AFTER_MS; at += INTERVAL_MS) {
@@ -153,27 +149,37 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
       await runClean(clean(`drain${k}`), clock, 5).catch(swallow);
     }
 
-    const copies = new Map(injected.map((h) => [h, recording.count(h, 'sns')]));
-    const never = injected.filter((h) => copies.get(h) === 0);
-    const verdict = judge({
-      injected,
-      copies,
-      crashWindow,
-      acknowledged: env.log.mayBeSentTwice(),
-      ...(await classifyUndelivered(store, SOURCE_ID, never, chaos.dropped)),
-    });
+    const events = injected.map((hash) => ({ id: hash, hash }));
+    const judged = judgeCopies(
+      events,
+      ['sns'],
+      (id) => recording.count(id, 'sns'),
+      explainer([crashWindow], log.mayBeSentTwice()),
+    );
+    const statuses = await recordStatuses(
+      store,
+      SOURCE_ID,
+      judged.undelivered.map((e) => e.hash),
+    );
     return {
       kind: 'overlap',
       variant,
       seed,
-      events: injected.length,
-      ...verdict,
+      events: events.length,
+      ...judged,
+      ...sortUndelivered(judged.undelivered, (e) => {
+        if (chaos.dropped.has(e.hash) && !statuses.has(e.hash)) return 'dropped by server';
+        if (statuses.get(e.hash) === 'failed') return 'given up';
+        return { lost: `never delivered (record ${statuses.get(e.hash) ?? 'absent'})` };
+      }),
+      problems: [],
       unexpected,
-      server: {
-        restartsKeep: chaos.counts.persistingRestarts,
-        restartsForget: chaos.counts.forgetfulRestarts,
-        faults: chaos.counts.faults,
-        modes: [...chaos.modesSeen],
+      faults: {},
+      figures: {
+        'restarts keeping the queue': chaos.counts.persistingRestarts,
+        'restarts forgetting it': chaos.counts.forgetfulRestarts,
+        'faulty answers': chaos.counts.faults,
+        'pollers killed at their timeout': aKilled ? 1 : 0,
       },
       crashes: aKilled ? ['A killed at timeout'] : [],
       details: `SES ${slow.ms} ms per e-mail in A's last tick, ${aLastTickEnd === undefined ? 'A killed' : `which ended at +${Math.round(aLastTickEnd / 1000)} s`}; server: ${chaos.counts.persistingRestarts}+${chaos.counts.forgetfulRestarts} restarts, ${chaos.counts.faults} faulty answers`,

@@ -5,7 +5,7 @@
  * Events a forgetful restart drops are remembered: one the poller never recorded was lost by the
  * server, not by the poller, and is reported apart.
  */
-import type { OneShotFaultName, Simulator, UnknownHashMode } from '../../local/simulator';
+import type { OneShotFaultName, Simulator, UnknownHashMode } from '../../../../local/simulator';
 
 export interface ServerChaosOptions {
   /** Per tick. */
