@@ -13,12 +13,23 @@ export interface Cooldown {
   readonly hash: string;
 }
 
-/** The last complete answer (`hash=none`): the server's whole queue, in its order. */
+/**
+ * What the server's queue is known to hold: the last complete answer (`hash=none`), in its order,
+ * and the events cursor answers showed since, after it.
+ */
 export interface QueueSnapshot {
+  /** When the last complete answer came. */
   readonly at: number;
-  /** [hash, when we first saw it], oldest first. */
-  readonly events: readonly (readonly [string, number])[];
+  readonly events: readonly QueuedEvent[];
 }
+
+/**
+ * [hash, first seen, last seen in an answer, queued after] (epoch ms), oldest first. "Queued after"
+ * is the last complete answer before its first sighting: an event that answer did not show was
+ * queued after it, so it can have stayed at most `gone − queuedAfter` (after an absence, much
+ * more than the time since it was first seen).
+ */
+export type QueuedEvent = readonly [hash: string, firstSeenAt: number, lastSeenAt: number, queuedAfter: number];
 
 export interface SourceState {
   /** Hash of the newest event up to which every event is durably recorded. */

@@ -78,9 +78,23 @@ export function reconcileBackoff(failures: number, now: number, settings: Pick<P
   return now + Math.min(settings.reconcileMs * 2 ** Math.max(0, failures - 1), 300_000);
 }
 
-/** The last successful poll is older than the server's retention: events may have come and gone unseen. */
-export function isPossibleGap(state: SourceState, now: number, settings: KnowledgeSettings): boolean {
-  return state.lastSuccessAt !== undefined && now - state.lastSuccessAt > effectiveRetentionMs(state, settings);
+/**
+ * The last successful poll is older than the server's retention: events may have come and gone
+ * unseen. A learnt retention is an upper bound (it errs by up to the spacing of complete answers
+ * and an interval), so against it the silence counts from that much earlier.
+ */
+export function isPossibleGap(
+  state: SourceState,
+  now: number,
+  settings: KnowledgeSettings & Pick<PollSettings, 'reconcileMs'>,
+): boolean {
+  if (state.lastSuccessAt === undefined) return false;
+  const retention = effectiveRetentionMs(state, settings);
+  const learnt = retention < settings.retentionMs;
+  const threshold = learnt
+    ? Math.max(settings.intervalMs, retention - settings.reconcileMs - settings.intervalMs)
+    : retention;
+  return now - state.lastSuccessAt > threshold;
 }
 
 // --- what each event is ----------------------------------------------------------------------

@@ -51,7 +51,7 @@ export async function ingest(ctx: SourceContext, until: number): Promise<IngestR
     return { ...base, claimed: 0, unrecorded: answer.events.length, error: 'state' };
   }
   const lastQueue = new Set((ctx.state.queue?.events ?? []).map(([hash]) => hash));
-  learn(ctx, answer, polled.cursor === null, now);
+  learn(ctx, answer, polled.cursor === null, now, polled.previousCompleteAt);
   const firstRun = ctx.state.baselineAt === undefined;
   const decided = triage(
     answer.events.filter((e) => !ctx.isPoisoned(e.hash)),
@@ -105,6 +105,11 @@ interface Polled {
   readonly answer?: FetchedAnswer;
   readonly error?: string;
   readonly kind?: string;
+  /**
+   * The last complete answer (`hash=none`) before this poll: an event it did not show was queued
+   * after it. (A cursor answer proves less: a forgotten cursor is answered with nothing.)
+   */
+  readonly previousCompleteAt?: number;
 }
 
 /** Failures that say nothing about the `hash=none` answer (the cursor would fail the same way). */
@@ -138,6 +143,7 @@ async function poll(ctx: SourceContext, until: number): Promise<Polled> {
     ctx.state = rest;
   }
   if (isPossibleGap(ctx.state, now, ctx.settings)) await possibleGap(ctx, now - ctx.state.lastSuccessAt!);
+  const previousCompleteAt = ctx.state.lastNoneAt;
   ctx.state = { ...ctx.state, lastSuccessAt: now, ...(polled.cursor === null ? { lastNoneAt: now } : {}) };
   metrics.count(METRIC.pollSucceeded);
   metrics.count(METRIC.eventsReceived, polled.answer.events.length);
@@ -155,7 +161,7 @@ async function poll(ctx: SourceContext, until: number): Promise<Polled> {
     attempts: polled.answer.attempts,
     bytes: polled.answer.bytes,
   });
-  return polled;
+  return previousCompleteAt === undefined ? polled : { ...polled, previousCompleteAt };
 }
 
 /** A `hash=none` poll failed: back it off, tell the operator once, and use the cursor meanwhile. */
@@ -270,7 +276,13 @@ async function lookUpUnknown(ctx: SourceContext, events: readonly QrEvent[], now
   }
 }
 
-function learn(ctx: SourceContext, answer: FetchedAnswer, complete: boolean, now: number): void {
+function learn(
+  ctx: SourceContext,
+  answer: FetchedAnswer,
+  complete: boolean,
+  now: number,
+  queuedAfter: number | undefined,
+): void {
   const { log, metrics } = ctx.o;
   const before = effectiveRetentionMs(ctx.state, ctx.settings);
   const observation = observeAnswer(
@@ -279,6 +291,7 @@ function learn(ctx: SourceContext, answer: FetchedAnswer, complete: boolean, now
     (h) => ctx.known.get(h),
     now,
     ctx.settings,
+    queuedAfter,
   );
   ctx.state = { ...ctx.state, ...observation.state };
   if (observation.reset) {

@@ -5,23 +5,25 @@
  * A hash we have a record of is the same event when all three hold:
  *   1. the code and the table are the ones on the record;
  *   2. the hash has not left the server's queue since the record was written — it was in every
- *      complete (`hash=none`) answer since, and the queue was not reset meanwhile;
+ *      complete (`hash=none`) answer since, and the queue was not reset meanwhile (what is known
+ *      to be queued is the last complete answer plus what cursor answers showed since);
  *   3. the record is younger than the longest the server keeps an event (the configured retention
- *      or the oldest event seen still queued, whichever is longer, plus one interval) — or the hash
- *      was in the previous complete answer, so it has been queued all along.
+ *      or the oldest event seen queued all along, whichever is longer, plus one interval) — or the
+ *      hash is known to be queued (the last complete answer, or a cursor answer since, showed it).
  * Otherwise the server has reused the hash (a counter restarted with an emptied queue, say) and it
  * is a new event. A queue counts as reset when a complete answer lost events out of order (the
  * server drops expired events oldest first; losing younger ones while older ones stay means the
- * queue was rebuilt) or a hash of the previous answer came back with another code or table: then
- * every hash of the previous answer has left the queue. One case no client can tell apart: a
+ * queue was rebuilt) or a known hash came back with another code or table: then every event known
+ * to be queued has left it. One case no client can tell apart: a
  * reissued hash whose new event has the same code and table, within the retention, with no other
  * sign of the reset — it is taken for a repeat (the same call from the same table, just delivered).
  *
- * Retention is learnt from the same answers: an event seen leaving the queue bounds it from above,
- * an event seen still queued from below; the poller uses the shorter of learnt and configured.
+ * Retention is learnt from the same answers: an event seen leaving the queue bounds it from above
+ * (it was queued after the poll before its first sighting), an event seen still queued from below;
+ * the poller uses the shorter of learnt and configured.
  */
 import type { QrEvent } from '../domain/event';
-import type { QueueSnapshot, SourceState } from '../domain/source-state';
+import type { QueuedEvent, QueueSnapshot, SourceState } from '../domain/source-state';
 
 export interface KnowledgeSettings {
   readonly intervalMs: number;
@@ -93,18 +95,20 @@ function stripEllipsis(text: string): string {
 }
 
 export interface QueueObservation {
-  /** The new knowledge (queue snapshot, hashes gone, retention learnt). */
+  /** The new knowledge (the known queue, hashes gone, retention learnt). */
   readonly state: Pick<SourceState, 'queue' | 'gone' | 'learnt'>;
-  /** Hashes of the previous complete answer that are not in this one. */
+  /** Hashes known to be queued that a complete answer no longer shows. */
   readonly vanished: readonly string[];
   /** The queue was rebuilt (see the file comment). */
   readonly reset: boolean;
 }
 
 /**
- * Compare an answer with the previous complete answer. `complete` answers (`hash=none`) show which
- * events left the queue; any answer may show a hash of the previous one back with another identity.
- * `recorded` gives the record of a hash, when known.
+ * Compare an answer with what the queue is known to hold (the last complete answer and what cursor
+ * answers showed since). A complete answer (`hash=none`) shows which events left; any answer may
+ * show a known hash back with another identity. `recorded` gives the record of a hash, when
+ * known; `queuedAfter` is the last complete answer before this one (events it did not show were
+ * queued after it).
  */
 export function observeAnswer(
   state: Pick<SourceState, 'queue' | 'gone' | 'learnt'>,
@@ -112,60 +116,72 @@ export function observeAnswer(
   recorded: (hash: string) => RecordedFacts | undefined,
   now: number,
   settings: KnowledgeSettings,
+  queuedAfter: number = now - settings.intervalMs,
 ): QueueObservation {
-  const previous = state.queue?.events ?? [];
-  const previousHashes = new Set(previous.map(([hash]) => hash));
+  const known = state.queue?.events ?? [];
+  const knownByHash = new Map(known.map((entry) => [entry[0], entry]));
   const present = new Set(answer.events.map((e) => e.hash));
-  const vanished = answer.complete ? previous.filter(([hash]) => !present.has(hash)).map(([hash]) => hash) : [];
-  // Expiry takes the oldest first: what vanished must be a prefix of the previous answer.
-  const outOfOrder = vanished.some((hash, i) => previous[i]?.[0] !== hash);
+  const vanished = answer.complete ? known.filter(([hash]) => !present.has(hash)) : [];
+  // Expiry takes the oldest first: what vanished must be a prefix of what was queued.
+  const outOfOrder = vanished.some(([hash], i) => known[i]?.[0] !== hash);
   const changed = answer.events.some((e) => {
-    const known = previousHashes.has(e.hash) ? recorded(e.hash) : undefined;
-    return known !== undefined && !sameIdentity(known, e);
+    const facts = knownByHash.has(e.hash) ? recorded(e.hash) : undefined;
+    return facts !== undefined && !sameIdentity(facts, e);
   });
   const reset = outOfOrder || changed;
 
   const gone: Record<string, number> = {};
   const keep = longestKeepMs(state, settings);
   for (const [hash, at] of Object.entries(state.gone)) if (now - at <= keep) gone[hash] = at;
-  // What left is the previous answer's events: those first seen by then.
-  const lastSeen = state.queue?.at ?? now;
-  for (const hash of reset ? previousHashes : vanished) gone[hash] = lastSeen;
-  const former = (hash: string, known: RecordedFacts | undefined) =>
-    known !== undefined && gone[hash] !== undefined && known.firstSeenAt <= gone[hash];
+  // What left are the events of those hashes seen until their last sighting.
+  for (const [hash, , lastSeenAt] of reset ? known : vanished) gone[hash] = lastSeenAt;
+  const former = (hash: string, facts: RecordedFacts | undefined) =>
+    facts !== undefined && gone[hash] !== undefined && facts.firstSeenAt <= gone[hash];
 
   let { retentionMs, longestSeenMs } = state.learnt;
-  const previousSince = new Map(previous);
   if (!reset && vanished.length > 0) {
-    // Some events stayed: the youngest that left surely expired. Everything left: it may have been a
-    // restart rather than expiry, so only the oldest is taken to have expired (the weaker bound).
-    const total = vanished.length === previous.length;
-    const ages = vanished.map((hash) => now - (previousSince.get(hash) ?? now));
-    // It was queued at most an interval before we first saw it, and had left by now.
-    const upper = (total ? Math.max(...ages) : Math.min(...ages)) + settings.intervalMs;
+    // Each stayed at most from the poll before its first sighting until now. Some stayed: the
+    // youngest that left surely expired. Everything left: it may have been a restart rather than
+    // expiry, so only the oldest is taken to have expired (the weaker bound).
+    const total = vanished.length === known.length;
+    const stays = vanished.map(([, , , after]) => now - after);
+    const upper = total ? Math.max(...stays) : Math.min(...stays);
     retentionMs = retentionMs === undefined ? upper : Math.min(retentionMs, upper);
   }
   if (answer.complete) {
     for (const e of answer.events) {
-      const known = recorded(e.hash);
-      if (former(e.hash, known)) continue; // a reissue: its record's age is the former event's
-      if (known === undefined || !sameIdentity(known, e)) continue;
-      const age = now - known.firstSeenAt;
+      const facts = recorded(e.hash);
+      if (former(e.hash, facts)) continue; // a reissue: its record's age is the former event's
+      // Only an event known to be queued all along shows how long events stay (a hash back after
+      // a while may be a reissue: its record's age is then the forgotten event's).
+      if (facts === undefined || !knownByHash.has(e.hash) || !sameIdentity(facts, e)) continue;
+      const age = now - facts.firstSeenAt;
       longestSeenMs = Math.max(longestSeenMs ?? 0, age);
       if (retentionMs !== undefined && age > retentionMs) retentionMs = age;
     }
   }
 
-  const queue: QueueSnapshot | undefined = answer.complete
-    ? {
-        at: now,
-        events: answer.events.slice(-MAX_SNAPSHOT_EVENTS).map((e) => {
-          const known = recorded(e.hash);
-          const since = former(e.hash, known) ? now : (known?.firstSeenAt ?? previousSince.get(e.hash) ?? now);
-          return [e.hash, since] as const;
-        }),
-      }
-    : state.queue;
+  const entryOf = (e: Pick<QrEvent, 'hash'>): QueuedEvent => {
+    const facts = recorded(e.hash);
+    const before = knownByHash.get(e.hash);
+    if (former(e.hash, facts) || (before === undefined && facts === undefined)) return [e.hash, now, now, queuedAfter];
+    const firstSeenAt = facts?.firstSeenAt ?? before![1];
+    return [e.hash, firstSeenAt, now, before?.[3] ?? Math.min(queuedAfter, firstSeenAt - settings.intervalMs)];
+  };
+  let events: QueuedEvent[];
+  if (answer.complete) events = answer.events.map(entryOf);
+  else {
+    // A cursor answer shows events that are queued now: they join what is known to be queued.
+    const seen = new Map(answer.events.map((e) => [e.hash, entryOf(e)]));
+    events = [
+      ...known.filter(([hash]) => !(reset && gone[hash] !== undefined)).map((entry) => seen.get(entry[0]) ?? entry),
+      ...answer.events.filter((e) => !knownByHash.has(e.hash)).map((e) => seen.get(e.hash)!),
+    ];
+  }
+  const queue: QueueSnapshot | undefined =
+    answer.complete || state.queue !== undefined || events.length > 0
+      ? { at: answer.complete ? now : (state.queue?.at ?? now), events: events.slice(-MAX_SNAPSHOT_EVENTS) }
+      : undefined;
   return {
     state: {
       ...(queue ? { queue } : {}),
@@ -175,7 +191,7 @@ export function observeAnswer(
         ...(longestSeenMs !== undefined ? { longestSeenMs } : {}),
       },
     },
-    vanished,
+    vanished: vanished.map(([hash]) => hash),
     reset,
   };
 }

@@ -53,7 +53,7 @@ import {
   type SentFacts,
   type SourceStore,
 } from '../domain/ports';
-import { EMPTY_SOURCE_STATE, type SourceState } from '../domain/source-state';
+import { EMPTY_SOURCE_STATE, type QueuedEvent, type SourceState } from '../domain/source-state';
 import type { Channel } from '../domain/delivery';
 import type { QrEvent } from '../domain/event';
 import { BOT_ATTR, botKey, duePk, EVENT_SK_PREFIX, eventKey, SOURCE_ATTR, sourceStateKey, TABLE_SCHEMA } from './keys';
@@ -775,10 +775,13 @@ export function toSourceState(item: Record<string, NativeAttributeValue>): Sourc
     }),
   );
   const queue = record(item[SOURCE_ATTR.queue]);
+  // [hash, first seen, last seen, queued after]; an older item's [hash, first seen] reads as first seen throughout.
   const queueEvents = Array.isArray(queue.events)
-    ? queue.events.filter(
-        (e): e is [string, number] => Array.isArray(e) && typeof e[0] === 'string' && num(e[1]) !== undefined,
-      )
+    ? queue.events.flatMap((e): QueuedEvent[] => {
+        if (!Array.isArray(e) || typeof e[0] !== 'string' || num(e[1]) === undefined) return [];
+        const first = e[1] as number;
+        return [[e[0], first, num(e[2]) ?? first, num(e[3]) ?? first]];
+      })
     : undefined;
   const learnt = record(item[SOURCE_ATTR.learnt]);
   const reconcile = record(item[SOURCE_ATTR.reconcile]);

@@ -46,10 +46,11 @@ describe('a hash with a record', () => {
   });
 });
 
-describe('comparing complete answers', () => {
+describe('comparing answers with what is known to be queued', () => {
+  /** [hash, first seen]: last seen at the snapshot, queued an interval before its first sighting. */
   const queued = (at: number, events: [string, number][]): SourceState => ({
     ...EMPTY_SOURCE_STATE,
-    queue: { at, events },
+    queue: { at, events: events.map(([hash, first]) => [hash, first, at, first - 10_000] as const) },
   });
   const known = (map: Record<string, RecordedFacts>) => (hash: string) => map[hash];
 
@@ -60,18 +61,28 @@ describe('comparing complete answers', () => {
       ['0x3', 50_000],
     ]);
     const seen = known({ '0x1': rec(0), '0x2': rec(30_000), '0x3': rec(50_000) });
-    const o = observeAnswer(state, { events: [ev('0x3')], complete: true }, seen, 90_000, settings);
+    const o = observeAnswer(state, { events: [ev('0x3')], complete: true }, seen, 90_000, settings, 80_000);
     expect(o.reset).toBe(false);
     expect(o.vanished).toEqual(['0x1', '0x2']);
-    // Gone: the events of those hashes first seen by the previous answer (60 s).
+    // Gone: the events of those hashes seen until their last sighting (60 s).
     expect(o.state.gone).toEqual({ '0x1': 60_000, '0x2': 60_000 });
-    // 0x2 left within 60 s of being first seen (+ one interval of doubt about when it was queued).
+    // 0x2 was queued after the poll before its first sighting (20 s) and had left by 90 s.
     expect(o.state.learnt.retentionMs).toBe(70_000);
     expect(effectiveRetentionMs({ learnt: o.state.learnt }, settings)).toBe(70_000);
-    expect(o.state.queue?.events).toEqual([['0x3', 50_000]]);
+    expect(o.state.queue?.events).toEqual([['0x3', 50_000, 90_000, 40_000]]);
   });
 
-  it('events lost out of order mean a rebuilt queue: every hash of the previous answer is gone', () => {
+  it('after an absence an event first seen late may have been queued long before: the bound says so', () => {
+    // The poller was away from 100 s to 400 s; 0x9 was first seen at 400 s.
+    const state: SourceState = {
+      ...EMPTY_SOURCE_STATE,
+      queue: { at: 400_000, events: [['0x9', 400_000, 400_000, 100_000]] },
+    };
+    const o = observeAnswer(state, { events: [], complete: true }, known({ '0x9': rec(400_000) }), 430_000, settings);
+    expect(o.state.learnt.retentionMs).toBe(330_000); // not 40 s: it may have been queued at 100 s
+  });
+
+  it('events lost out of order mean a rebuilt queue: every event known to be queued is gone', () => {
     const state = queued(60_000, [
       ['0x1', 0],
       ['0x2', 30_000],
@@ -82,10 +93,10 @@ describe('comparing complete answers', () => {
     expect(o.reset).toBe(true);
     expect(Object.keys(o.state.gone).sort()).toEqual(['0x1', '0x2', '0x3']);
     expect(o.state.learnt.retentionMs).toBeUndefined(); // a restart teaches nothing about retention
-    expect(o.state.queue?.events).toEqual([['0x1', 90_000]]);
+    expect(o.state.queue?.events.map((e) => e.slice(0, 3))).toEqual([['0x1', 90_000, 90_000]]);
   });
 
-  it('a hash of the previous answer back with another table means a rebuilt queue, in any answer', () => {
+  it('a known hash back with another table means a rebuilt queue, in any answer', () => {
     const state = queued(60_000, [
       ['0x1', 0],
       ['0x2', 30_000],
@@ -102,6 +113,24 @@ describe('comparing complete answers', () => {
     expect(Object.keys(o.state.gone).sort()).toEqual(['0x1', '0x2']);
   });
 
+  it('events a cursor answer shows are known to be queued, and leave it like the others', () => {
+    const state = queued(60_000, [['0x1', 0]]);
+    const seen = known({ '0x1': rec(0), '0x2': rec(70_000) });
+    const cursor = observeAnswer(state, { events: [ev('0x2')], complete: false }, seen, 70_000, settings, 60_000);
+    expect(cursor.state.queue).toEqual({
+      at: 60_000,
+      events: [
+        ['0x1', 0, 60_000, -10_000],
+        ['0x2', 70_000, 70_000, 60_000],
+      ],
+    });
+    // The next complete answer lacks 0x2 but shows 0x1: out of order, the queue was rebuilt.
+    const o = observeAnswer(cursor.state, { events: [ev('0x1')], complete: true }, seen, 90_000, settings);
+    expect(o.vanished).toEqual(['0x2']);
+    expect(o.reset).toBe(true);
+    expect(o.state.gone).toEqual({ '0x1': 60_000, '0x2': 70_000 });
+  });
+
   it('an event seen still queued past the learnt retention raises it, and the longest ever seen is kept', () => {
     const state: SourceState = { ...queued(100_000, [['0x1', 0]]), learnt: { retentionMs: 70_000 } };
     const o = observeAnswer(
@@ -115,7 +144,7 @@ describe('comparing complete answers', () => {
     expect(longestKeepMs({ learnt: o.state.learnt }, settings)).toBe(310_000);
   });
 
-  it('a cursor answer teaches nothing about what left the queue', () => {
+  it('an empty cursor answer changes nothing', () => {
     const state = queued(60_000, [['0x1', 0]]);
     const o = observeAnswer(state, { events: [], complete: false }, known({ '0x1': rec(0) }), 90_000, settings);
     expect(o.vanished).toEqual([]);

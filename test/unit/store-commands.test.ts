@@ -157,11 +157,9 @@ describe('outcomes, by the claimant only', () => {
   });
 
   it('the first press wins: only an attendance call not yet acknowledged', async () => {
-    mock
-      .on(UpdateCommand)
-      .resolves({
-        Attributes: { hash: '0x1', code: 'waiter_call', table: '6', firstSeenAt: 1, ackAt: 9, ackBy: 'Иван' },
-      });
+    mock.on(UpdateCommand).resolves({
+      Attributes: { hash: '0x1', code: 'waiter_call', table: '6', firstSeenAt: 1, ackAt: 9, ackBy: 'Иван' },
+    });
     const outcome = await store.acknowledge('s', '0x1', { at: 9, by: 'Иван', byId: '7', pressId: 'q1' });
     expect(outcome).toMatchObject({ outcome: 'acknowledged', call: { ackBy: 'Иван', messages: {} } });
     const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;

@@ -1,10 +1,9 @@
 /**
- * Product misbehaviours the chaos suite found and that are not fixed yet (lambda/** belongs to
- * others). Each is a failure the judge reports as it is — the runs still fail and count as failed
- * in the verdict — but it is named: a run line says which known finding a failure is, and which
- * failures are new. A finding is matched by the text the judge wrote for a failure. When the
- * product is fixed, the pinned reproduction in test/integration/chaos-short.test.ts starts
- * passing (its `it.fails` then fails): remove the finding here and that test there.
+ * Product misbehaviours the chaos suite found. KNOWN_FINDINGS are the ones not fixed yet: each is a
+ * failure the judge reports as it is — the runs still fail and count as failed in the verdict —
+ * but named, so a run line says which known finding a failure is and which failures are new.
+ * FIXED_FINDINGS are the ones since fixed: their reproducing seeds run in
+ * test/integration/chaos-short.test.ts as regressions that must pass.
  */
 import { failureTexts, type RunKind, type RunOutcome } from './lib/verdict';
 
@@ -19,7 +18,11 @@ export interface KnownFinding {
   readonly seed: number;
 }
 
-export const KNOWN_FINDINGS: readonly KnownFinding[] = [
+/** None open: the three the suite found first (2026-12-01) are fixed, see FIXED_FINDINGS. */
+export const KNOWN_FINDINGS: readonly KnownFinding[] = [];
+
+/** Found by this suite and fixed; their seeds are regression runs in the short form. */
+export const FIXED_FINDINGS: readonly KnownFinding[] = [
   {
     id: 'F1',
     kind: 'short-retention',
