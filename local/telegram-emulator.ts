@@ -124,6 +124,13 @@ export async function startTelegramStandIn(
       faults.push({ ...fault, remaining: fault.times ?? 1 });
       return json(res, 200, { ok: true });
     }
+    if (url.pathname === '/_emu/polls') {
+      // Whether a long poll of this bot is being held now (tests wait for it instead of sleeping).
+      return json(res, 200, {
+        ok: true,
+        waiting: bots.get(url.searchParams.get('token') ?? '')?.waiting !== undefined,
+      });
+    }
     if (url.pathname === '/_emu/updates') {
       // Inject a raw update the emulator cannot make (e.g. my_chat_member: the bot added to a group).
       const { token, update } = JSON.parse(body.toString('utf8')) as { token: string; update: Record<string, unknown> };
@@ -314,6 +321,19 @@ function closeServer(server: Server): Promise<void> {
 export async function injectTelegramFault(endpoint: string, fault: TelegramFault): Promise<void> {
   const answer = await fetch(`${endpoint}/_emu/faults`, { method: 'POST', body: JSON.stringify(fault) });
   if (!answer.ok) throw new Error(`the Telegram emulator refused the fault: HTTP ${answer.status}`);
+}
+
+/** Wait (real time, asking every 20 ms) until a long poll of this bot is held by the emulator. */
+export async function waitForLongPoll(endpoint: string, token: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = (await (await fetch(`${endpoint}/_emu/polls?token=${encodeURIComponent(token)}`)).json()) as {
+      waiting?: boolean;
+    };
+    if (answer.waiting) return;
+    if (Date.now() > until) throw new Error(`no long poll of the bot was held within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Remove the faults of one bot (or all). */

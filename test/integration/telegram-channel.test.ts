@@ -19,7 +19,14 @@ import { createLogger } from '../../lambda/obs/telemetry';
 import { TelegramChannel, type TelegramChannelOptions } from '../../lambda/notify/telegram/channel';
 import { TelegramError } from '../../lambda/notify/telegram/errors';
 import { DISCOVERY_UPDATES } from '../../lambda/notify/telegram/updates';
-import { alertFor, freshBotToken, injectTelegramFault, SimulatedStaff, TestClock } from '../support/telegram';
+import {
+  alertFor,
+  freshBotToken,
+  injectTelegramFault,
+  SimulatedStaff,
+  TestClock,
+  waitForLongPoll,
+} from '../support/telegram';
 
 const apiRoot = inject('emulators').telegram;
 const HALL = { id: -1001234567890, type: 'supergroup', title: 'Зал' } as const;
@@ -163,14 +170,17 @@ describe('presses and acknowledgement', () => {
   });
 
   it('long-polls: a press is seen as soon as it is made', async () => {
-    const { channel, ivan } = setup();
+    const { channel, ivan, token } = setup();
     const sent = await channel.send({ alert: alertFor(), chats: [HALL.id] });
     const started = Date.now();
-    const poll = channel.getUpdates(undefined, 10);
-    setTimeout(() => void ivan.press(sent.chats[0]!.ok ? sent.chats[0]!.messageId : -1), 300);
+    // The poll may wait 20 s; it must answer when the press comes, not when the wait ends. The bound is
+    // half the wait so that a loaded machine cannot fail it, and the wait cannot pass it.
+    const poll = channel.getUpdates(undefined, 20);
+    await waitForLongPoll(apiRoot, token);
+    await ivan.press(sent.chats[0]!.ok ? sent.chats[0]!.messageId : -1);
     const updates = await poll;
     expect(updates.presses).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('receives only the update types asked for; discovery asks for chats too', async () => {
@@ -183,9 +193,9 @@ describe('presses and acknowledgement', () => {
   });
 
   it('a second long poll of the same bot ends the first with a conflict (409)', async () => {
-    const { channel } = setup();
-    const first = channel.getUpdates(undefined, 5).catch((e: unknown) => e);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { channel, token } = setup();
+    const first = channel.getUpdates(undefined, 20).catch((e: unknown) => e);
+    await waitForLongPoll(apiRoot, token);
     const second = channel.getUpdates(undefined, 1);
     const error = await first;
     expect(error).toBeInstanceOf(TelegramError);

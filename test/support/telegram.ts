@@ -11,6 +11,7 @@ export {
   injectTelegramFault,
   injectTelegramUpdate,
   SimulatedStaff,
+  waitForLongPoll,
   type BotMessage,
 } from '../../local/telegram-emulator';
 
