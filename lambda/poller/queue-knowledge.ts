@@ -5,18 +5,21 @@
  * A hash we have a record of is the same event when all three hold:
  *   1. the code and the table are the ones on the record;
  *   2. the hash has not left the server's queue since the record was written — it was in every
- *      complete (`hash=none`) answer since, and the queue was not reset meanwhile (what is known
- *      to be queued is the last complete answer plus what cursor answers showed since);
+ *      complete (`hash=none`) answer since, and the queue was not reset after its last sighting
+ *      (what is known to be queued is the last complete answer plus what cursor answers showed
+ *      since; a reset is known only to follow the last complete answer, so a hash a cursor answer
+ *      showed since counts as the event queued now);
  *   3. the record is younger than the longest the server keeps an event (the configured retention
  *      or the oldest event seen queued all along, whichever is longer, plus one interval) — or the
  *      hash is known to be queued (the last complete answer, or a cursor answer since, showed it).
  * Otherwise the server has reused the hash (a counter restarted with an emptied queue, say) and it
  * is a new event. A queue counts as reset when a complete answer lost events out of order (the
  * server drops expired events oldest first; losing younger ones while older ones stay means the
- * queue was rebuilt) or a known hash came back with another code or table: then every event known
- * to be queued has left it. One case no client can tell apart: a
- * reissued hash whose new event has the same code and table, within the retention, with no other
- * sign of the reset — it is taken for a repeat (the same call from the same table, just delivered).
+ * queue was rebuilt) or a known hash came back with another code or table: then every event last
+ * seen in the previous complete answer has left it, and of those seen since, the ones that
+ * vanished. One case no client can tell apart: a reissued hash whose new event has the same code and table, within the retention, with
+ * no sign of a reset after its last sighting — it is taken for a repeat (the same call from the
+ * same table, just delivered).
  *
  * Retention is learnt from the same answers: an event seen leaving the queue bounds it from above
  * (it was queued after the poll before its first sighting), an event seen still queued from below;
@@ -133,8 +136,14 @@ export function observeAnswer(
   const gone: Record<string, number> = {};
   const keep = longestKeepMs(state, settings);
   for (const [hash, at] of Object.entries(state.gone)) if (now - at <= keep) gone[hash] = at;
-  // What left are the events of those hashes seen until their last sighting.
-  for (const [hash, , lastSeenAt] of reset ? known : vanished) gone[hash] = lastSeenAt;
+  // What left are the events of those hashes seen until their last sighting. A reset is known only
+  // to follow the last complete answer: a hash a cursor answer showed since may have been seen
+  // after the reset already (its event is then the one queued now), so it left only if it vanished.
+  const completeAt = state.queue?.at ?? Number.NEGATIVE_INFINITY;
+  const left = reset
+    ? known.filter(([hash, , lastSeenAt]) => lastSeenAt <= completeAt || (answer.complete && !present.has(hash)))
+    : vanished;
+  for (const [hash, , lastSeenAt] of left) gone[hash] = lastSeenAt;
   const former = (hash: string, facts: RecordedFacts | undefined) =>
     facts !== undefined && gone[hash] !== undefined && facts.firstSeenAt <= gone[hash];
 

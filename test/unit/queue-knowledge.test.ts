@@ -82,7 +82,7 @@ describe('comparing answers with what is known to be queued', () => {
     expect(o.state.learnt.retentionMs).toBe(330_000); // not 40 s: it may have been queued at 100 s
   });
 
-  it('events lost out of order mean a rebuilt queue: every event known to be queued is gone', () => {
+  it('events lost out of order mean a rebuilt queue: every event of the last complete answer is gone', () => {
     const state = queued(60_000, [
       ['0x1', 0],
       ['0x2', 30_000],
@@ -129,6 +129,35 @@ describe('comparing answers with what is known to be queued', () => {
     expect(o.vanished).toEqual(['0x2']);
     expect(o.reset).toBe(true);
     expect(o.state.gone).toEqual({ '0x1': 60_000, '0x2': 70_000 });
+  });
+
+  it('a reset is known only to follow the last complete answer: a hash a cursor answer showed since stays the event queued now', () => {
+    // Complete at 0: 0x1. Cursor answers at 10 s and 20 s: 0x2, 0x3. At 30 s 0x1 is another table (a reset,
+    // some time after 0 s); 0x2 and 0x3 with their code and table may have been seen after it, so they are not gone.
+    let state: SourceState = queued(0, [['0x1', 0]]);
+    const seen = known({ '0x1': rec(0, 'waiter_call', '2'), '0x2': rec(10_000), '0x3': rec(20_000) });
+    state = {
+      ...state,
+      ...observeAnswer(state, { events: [ev('0x2')], complete: false }, seen, 10_000, settings, 0).state,
+    };
+    state = {
+      ...state,
+      ...observeAnswer(state, { events: [ev('0x3')], complete: false }, seen, 20_000, settings, 0).state,
+    };
+    const answer = [ev('0x1', 'waiter_call', '5'), ev('0x2'), ev('0x3'), ev('0x4')];
+    const o = observeAnswer(state, { events: answer, complete: true }, seen, 30_000, settings, 0);
+    expect(o.reset).toBe(true);
+    expect(o.state.gone).toEqual({ '0x1': 0 });
+    // A hash seen since that vanished from the complete answer did leave.
+    const without = observeAnswer(
+      state,
+      { events: [ev('0x1', 'waiter_call', '5')], complete: true },
+      seen,
+      30_000,
+      settings,
+      0,
+    );
+    expect(without.state.gone).toEqual({ '0x1': 0, '0x2': 10_000, '0x3': 20_000 });
   });
 
   it('an event seen still queued past the learnt retention raises it, and the longest ever seen is kept', () => {

@@ -12,7 +12,8 @@
  * event the poller saw under the same hash, code and table; first seen again within the
  * retention (+ one interval) or still in the last complete answer; and no sign in any answer in
  * between — the hash missing from a complete answer, events vanishing out of order, or a hash of
- * the previous complete answer back with another code or table. Anything else is a loss. Tables
+ * the previous complete answer back with another code or table, where no answer showed the hash
+ * after that previous complete answer (a reset is known only to follow it). Anything else is a loss. Tables
  * 1–8, two codes, and quiet minutes (a short queue, the one table left calling again) make such
  * twins rare but possible.
  */
@@ -229,10 +230,14 @@ class ServedHistory {
     const without = this.#complete(tB, tE - 1).find((r) => !r.eventHashes.includes(event.hash));
     if (without)
       return { lost: `the hash was missing from the complete answer at +${secs(without.at)}: new by the rule` };
-    // Signs of a reset: events vanishing out of order, or a hash of the previous complete answer back as another event.
+    // Signs of a reset: events vanishing out of order, or a hash of the previous complete answer back as another
+    // event. A reset is known only to follow that previous complete answer: it is a sign for this hash only if no
+    // answer showed the hash since (the sighting may have come after the reset, and been of the new event).
     for (const answer of this.#ok.filter((r) => r.at > tB && r.at <= tE)) {
       const previous = this.#lastCompleteBefore(answer.at);
       if (previous === undefined) continue;
+      const sighted = this.#ok.findLast((r) => r.at < answer.at && r.eventHashes.includes(event.hash));
+      if (sighted !== undefined && sighted.at > previous.at) continue;
       if (answer.hashParam === 'none' && answer.kind === 'ok') {
         const present = new Set(answer.eventHashes);
         const vanished = previous.eventHashes.filter((h) => !present.has(h));
