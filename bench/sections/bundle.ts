@@ -1,8 +1,8 @@
 /**
  * Builds the poller's Lambda bundle the way CDK does (infra/constructs/poller.ts: NodejsFunction
  * with ESM, minify, source map without sources, the SDK bundled, mainFields module/main, the
- * `require` banner; target from the runtime as CDK derives it) by calling esbuild's API with
- * POLLER_BUNDLING, the options the construct itself uses, and reads esbuild's metafile to say which packages take the bytes.
+ * `require` banner, the `--alias` arguments; target from the runtime as CDK derives it) by calling
+ * esbuild's API with POLLER_BUNDLING, the options the construct itself uses, and reads esbuild's metafile to say which packages take the bytes.
  * If an earlier `cdk synth` left the real asset in cdk.out, its size is reported beside ours.
  */
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -61,6 +61,7 @@ export async function buildLambdaBundle(repoRoot: string): Promise<BundleResult>
     mainFields: [...POLLER_BUNDLING.mainFields],
     banner: { js: POLLER_BUNDLING.banner },
     logLevel: POLLER_BUNDLING.logLevel,
+    alias: aliasesOf(POLLER_BUNDLING.esbuildArgs),
     metafile: true,
   });
   const buildMs = performance.now() - started;
@@ -80,6 +81,23 @@ export async function buildLambdaBundle(repoRoot: string): Promise<BundleResult>
     families: families(packages),
     ...(cdkOut !== undefined ? { cdkOutAssetBytes: cdkOut } : {}),
   };
+}
+
+/**
+ * esbuild's `alias` option from the CLI arguments CDK is given (`--alias` → ["module=path", …]).
+ * Any other argument fails here: the bench must not build a bundle other than the one CDK builds.
+ */
+export function aliasesOf(esbuildArgs: Readonly<Record<string, string | boolean | readonly string[]>>) {
+  const alias: Record<string, string> = {};
+  for (const [key, value] of Object.entries(esbuildArgs)) {
+    if (key !== '--alias') throw new Error(`the bench does not know how to pass the esbuild argument ${key}`);
+    for (const item of typeof value === 'string' ? [value] : Array.isArray(value) ? value : []) {
+      const at = item.indexOf('=');
+      if (at < 1) throw new Error(`--alias:${item} is not "module=path"`);
+      alias[item.slice(0, at)] = item.slice(at + 1);
+    }
+  }
+  return alias;
 }
 
 /** "node_modules/@aws-sdk/client-sns/dist-es/x.js" → "@aws-sdk/client-sns"; "lambda/poller/x.ts" → "lambda/". */

@@ -40,6 +40,15 @@ export const POLLER_TIMEOUT = Duration.seconds(POLLER_TIMEOUT_SECONDS);
 export const POLLER_ASYNC_RETRY_ATTEMPTS = 0;
 export const POLLER_MAX_EVENT_AGE = Duration.seconds(60);
 
+/**
+ * Modules esbuild substitutes in the Lambda's bundle (and only there): the SDK's default
+ * credential chain becomes the environment alone — Lambda gives its credentials there — which
+ * keeps the chain's SSO, STS, INI-file and sign-in providers and their nested clients out.
+ */
+export const POLLER_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'lambda', 'aws', 'lambda-credentials.ts'),
+};
+
 /** How esbuild bundles the handler (`npm run bench` builds it with these very settings). */
 export const POLLER_BUNDLING = {
   format: nodejs.OutputFormat.ESM,
@@ -53,6 +62,8 @@ export const POLLER_BUNDLING = {
   banner:
     "import { createRequire as __qrmenuCreateRequire } from 'module'; const require = __qrmenuCreateRequire(import.meta.url);",
   logLevel: nodejs.LogLevel.ERROR,
+  // CDK passes each as `--alias:<module>=<path>` (bench/sections/bundle.ts reads them back).
+  esbuildArgs: { '--alias': Object.entries(POLLER_ALIASES).map(([module, path]) => `${module}=${path}`) },
 } satisfies nodejs.BundlingOptions;
 
 export interface PollerProps {

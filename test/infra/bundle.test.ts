@@ -77,6 +77,23 @@ describe("the poller's bundle", () => {
     expect(stdout.trim()).toBe('function');
   });
 
+  it("leaves the SDK's default credential chain out: no STS, SSO or sign-in client, the environment only", () => {
+    // The source map lists every module esbuild put into index.mjs.
+    const { sources } = JSON.parse(readFileSync(join(assetDir(sample), 'index.mjs.map'), 'utf8')) as {
+      sources: string[];
+    };
+    const chain = sources.filter((s) =>
+      /@aws-sdk\/(nested-clients|client-sts|client-sso|token-providers|credential-provider-(?!env\/))|credential-provider-imds/.test(
+        s,
+      ),
+    );
+    expect(chain).toEqual([]);
+    expect(sources.some((s) => s.endsWith('lambda/aws/lambda-credentials.ts'))).toBe(true);
+    expect(sources.some((s) => s.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
+    const code = readFileSync(join(assetDir(sample), 'index.mjs'), 'utf8');
+    expect(code).not.toMatch(/AssumeRoleWithWebIdentity|GetRoleCredentials|sso-oidc/);
+  });
+
   it('gets a new asset hash when the config changes', () => {
     expect(assetDir(changed)).not.toBe(assetDir(sample));
     const config = JSON.parse(readFileSync(join(assetDir(changed), BUNDLED_CONFIG_FILE), 'utf8'));
