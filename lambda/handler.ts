@@ -1,23 +1,17 @@
 /**
  * The Lambda entry point. EventBridge Scheduler invokes it once a minute; it polls every source
  * tick after tick (polling.intervalSeconds apart) until shortly before its deadline, then saves
- * each source's state and returns. Everything is wired here from the config (validated at cold
- * start, so a broken deployment fails loudly) and the environment the CDK stack sets:
+ * each source's state and returns. Everything is wired here from the config (validated at synth,
+ * its seal checked at cold start, so a broken deployment fails loudly) and the environment the CDK stack sets:
  * see lambda/config/runtime.ts. `npm start` runs this very handler against local emulators.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { RUNTIME_ENV, BUNDLED_CONFIG_FILE } from './config/runtime';
-import {
-  ConfigError,
-  parseAlertsConfig,
-  recordTtlSeconds,
-  sourceName,
-  TelegramSchema,
-  usesTelegram,
-  type AlertsConfig,
-} from './config/schema';
+import type { AlertsConfig } from './config/schema';
+import { openSealedConfig } from './config/sealed';
+import { ConfigError, recordTtlSeconds, sourceName, TELEGRAM_DEFAULTS, usesTelegram } from './config/settings';
 import { TelegramChannel, telegramStaffBot, telegramTokenResolver } from './notify/telegram';
 import { tokenResolver } from './config/tokens';
 import { createDeliverer } from './notify/deliverer';
@@ -133,7 +127,10 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
   };
 }
 
-/** Read and validate the config: ALERTS_CONFIG (inline JSON), else the file next to the handler. */
+/**
+ * Read the config synth validated and sealed (lambda/config/sealed.ts: no zod in the bundle):
+ * ALERTS_CONFIG (inline JSON), else the file next to the handler.
+ */
 export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): AlertsConfig {
   const inline = env[RUNTIME_ENV.configJson];
   const file = env[RUNTIME_ENV.configFile] ?? new URL(`./${BUNDLED_CONFIG_FILE}`, import.meta.url);
@@ -145,7 +142,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): AlertsC
   } catch (error) {
     throw new ConfigError([`cannot be read as JSON: ${error instanceof Error ? error.message : String(error)}`], where);
   }
-  return parseAlertsConfig(json, where);
+  return openSealedConfig(json, where);
 }
 
 function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
@@ -183,7 +180,7 @@ export const STAFF_DIMENSION = 'staff';
 /** The Telegram channel of a config that has routes with chats (or a telegram section); else undefined. */
 export function telegramOf(config: AlertsConfig, options: { clock?: Clock } = {}): TelegramChannel | undefined {
   if (!usesTelegram(config)) return undefined;
-  const telegram = config.telegram ?? TelegramSchema.parse({});
+  const telegram = config.telegram ?? TELEGRAM_DEFAULTS;
   return new TelegramChannel({
     token: telegramTokenResolver(telegram.token),
     ...(telegram.apiRoot ? { apiRoot: telegram.apiRoot.replace(/\/+$/, '') } : {}),

@@ -16,6 +16,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
+import { sealConfig } from '../lambda/config/sealed';
 import { type AlertsConfig, usesTelegram } from '../lambda/config/schema';
 import { smsSubscriptions } from '../lambda/core/routing';
 import { createSimulator, type Simulator } from './simulator';
@@ -161,7 +162,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const env: Record<string, string> = {
       ...awsEnv,
       ...tokens,
-      [RUNTIME_ENV.configJson]: JSON.stringify(config),
+      [RUNTIME_ENV.configJson]: JSON.stringify(sealConfig(config)),
       [RUNTIME_ENV.stateTable]: LOCAL_TABLE,
       [RUNTIME_ENV.alertsTopicArn]: alertsTopic.TopicArn!,
       [RUNTIME_ENV.opsTopicArn]: opsTopic.TopicArn!,

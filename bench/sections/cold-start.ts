@@ -12,6 +12,8 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { BUNDLED_CONFIG_FILE, RUNTIME_ENV } from '../../lambda/config/runtime';
+import { parseAlertsConfig } from '../../lambda/config/schema';
+import { sealConfig } from '../../lambda/config/sealed';
 import { lambdaConfigOf, loadDeploymentConfig } from '../../infra/config/deployment';
 import type { BenchStack } from '../lib/bench-stack';
 import { median } from '../lib/stats';
@@ -98,11 +100,12 @@ async function child<T>(
   return { result: JSON.parse(line.slice(MARK.length)) as T, wallMs };
 }
 
-/** alerts-config.json next to index.mjs, as CDK's afterBundling hook puts it (tokens naming their secrets). */
+/** alerts-config.json next to index.mjs, as CDK's afterBundling hook puts it (sealed, tokens naming their secrets). */
 export function placeBundledConfig(bundleFile: string, deploymentConfigPath: string): void {
   const config = loadDeploymentConfig(deploymentConfigPath);
   const lambdaConfig = lambdaConfigOf(config, (sourceId) => `qrmenu-alerts/${config.name}/${sourceId}/token`);
-  writeFileSync(join(dirname(bundleFile), BUNDLED_CONFIG_FILE), `${JSON.stringify(lambdaConfig, null, 2)}\n`);
+  const sealed = sealConfig(parseAlertsConfig(lambdaConfig, 'the bench config'));
+  writeFileSync(join(dirname(bundleFile), BUNDLED_CONFIG_FILE), `${JSON.stringify(sealed, null, 2)}\n`);
 }
 
 export async function measureColdStart(
@@ -158,7 +161,7 @@ export async function measureFirstInvocation(
         ...stack.env,
         [RUNTIME_ENV.stateTable]: await stack.newTable(),
         [RUNTIME_ENV.alertsTopicArn]: stack.topicArn,
-        [RUNTIME_ENV.configJson]: JSON.stringify(config),
+        [RUNTIME_ENV.configJson]: JSON.stringify(sealConfig(config)),
         POWERTOOLS_METRICS_NAMESPACE: 'QrmenuAlerts/bench',
       },
       true,

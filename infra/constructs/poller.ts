@@ -2,7 +2,8 @@
  * The poller Lambda: lambda/handler.ts bundled by esbuild (ESM, minified, source maps, the AWS
  * SDK bundled in — one file imports faster than the runtime's copy), arm64, Node.js 24, with
  * its own log group and its own role (no AWS managed policy; every grant names its resource).
- * The deployment's AlertsConfig reaches it as `alerts-config.json` next to index.mjs: written to
+ * The deployment's AlertsConfig reaches it sealed (validated, with its digest: lambda/config/sealed.ts)
+ * as `alerts-config.json` next to index.mjs: written to
  * a temporary directory at synth time and copied into the bundle by an afterBundling hook, so
  * the asset hash (computed over the bundle's output) changes whenever the config does.
  * Sized for the handler's loop of poll ticks until shortly before its deadline (≈ 1 minute).
@@ -20,8 +21,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { AlertsConfig } from '../../lambda/config/schema';
 import { BUNDLED_CONFIG_FILE, POLLER_TIMEOUT_SECONDS } from '../../lambda/config/runtime';
+import { parseAlertsConfig, type AlertsConfig } from '../../lambda/config/schema';
+import { sealConfig } from '../../lambda/config/sealed';
 import type { AwsSection } from '../config/deployment';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -161,12 +163,17 @@ export class Poller extends Construct {
   }
 }
 
-/** Write the config JSON into a fresh temporary directory (removed when the process exits). */
+/**
+ * Validate the config once more (what goes to the Lambda must have passed the schema as it is),
+ * seal it (lambda/config/sealed.ts: the Lambda checks the seal instead of loading zod) and write it
+ * into a fresh temporary directory (removed when the process exits).
+ */
 export function writeBundledConfig(config: AlertsConfig): string {
+  const sealed = sealConfig(parseAlertsConfig(config, 'the config bundled for the Lambda'));
   const dir = mkdtempSync(join(tmpdir(), 'qrmenu-alerts-config-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, BUNDLED_CONFIG_FILE);
-  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(sealed, null, 2)}\n`);
   return file;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The one config schema of a qrmenu-alerts deployment: sources, routes, recipients, intervals,
- * locale. The CDK app validates it at synth time (with an `aws` section added, see infra/config.ts),
- * the Lambda validates it at cold start, the local runner reads the same file.
+ * locale. The CDK app validates it at synth time (with an `aws` section added, see infra/config.ts)
+ * and seals what passed for the Lambda, which opens it without zod (lambda/config/sealed.ts); the
+ * local runner validates the same file. The helpers that need no zod live in settings.ts.
  * Every default is written next to its field; `parseAlertsConfig` turns zod issues into
  * one message per problem that names the field (`routes[2].tables[0]: "1-x" is not a table range`).
  */
@@ -10,6 +11,9 @@ import { FilterPolicyLimitError, smsSubscriptions } from '../core/routing';
 import { parseTableSelector, TableSelectorError } from '../core/tables';
 import type { TlsOptions } from '../qrmenu/http';
 import { OpeningHoursError, parseOpeningHours } from '../core/hours';
+import { ConfigError, TELEGRAM_DEFAULTS } from './settings';
+
+export { ConfigError, recordTtlSeconds, sourceName, TELEGRAM_DEFAULTS, usesTelegram } from './settings';
 
 export const SOURCE_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -159,9 +163,9 @@ export const DeliverySchema = z.strictObject({
 
 export const TelegramSchema = z.strictObject({
   /** The bot token: a Secrets Manager secret in AWS (the CDK app sets it), an env variable locally. */
-  token: TokenRefSchema.default({ env: 'TELEGRAM_BOT_TOKEN' }),
+  token: TokenRefSchema.default(() => ({ ...TELEGRAM_DEFAULTS.token })),
   /** Codes whose alert carries an "On my way" button and is escalated until someone presses it. */
-  acknowledgeCodes: z.array(z.string().min(1)).default(['waiter_call', 'waiter_call_cash', 'bill_request']),
+  acknowledgeCodes: z.array(z.string().min(1)).default(() => [...TELEGRAM_DEFAULTS.acknowledgeCodes]),
   /** The Bot API's address (an emulator locally). Default: https://api.telegram.org. */
   apiRoot: z.url({ protocol: /^https?$/ }).optional(),
 });
@@ -391,17 +395,6 @@ function isTimeZone(zone: string): boolean {
 }
 export type AlertsConfigInput = z.input<typeof AlertsConfigSchema>;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    /** One line per problem, each naming the field. */
-    readonly problems: readonly string[],
-    where = 'config',
-  ) {
-    super(`${where} is invalid:\n  - ${problems.join('\n  - ')}`);
-  }
-}
-
 /** `routes[2].tables[0]` from zod's path array. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
@@ -423,20 +416,4 @@ export function parseAlertsConfig(input: unknown, where?: string): AlertsConfig 
   const result = AlertsConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(describeIssues(result.error), where);
   return result.data;
-}
-
-/** How long event records are kept: the delivery's own need, or the daily report's days if longer. */
-export function recordTtlSeconds(config: Pick<AlertsConfig, 'delivery' | 'report'>): number {
-  const forReport = config.report ? config.report.keepDays * 86_400 : 0;
-  return Math.max(config.delivery.recordTtlSeconds, forReport);
-}
-
-/** Whether the deployment sends to Telegram (a route lists chats, or the config has a bot). */
-export function usesTelegram(config: Pick<AlertsConfig, 'telegram' | 'routes'>): boolean {
-  return config.telegram !== undefined || config.routes.some((route) => route.telegram.length > 0);
-}
-
-/** Display name of a source. */
-export function sourceName(source: Pick<SourceConfig, 'id' | 'name'>): string {
-  return source.name ?? source.id;
 }

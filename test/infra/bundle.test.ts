@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_CONFIG_FILE, RUNTIME_ENV } from '../../lambda/config/runtime';
 import { AlertsConfigSchema } from '../../lambda/config/schema';
+import { SEALED_CONFIG_FORMAT } from '../../lambda/config/sealed';
 import { SAMPLE_CONFIG, synthesize, type Synthesized } from './support';
 
 const run = promisify(execFile);
@@ -50,7 +51,9 @@ describe("the poller's bundle", () => {
   });
 
   it("carries the deployment's config with each token pointing at its secret, and no aws section", () => {
-    const config = JSON.parse(readFileSync(join(assetDir(sample), BUNDLED_CONFIG_FILE), 'utf8'));
+    const sealed = JSON.parse(readFileSync(join(assetDir(sample), BUNDLED_CONFIG_FILE), 'utf8'));
+    expect(sealed).toMatchObject({ format: SEALED_CONFIG_FORMAT, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const { config } = sealed;
     expect(config.sources[0].token).toEqual({ secret: 'qrmenu-alerts/sample/lenina/token' });
     expect(config).not.toHaveProperty('aws');
     expect(AlertsConfigSchema.safeParse(config).success).toBe(true);
@@ -96,7 +99,7 @@ describe("the poller's bundle", () => {
 
   it('gets a new asset hash when the config changes', () => {
     expect(assetDir(changed)).not.toBe(assetDir(sample));
-    const config = JSON.parse(readFileSync(join(assetDir(changed), BUNDLED_CONFIG_FILE), 'utf8'));
+    const { config } = JSON.parse(readFileSync(join(assetDir(changed), BUNDLED_CONFIG_FILE), 'utf8'));
     expect(config.routes[0].tables).toEqual(['1-12']);
   });
 });

@@ -217,7 +217,7 @@ describe("the report's bundle", () => {
   it('holds index.mjs and the same alerts-config.json as the poller', () => {
     const dir = assetDir();
     expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
-    const config = JSON.parse(readFileSync(join(dir, BUNDLED_CONFIG_FILE), 'utf8'));
+    const { config } = JSON.parse(readFileSync(join(dir, BUNDLED_CONFIG_FILE), 'utf8'));
     expect(config.report).toEqual({ to: ['Owner@Pizza.example', 'boss@owner.example'], at: '08:30', keepDays: 31 });
     expect(config.sources[0].token).toEqual({ secret: 'qrmenu-alerts/bundled/lenina/token' });
     expect(config).not.toHaveProperty('aws');

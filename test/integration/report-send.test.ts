@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RUNTIME_ENV } from '../../lambda/config/runtime';
 import { parseAlertsConfig } from '../../lambda/config/schema';
+import { sealConfig } from '../../lambda/config/sealed';
 import { EVENT_STATUS } from '../../lambda/domain/record';
 import { localDay } from '../../lambda/report/day';
 import { createDefaultReportHandler, createReportHandler, requestedDay } from '../../lambda/report/handler';
@@ -172,7 +173,11 @@ describe('the report Lambda handler', () => {
   });
 
   it('is wired from the environment the stack sets: the config JSON and the table name', async () => {
-    const env = { ...process.env, [RUNTIME_ENV.configJson]: JSON.stringify(config), [RUNTIME_ENV.stateTable]: table };
+    const env = {
+      ...process.env,
+      [RUNTIME_ENV.configJson]: JSON.stringify(sealConfig(config)),
+      [RUNTIME_ENV.stateTable]: table,
+    };
     const handler = createDefaultReportHandler(env);
     const before = (await emailsOfThisRun()).length;
     const summary = await handler({ day: '2026-03-12' });
