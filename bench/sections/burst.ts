@@ -4,7 +4,16 @@
  * The source is warmed first (its first poll records the backlog without sending), then one
  * empty invocation is counted (the per-invocation cost: lease, due-list, checkpoint), then the
  * burst is injected and one invocation claims, delivers and marks it all.
+ * `measureBurstMemory` runs the same burst through the built bundle in a child process with the
+ * function's NODE_OPTIONS, as Lambda runs it, and reads that process's peak memory.
  */
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { POLLER_MEMORY_MB, POLLER_NODE_OPTIONS } from '../../infra/constructs/poller';
+import { POLLER_TIMEOUT_SECONDS, RUNTIME_ENV } from '../../lambda/config/runtime';
+import { sealConfig } from '../../lambda/config/sealed';
 import { matchingRoutes } from '../../lambda/core/routing';
 import { QrMenuClient } from '../../lambda/qrmenu/client';
 import { createSimulator } from '../../local/simulator';
@@ -13,7 +22,7 @@ import type { BenchStack } from '../lib/bench-stack';
 import { withCapturedOutput } from '../lib/capture';
 import { emfMetricKeys } from '../lib/emf';
 import { median } from '../lib/stats';
-import { BENCH_TOKEN, ONE_TICK_REMAINING_MS, benchConfig, lambdaContext, wireHandler } from '../lib/wiring';
+import { BENCH_TOKEN, benchConfig, lambdaContext, wireHandler } from '../lib/wiring';
 
 export interface BurstResult {
   readonly events: number;
@@ -60,6 +69,14 @@ export interface BurstResult {
   };
 }
 
+/**
+ * The burst's invocations run as at 60-s polling with the function's whole timeout: one tick
+ * whose deadline leaves every delivery its whole send budget. (With the one-tick context the other
+ * sections use, the tick ends 5 s in and no send may start: the burst would claim and send nothing.)
+ */
+const BURST_INTERVAL_SECONDS = 60;
+const BURST_REMAINING_MS = POLLER_TIMEOUT_SECONDS * 1000;
+
 export async function measureBurst(
   stack: BenchStack,
   events: number,
@@ -68,10 +85,10 @@ export async function measureBurst(
   const sim = await createSimulator({ token: BENCH_TOKEN, seed: 2026 });
   try {
     const source = { id: 'burst', url: sim.url, fingerprint256: sim.fingerprint256! };
-    const config = benchConfig([source], 10, deliveryConcurrency);
+    const config = benchConfig([source], BURST_INTERVAL_SECONDS, deliveryConcurrency);
     const meter = new AwsMeter();
     const { handler } = wireHandler({ config, tableName: await stack.newTable(), topicArn: stack.topicArn, meter });
-    const invoke = () => handler({}, lambdaContext(Date.now() + ONE_TICK_REMAINING_MS));
+    const invoke = () => handler({}, lambdaContext(Date.now() + BURST_REMAINING_MS));
 
     const warm = await withCapturedOutput(() => invoke());
     if (warm.result.polls !== 1 || warm.result.errors !== 0)
@@ -154,4 +171,149 @@ function phasesOf(calls: readonly CallRecord[]): BurstResult['phases'] {
     deliverMs: span((c) => c.service !== 'dynamodb'),
     medianCallMs,
   };
+}
+
+export interface BurstMemoryResult {
+  readonly events: number;
+  readonly delivered: number;
+  /** The function's memory and the NODE_OPTIONS the child ran with (default: the stack's). */
+  readonly memoryMb: number;
+  readonly nodeOptions: string;
+  /** Peak resident set of the process (import, warm-up and burst): `process.resourceUsage().maxRSS`. */
+  readonly peakRssMb: number;
+  /** Resident set after the import, before the first call. */
+  readonly importedRssMb: number;
+  /** Largest V8 heap in use and largest RSS sampled every 5 ms during the burst invocation. */
+  readonly peakHeapUsedMb: number;
+  /** Largest V8 heap reserved (used or not) sampled during the burst. */
+  readonly peakHeapTotalMb: number;
+  readonly peakSampledRssMb: number;
+  /** Largest memory outside the V8 heap (Buffers, sockets) sampled during the burst. */
+  readonly peakExternalMb: number;
+  readonly wallMs: number;
+}
+
+const MEMORY_CHILD = `
+const mb = (bytes) => bytes / 1048576;
+const { handler } = await import(process.env.BENCH_BUNDLE_URL);
+const importedRssMb = mb(process.memoryUsage.rss());
+process.on('message', async (message) => {
+  if (message !== 'invoke') return process.exit(0);
+  const peak = { heapUsed: 0, heapTotal: 0, rss: 0, external: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.external = Math.max(peak.external, m.external);
+  };
+  const timer = setInterval(sample, 5);
+  const started = performance.now();
+  const remaining = Number(process.env.BENCH_REMAINING_MS);
+  const deadline = Date.now() + remaining;
+  const report = await handler({}, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), awsRequestId: 'burst-memory' });
+  const wallMs = performance.now() - started;
+  clearInterval(timer);
+  sample();
+  process.send({ report, wallMs, importedRssMb, peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakHeapUsedMb: mb(peak.heapUsed), peakHeapTotalMb: mb(peak.heapTotal), peakSampledRssMb: mb(peak.rss), peakExternalMb: mb(peak.external) });
+});
+process.send('ready');
+`;
+
+/**
+ * The burst through the bundle (`bundleFile`, as buildLambdaBundle built it) in a fresh child
+ * process with the stack's NODE_OPTIONS and the environment the stack sets: a warm-up call takes
+ * the source's baseline, the events are injected, one call handles them; the child reports its
+ * peak memory. What Lambda would call "Max Memory Used" is the peak RSS (plus the runtime client's
+ * few MB, which a plain Node process does not have).
+ */
+export async function measureBurstMemory(
+  bundleFile: string,
+  stack: BenchStack,
+  events: number,
+  nodeOptions: string = POLLER_NODE_OPTIONS,
+): Promise<BurstMemoryResult> {
+  const sim = await createSimulator({ token: BENCH_TOKEN, seed: 2026 });
+  const script = join(dirname(bundleFile), 'burst-memory-child.mjs');
+  writeFileSync(script, MEMORY_CHILD);
+  const config = benchConfig(
+    [{ id: 'burst', url: sim.url, fingerprint256: sim.fingerprint256! }],
+    BURST_INTERVAL_SECONDS,
+  );
+  const child = fork(script, [], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...stack.env,
+      NODE_OPTIONS: nodeOptions,
+      POWERTOOLS_SERVICE_NAME: 'qrmenu-alerts',
+      POWERTOOLS_METRICS_NAMESPACE: 'QrmenuAlerts/bench',
+      [RUNTIME_ENV.stateTable]: await stack.newTable(),
+      [RUNTIME_ENV.alertsTopicArn]: stack.topicArn,
+      [RUNTIME_ENV.configJson]: JSON.stringify(sealConfig(config)),
+      BENCH_BUNDLE_URL: pathToFileURL(bundleFile).href,
+      BENCH_REMAINING_MS: String(BURST_REMAINING_MS),
+    },
+    // The handler's logs are not measured here: read and dropped, so the pipe never blocks the child.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Not the bench's own flags (tsx's loader would be measured too).
+    execArgv: [],
+  });
+  if (process.env.BENCH_DEBUG) child.stdout?.on('data', (c: Buffer) => process.stderr.write(c));
+  else child.stdout?.resume();
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  const messages: unknown[] = [];
+  const waiters: ((message: unknown) => void)[] = [];
+  child.on('message', (message) => (waiters.shift() ?? ((m) => messages.push(m)))(message));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) =>
+      reject(new Error(`the burst child exited (${code}) early:\n${stderr.join('').slice(-2_000)}`)),
+    ),
+  );
+  const next = () =>
+    Promise.race([
+      messages.length > 0 ? Promise.resolve(messages.shift()) : new Promise((resolve) => waiters.push(resolve)),
+      exited,
+    ]);
+  type Out = {
+    report: { polls: number; errors: number; delivered: number };
+    wallMs: number;
+    importedRssMb: number;
+    peakRssMb: number;
+    peakHeapUsedMb: number;
+    peakHeapTotalMb: number;
+    peakSampledRssMb: number;
+    peakExternalMb: number;
+  };
+  try {
+    if ((await next()) !== 'ready') throw new Error('the burst child did not start');
+    // As measureBurst: a warm-up poll (the baseline), then an empty invocation, then the burst.
+    for (const phase of ['warm-up', 'empty']) {
+      child.send('invoke');
+      const { report } = (await next()) as Out;
+      if (report.polls !== 1 || report.errors !== 0) throw new Error(`${phase} poll failed: ${JSON.stringify(report)}`);
+    }
+    sim.injectMany(events);
+    child.send('invoke');
+    const out = (await next()) as Out;
+    if (process.env.BENCH_DEBUG) console.error(JSON.stringify(out.report), stderr.join('').slice(-3000));
+    return {
+      events,
+      delivered: out.report.delivered,
+      memoryMb: POLLER_MEMORY_MB,
+      nodeOptions,
+      peakRssMb: out.peakRssMb,
+      importedRssMb: out.importedRssMb,
+      peakHeapUsedMb: out.peakHeapUsedMb,
+      peakHeapTotalMb: out.peakHeapTotalMb,
+      peakSampledRssMb: out.peakSampledRssMb,
+      peakExternalMb: out.peakExternalMb,
+      wallMs: out.wallMs,
+    };
+  } finally {
+    exited.catch(() => undefined);
+    child.kill();
+    await sim.close();
+  }
 }

@@ -32,6 +32,8 @@ export const HANDLER_ENTRY = join(REPO_ROOT, 'lambda', 'handler.ts');
 /** The newest Node.js runtime this aws-cdk-lib offers (cdk-nag L1 checks for it). */
 export const POLLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const POLLER_MEMORY_MB = 256;
+/** The function's NODE_OPTIONS: source maps for readable stack traces (`npm run bench` runs with these). */
+export const POLLER_NODE_OPTIONS = '--enable-source-maps';
 /** The handler works ≈ 60 s per invocation and stops short of its deadline; 90 s leaves room. */
 export const POLLER_TIMEOUT = Duration.seconds(POLLER_TIMEOUT_SECONDS);
 /**
@@ -116,7 +118,7 @@ export class Poller extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       ...(props.reservedConcurrency === null ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: { ...props.environment, NODE_OPTIONS: POLLER_NODE_OPTIONS },
       bundling: {
         ...POLLER_BUNDLING,
         commandHooks: {

@@ -126,11 +126,15 @@ export function parseEventsAnswer(answer: RawAnswer, secrets: readonly string[] 
   }
   const events: QrEvent[] = [];
   const skipped: SkippedEvent[] = [];
-  (updates as unknown[]).forEach((item, index) => {
-    const parsed = parseEvent(item, secrets);
+  const items = updates as unknown[];
+  for (let index = 0; index < items.length; index += 1) {
+    const parsed = parseEvent(items[index], secrets);
+    // Each server item is let go once its event is made (a redacted copy): a big answer's parsed
+    // tree and its events are never all alive at once.
+    items[index] = undefined;
     if (typeof parsed === 'string') skipped.push({ index, reason: parsed });
     else events.push(parsed);
-  });
+  }
   return { events, skipped };
 }
 
