@@ -1,7 +1,7 @@
 /**
  * Cold start of the built bundle: fresh `node` processes that import index.mjs with the
- * environment the stack sets (NODE_OPTIONS=--enable-source-maps included, as deployed; also
- * measured without it), and an empty-module process for Node's own start-up. Importing is the
+ * environment the stack sets (its NODE_OPTIONS included, as deployed; also measured without
+ * --enable-source-maps), and an empty-module process for Node's own start-up. Importing is the
  * whole cold-start cost of module evaluation: the handler wires itself on its first call. That
  * first call is measured apart, in fresh processes against the emulators and a simulator:
  * first invocation (wiring + one poll) minus the second (one poll) ≈ the wiring.
@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { POLLER_NODE_OPTIONS } from '../../infra/constructs/poller';
 import { BUNDLED_CONFIG_FILE, RUNTIME_ENV } from '../../lambda/config/runtime';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { sealConfig } from '../../lambda/config/sealed';
@@ -60,7 +61,7 @@ function lambdaEnv(extra: Record<string, string>, sourceMaps: boolean): Record<s
     [RUNTIME_ENV.opsTopicArn]: 'arn:aws:sns:eu-central-1:123456789012:ops',
     POWERTOOLS_SERVICE_NAME: 'qrmenu-alerts',
     POWERTOOLS_METRICS_NAMESPACE: 'QrmenuAlerts/bench',
-    ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+    NODE_OPTIONS: sourceMaps ? POLLER_NODE_OPTIONS : POLLER_NODE_OPTIONS.replace('--enable-source-maps', '').trim(),
     ...extra,
   };
 }

@@ -124,11 +124,11 @@ describe('the state table', () => {
 });
 
 describe('the poller function', () => {
-  it('runs Node.js 24 on arm64 with 256 MB and a 90 s timeout', () => {
+  it('runs Node.js 24 on arm64 with 128 MB and a 90 s timeout', () => {
     sample.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      MemorySize: 256,
+      MemorySize: 128,
       Timeout: 90,
       Handler: 'index.handler',
     });
@@ -144,7 +144,7 @@ describe('the poller function', () => {
     });
   });
 
-  it('gets the table, both topics, the metrics namespace and source maps through its environment', () => {
+  it('gets the table, both topics, the metrics namespace, source maps and its heap limits through its environment', () => {
     sample.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: {
@@ -153,7 +153,7 @@ describe('the poller function', () => {
           [RUNTIME_ENV.opsTopicArn]: { Ref: Match.stringLikeRegexp('^OpsTopic') },
           POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
           POWERTOOLS_METRICS_NAMESPACE: 'QrmenuAlerts/sample',
-          NODE_OPTIONS: '--enable-source-maps',
+          NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=1 --max-old-space-size=64',
         },
       },
     });
@@ -163,7 +163,7 @@ describe('the poller function', () => {
     sample.template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
     const [fullFn] = Object.values(
       full.template.findResources('AWS::Lambda::Function', {
-        Properties: { Handler: 'index.handler', Runtime: 'nodejs24.x', MemorySize: 256 },
+        Properties: { Handler: 'index.handler', Runtime: 'nodejs24.x', MemorySize: 128 },
       }),
     );
     expect(fullFn?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
