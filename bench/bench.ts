@@ -21,7 +21,7 @@ import { describeMachine, machineLine } from './lib/machine';
 import { renderReport } from './report';
 import { writeResults, type BenchOptions, type BenchResults } from './results';
 import { buildLambdaBundle } from './sections/bundle';
-import { measureBurst } from './sections/burst';
+import { measureBurst, measureBurstMemory } from './sections/burst';
 import { measureColdStart, measureFirstInvocation } from './sections/cold-start';
 import type { InvocationCost } from './sections/idle';
 import { measureIdle } from './sections/idle';
@@ -98,6 +98,8 @@ try {
   const idle = await measureIdle(stack, options.idleRepeats);
   say(`4/6 burst of ${options.burstEvents} events…`);
   const burst = await measureBurst(stack, options.burstEvents);
+  say('    the same burst through the bundle in a child process, for its peak memory…');
+  const burstMemory = await measureBurstMemory(bundle.file, stack, options.burstEvents);
   const burstAtHigherConcurrency =
     options.sensitivityConcurrency === null
       ? undefined
@@ -151,6 +153,7 @@ try {
     coldStart: { ...cold, firstInvocation },
     burst,
     ...(burstAtHigherConcurrency ? { burstAtHigherConcurrency } : {}),
+    burstMemory,
     latency,
     idle,
     inventory,

@@ -1,6 +1,6 @@
 /**
  * Compares the measured figures with the goals of issue 7 (lib/goals.ts), one check each:
- * bundle size, cold import, burst time, writes per event, latency p95 per interval and channel,
+ * bundle size, cold import, burst time and peak memory, writes per event, latency p95 per interval and channel,
  * writes of an empty tick, and the polling part of the monthly bill at 60-s and 10-s polling.
  */
 import { GOALS, atMost, type GoalCheck } from './lib/goals';
@@ -16,6 +16,16 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
       GOALS.burstSeconds,
       's',
     ),
+    ...(r.burstMemory
+      ? [
+          atMost(
+            `peak memory of the bundle, burst of ${r.burstMemory.events} events (RSS)`,
+            r.burstMemory.peakRssMb,
+            GOALS.burstPeakRssMb,
+            'MB',
+          ),
+        ]
+      : []),
     atMost('DynamoDB write requests per new event', r.burst.perEvent.dynamoDbWrites, GOALS.writesPerEvent, 'writes'),
   ];
   for (const l of r.latency) {

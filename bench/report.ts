@@ -130,6 +130,16 @@ export function renderReport(r: BenchResults, format: Format): string {
     ],
   );
 
+  if (r.burstMemory) {
+    const m = r.burstMemory;
+    note(
+      `Peak memory, the same burst through index.mjs in a child process (MemorySize ${m.memoryMb}, NODE_OPTIONS=${m.nodeOptions}): ` +
+        `${num(m.peakRssMb, 1)} MB RSS at most (${num(m.importedRssMb, 1)} MB after the import); during the burst V8's heap ` +
+        `${num(m.peakHeapUsedMb, 1)} MB used of ${num(m.peakHeapTotalMb, 1)} MB, outside it ${num(m.peakExternalMb, 1)} MB; ` +
+        `${m.delivered} of ${m.events} delivered in ${ms(m.wallMs)}.`,
+    );
+  }
+
   heading(
     `4. Latency: event queued → delivered, real time (${r.options.latencyInvocations} scheduled invocation(s) per interval, ${r.options.eventsPerMinute} events/min)`,
   );

@@ -5,7 +5,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { BundleResult } from './sections/bundle';
 import type { ColdStartResult } from './sections/cold-start';
-import type { BurstResult } from './sections/burst';
+import type { BurstMemoryResult, BurstResult } from './sections/burst';
 import type { LatencyResult } from './sections/latency';
 import type { IdleResult } from './sections/idle';
 import type { InventoryResult } from './cost/inventory';
@@ -38,6 +38,8 @@ export interface BenchResults {
   readonly burst: BurstResult;
   /** The same burst with a higher delivery.concurrency (a config setting), when run. */
   readonly burstAtHigherConcurrency?: BurstResult;
+  /** The same burst through the bundle in a child process: its peak memory. */
+  readonly burstMemory?: BurstMemoryResult;
   readonly latency: readonly LatencyResult[];
   readonly idle: IdleResult;
   readonly inventory: InventoryResult;

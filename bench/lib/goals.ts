@@ -11,6 +11,8 @@ export const GOALS = {
   importMs: 120,
   /** 1,000 events in one answer: claim and deliver all. */
   burstSeconds: 5,
+  /** Peak resident memory of the bundle in that burst (issue 12: 128 MB is enough). */
+  burstPeakRssMb: 100,
   /** DynamoDB write requests per new event. */
   writesPerEvent: 2,
   /** Latency p95 may exceed the poll interval by this much. */
