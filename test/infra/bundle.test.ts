@@ -1,21 +1,27 @@
 /**
- * The poller's bundle, really built by esbuild through NodejsFunction: index.mjs with
+ * The poller's bundle, really built by esbuild through NodejsFunction: index.mjs with the sealed
  * alerts-config.json next to it (tokens pointing at the secrets), importable by Node as the
- * Lambda runtime would import it, and a new asset hash whenever the config changes (or a
- * deploy would keep running the old config).
+ * Lambda runtime would import it, without the SDK's default credential chain (no STS/SSO client),
+ * running a poll against the emulators on environment credentials alone, and a new asset hash
+ * whenever the config changes (or a deploy would keep running the old config).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUNDLED_CONFIG_FILE, RUNTIME_ENV } from '../../lambda/config/runtime';
-import { AlertsConfigSchema } from '../../lambda/config/schema';
-import { SEALED_CONFIG_FORMAT } from '../../lambda/config/sealed';
+import { AlertsConfigSchema, parseAlertsConfig } from '../../lambda/config/schema';
+import { SEALED_CONFIG_FORMAT, sealConfig } from '../../lambda/config/sealed';
+import { POLLER_NODE_OPTIONS } from '../../infra/constructs/poller';
+import { createSimulator } from '../../local/simulator';
+import { freshTable } from '../support/harness';
 import { SAMPLE_CONFIG, synthesize, type Synthesized } from './support';
 
 const run = promisify(execFile);
+const emulators = inject('emulators');
 
 let sample: Synthesized;
 let changed: Synthesized;
@@ -95,6 +101,66 @@ describe("the poller's bundle", () => {
     expect(sources.some((s) => s.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
     const code = readFileSync(join(assetDir(sample), 'index.mjs'), 'utf8');
     expect(code).not.toMatch(/AssumeRoleWithWebIdentity|GetRoleCredentials|sso-oidc/);
+  });
+
+  it("run in plain Node with the stack's NODE_OPTIONS and credentials from the environment only, records and sends", {
+    timeout: 90_000,
+  }, async () => {
+    const sim = await createSimulator({ token: 'bundle-test-token', seed: 12 });
+    try {
+      const client = new DynamoDBClient({ maxAttempts: 2 });
+      const table = await freshTable(client);
+      client.destroy();
+      const [event] = sim.injectMany(1, { code: 'waiter_call' });
+      const config = parseAlertsConfig({
+        name: 'bundled',
+        sources: [
+          {
+            id: 'lenina',
+            url: sim.url,
+            tls: { fingerprint256: sim.fingerprint256 },
+            token: { value: 'bundle-test-token' },
+          },
+        ],
+        routes: [{ name: 'log', email: ['log@bundle.example'] }],
+        email: { from: 'alerts@bundle.example' },
+        // One tick, with the whole send budget; the queued call is delivered on this first poll.
+        polling: { intervalSeconds: 60, deliverBacklog: true },
+      });
+      const url = pathToFileURL(join(assetDir(sample), 'index.mjs')).href;
+      const script =
+        'import(process.argv[1]).then(async (m) => { const end = Date.now() + 90000; ' +
+        'console.log(JSON.stringify(await m.handler({}, { getRemainingTimeInMillis: () => end - Date.now(), awsRequestId: "bundle-test" }))); })';
+      const { stdout } = await run(process.execPath, ['-e', script, url], {
+        env: {
+          PATH: process.env.PATH,
+          NODE_OPTIONS: POLLER_NODE_OPTIONS,
+          AWS_REGION: 'eu-central-1',
+          // What Lambda gives: the role's keys in the environment; no profile, no ~/.aws, no metadata endpoint.
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_SESSION_TOKEN: 'local-session',
+          HOME: '/nonexistent',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodb,
+          AWS_ENDPOINT_URL_SES: emulators.ses,
+          POWERTOOLS_LOG_LEVEL: 'ERROR',
+          [RUNTIME_ENV.stateTable]: table,
+          [RUNTIME_ENV.configJson]: JSON.stringify(sealConfig(config)),
+        },
+      });
+      const report = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      expect(report).toMatchObject({ polls: 1, errors: 0, delivered: 1 });
+      const store = (await (await fetch(`${emulators.ses}/store`)).json()) as {
+        emails: { destination: { to: string[] }; body: { text?: string; html?: string } }[];
+      };
+      const mine = store.emails.filter((e) => e.destination.to.includes('log@bundle.example'));
+      expect(mine.some((e) => `${e.body.text ?? ''}${e.body.html ?? ''}`.includes(event!.wire.table_repr.name))).toBe(
+        true,
+      );
+    } finally {
+      await sim.close();
+    }
   });
 
   it('gets a new asset hash when the config changes', () => {
