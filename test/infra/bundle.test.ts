@@ -103,7 +103,7 @@ describe("the poller's bundle", () => {
     expect(code).not.toMatch(/AssumeRoleWithWebIdentity|GetRoleCredentials|sso-oidc/);
   });
 
-  it("run in plain Node with the stack's NODE_OPTIONS and credentials from the environment only, records and sends", {
+  it("runs in plain Node with the stack's NODE_OPTIONS and credentials from the environment only, records and sends", {
     timeout: 90_000,
   }, async () => {
     const sim = await createSimulator({ token: 'bundle-test-token', seed: 12 });
