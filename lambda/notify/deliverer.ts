@@ -54,6 +54,7 @@ import { createSnsClient, maxMessageBytes, publishAlert } from './sns';
 import { CLIENT_DEFAULTS, type SendClientOptions } from '../aws/clients';
 import { shardCount } from '../config/shards';
 import { type PacerClock, realPacerClock, SendPacer } from './send-pacer';
+import { leastBurstMs } from '../core/send-rate';
 
 export interface DelivererOptions {
   readonly config: AlertsConfig;
@@ -87,6 +88,20 @@ export function quotaShare(config: Pick<AlertsConfig, 'delivery' | 'sources' | '
 } {
   const shards = shardCount(config);
   return { ses: config.delivery.sesPerSecond / shards, sns: config.delivery.snsPerSecond / shards };
+}
+
+/**
+ * The least time a burst from one source can take under its shard's share of the quotas: the
+ * first send to the last, by the pacing rule (core/send-rate.ts). 1,000 calls each e-mailing one
+ * recipient at 14/s: ≥ 71 s. The bench reports a burst's time against this, not against the
+ * emulators' speed.
+ */
+export function quotaBoundBurstMs(
+  config: Pick<AlertsConfig, 'delivery' | 'sources' | 'polling'>,
+  burst: { readonly emailRecipients: number; readonly smsMessages: number },
+): number {
+  const share = quotaShare(config);
+  return Math.max(leastBurstMs(burst.emailRecipients, share.ses), leastBurstMs(burst.smsMessages, share.sns));
 }
 
 export function createDeliverer(options: DelivererOptions): Deliverer {

@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { EMPTY_WINDOW, earliestStart, leastBurstMs, planStarts, recordStart } from '../../lambda/core/send-rate';
-import { quotaShare } from '../../lambda/notify/deliverer';
+import { quotaBoundBurstMs, quotaShare } from '../../lambda/notify/deliverer';
 import { SendPacer } from '../../lambda/notify/send-pacer';
 import { ManualClock, seededRandom } from '../support/harness';
 
@@ -90,5 +90,11 @@ describe('send pacing', () => {
     expect(quotaShare(parseAlertsConfig({ sources }))).toEqual({ ses: 14 / 3, sns: 20 / 3 });
     expect(quotaShare(parseAlertsConfig({ sources: sources.slice(0, 1) }))).toEqual({ ses: 14, sns: 20 });
     expect(leastBurstMs(10, 14 / 20)).toBeCloseTo(9 * (20 / 14) * 1_000);
+  });
+
+  it('the quota-bound minimum of a burst, from the config: 1,000 e-mails at 14/s take at least 71 s', () => {
+    const config = parseAlertsConfig({ sources: [{ id: 'pizzeria', url: 'https://qr.example' }] });
+    expect(quotaBoundBurstMs(config, { emailRecipients: 1_000, smsMessages: 840 })).toBe(71_000);
+    expect(quotaBoundBurstMs(config, { emailRecipients: 100, smsMessages: 2_000 })).toBe(99_000);
   });
 });
