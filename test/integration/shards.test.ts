@@ -11,6 +11,7 @@ import { parseAlertsConfig } from '../../lambda/config/schema';
 import { shardEvent, sourcesOfShard } from '../../lambda/config/shards';
 import { QrMenuClient } from '../../lambda/qrmenu/client';
 import { StateStore } from '../../lambda/state/store';
+import type { StaffBot } from '../../lambda/domain/ports';
 import {
   ManualClock,
   RecordingDeliverer,
@@ -89,6 +90,49 @@ describe('two shards, two concurrent invocations', () => {
     });
     for (const call of calls) expect(deliverer.count(call.hash), call.hash).toBe(1);
     expect(second.every((r) => r.errors === 0)).toBe(true);
+  });
+
+  it("only shard 0 reads the staff bot's presses", async () => {
+    const config = parseAlertsConfig({
+      name: 'chain',
+      sources: sims.map((sim, i) => ({ id: `r${i}`, url: sim.url, allowPlainHttp: true, token: { value: TOKEN } })),
+      polling: { intervalSeconds: 10, requestTimeoutMs: 1_000, retries: 0, sourcesPerShard: 2 },
+    });
+    const reads: string[] = [];
+    let reading = 'none';
+    const staff: StaffBot = {
+      async nextPresses(offset, waitSeconds) {
+        reads.push(reading);
+        await clock.sleep(waitSeconds * 1_000); // a long poll that sees no press
+        return { presses: [], chats: [], nextOffset: offset };
+      },
+      showAcknowledged: async () => true,
+      answer: async () => {},
+    };
+    const handler = createPollHandler({
+      config,
+      store: new StateStore({ tableName: await freshTable(db.client), client: db.client }),
+      deliverer: new RecordingDeliverer(),
+      log: new RecordingLog(),
+      metricsFor: () => new RecordingMetrics(),
+      fetchFor: (source) => {
+        const client = new QrMenuClient({
+          baseUrl: source.url,
+          token: TOKEN,
+          requestTimeoutMs: 1_000,
+          retries: 0,
+          now: clock.now,
+        });
+        return (cursor, options) => client.fetchEvents(cursor, options);
+      },
+      clock,
+      staff,
+    });
+    reading = 'shard 1';
+    await handler(shardEvent(1), context('b'));
+    reading = 'shard 0';
+    await handler(shardEvent(0), context('a'));
+    expect(new Set(reads)).toEqual(new Set(['shard 0']));
   });
 
   it('a restaurant that never answers delays only its own shard', async () => {
