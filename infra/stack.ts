@@ -14,8 +14,9 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { sourceName, usesTelegram } from '../lambda/config/schema';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
+import { shardCount } from '../lambda/config/shards';
 import { METRICS_SERVICE } from '../lambda/domain/metrics';
-import { lambdaConfigOf, senderAddress, type DeploymentConfig } from './config/deployment';
+import { lambdaConfigOf, reservedConcurrencyOf, senderAddress, type DeploymentConfig } from './config/deployment';
 import { PollerAlarms } from './constructs/alarms';
 import { DailyReport } from './constructs/daily-report';
 import { AlertSubscriptions } from './constructs/alert-subscriptions';
@@ -92,7 +93,7 @@ export class QrmenuAlertsStack extends Stack {
         POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
       },
-      reservedConcurrency: aws.reservedConcurrency,
+      reservedConcurrency: reservedConcurrencyOf(config),
       logRetention,
       retainLogs: aws.retainData,
       vpc: aws.vpc,
@@ -114,6 +115,7 @@ export class QrmenuAlertsStack extends Stack {
     this.schedule = new PollSchedule(this, 'PollSchedule', {
       fn,
       description: `Runs the ${prefix} poller once a minute`,
+      shards: shardCount(config),
     });
 
     const hasSms = config.routes.some((r) => r.sms.length > 0);

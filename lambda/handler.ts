@@ -1,8 +1,11 @@
 /**
- * The Lambda entry point. EventBridge Scheduler invokes it once a minute; it polls every source
- * tick after tick (polling.intervalSeconds apart) until shortly before its deadline, then saves
- * each source's state and returns. Everything is wired here from the config (validated at synth,
- * its seal checked at cold start, so a broken deployment fails loudly) and the environment the CDK stack sets:
+ * The Lambda entry point. EventBridge Scheduler invokes it once a minute per shard, the event
+ * naming the shard (`{ "shard": 3 }`; none = shard 0, see config/shards.ts); it polls that shard's
+ * sources tick after tick (polling.intervalSeconds apart) until shortly before its deadline, then
+ * saves each source's state, flushes each source's metrics once and logs one summary line.
+ * Shard 0 also reads the staff bot's presses. Everything is wired here from the config (validated
+ * at synth, its seal checked at cold start, so a broken deployment fails loudly) and the
+ * environment the CDK stack sets:
  * see lambda/config/runtime.ts. `npm start` runs this very handler against local emulators.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,6 +24,8 @@ import { feed } from './obs/feed';
 import { metricsNamespace } from './domain/metrics';
 import { createLogger, createSourceMetrics } from './obs/telemetry';
 import { runInvocation, type InvocationReport } from './poller/invocation';
+import { InvocationMetrics } from './poller/invocation-metrics';
+import { LEAD_SHARD, shardOfEvent, shardsOf } from './config/shards';
 import { systemClock, type Clock, type Log, type OpsNotifier, type SourceMetrics, type StaffBot } from './domain/ports';
 import type { FetchEvents } from './domain/fetch';
 import { PressLoop } from './poller/presses';
@@ -50,16 +55,36 @@ export interface PollHandlerDeps {
   readonly staffMetrics?: SourceMetrics;
 }
 
+/** What one invocation did: its shard (absent when the event named none the config has) and its sources. */
+export interface HandlerReport extends InvocationReport {
+  readonly shard?: number;
+  readonly sources: number;
+}
+
 export type PollHandler = (
   event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
-) => Promise<InvocationReport>;
+) => Promise<HandlerReport>;
+
+const NOTHING_DONE: InvocationReport = { ticks: 0, polls: 0, delivered: 0, errors: 0, acknowledged: 0 };
 
 /** The handler, from its dependencies (tests and the local runner may pass their own). */
 export function createPollHandler(deps: PollHandlerDeps): PollHandler {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;
-  const fetchers = new Map(config.sources.map((source) => [source.id, deps.fetchFor(source)]));
+  const shards = shardsOf(config);
+  // Made on first use: a container polls only the shards it is invoked for.
+  const fetchers = new Map<string, FetchEvents>();
+  const fetcherOf = (source: AlertsConfig['sources'][number]): FetchEvents => {
+    if (!fetchers.has(source.id)) fetchers.set(source.id, deps.fetchFor(source));
+    return fetchers.get(source.id)!;
+  };
+  const metricsBySource = new Map<string, SourceMetrics>();
+  const metricsOf = (sourceId: string): SourceMetrics => {
+    if (!metricsBySource.has(sourceId)) metricsBySource.set(sourceId, deps.metricsFor(sourceId));
+    return metricsBySource.get(sourceId)!;
+  };
+  const sourceNames = new Map(config.sources.map((source) => [source.id, sourceName(source)]));
   const settings = {
     intervalMs: config.polling.intervalSeconds * 1000,
     retentionMs: config.polling.retentionSeconds * 1000,
@@ -74,56 +99,80 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
     recordTtlSeconds: recordTtlSeconds(config),
     concurrency: config.delivery.concurrency,
   };
-  return async (_event, context) => {
+  return async (event, context) => {
+    const which = shardOfEvent(event, shards.length);
+    if (which.shard === undefined) {
+      deps.log.error('this invocation polls nothing: its event names no shard of the config', {
+        error: which.error,
+        shards: shards.length,
+      });
+      return { ...NOTHING_DONE, sources: 0 };
+    }
+    const { shard } = which;
+    const sources = shards[shard]!;
     const start = clock.now();
     const hardEnd = start + context.getRemainingTimeInMillis();
     const stopAt = Math.min(start + MAX_RUN_MS, hardEnd - SAFETY_MS);
     // The invocation id makes the lease owner unique; a retried delivery of the same invocation must not share it.
     const owner = `${context.awsRequestId}/${randomUUID().slice(0, 8)}`;
-    const sourceMetrics = new Map(config.sources.map((source) => [source.id, deps.metricsFor(source.id)]));
-    const pollers = config.sources.map(
+    // Gathered over the invocation, flushed once at its end (InvocationMetrics).
+    const gathered = new Map<string, InvocationMetrics>();
+    const invocationMetrics = (key: string, target: () => SourceMetrics): InvocationMetrics => {
+      if (!gathered.has(key)) gathered.set(key, new InvocationMetrics(target()));
+      return gathered.get(key)!;
+    };
+    const metricsFor = (sourceId: string) => invocationMetrics(`source:${sourceId}`, () => metricsOf(sourceId));
+    const pollers = sources.map(
       (source) =>
         new SourcePoller({
           source: { id: source.id, name: sourceName(source) },
           settings,
           owner,
           store: deps.store,
-          fetchEvents: fetchers.get(source.id)!,
+          fetchEvents: fetcherOf(source),
           deliverer: deps.deliverer,
           clock,
           log: deps.log,
-          metrics: sourceMetrics.get(source.id)!,
+          metrics: metricsFor(source.id),
           ...(deps.ops ? { ops: deps.ops } : {}),
           observer: (entry) => feed.emit('entry', entry),
         }),
     );
-    const presses = deps.staff
-      ? new PressLoop({
-          bot: TELEGRAM_BOT,
-          staff: deps.staff,
-          store: deps.store,
-          sources: new Map(config.sources.map((source) => [source.id, sourceName(source)])),
-          owner,
-          clock,
-          log: deps.log,
-          metrics: deps.staffMetrics ?? deps.metricsFor(config.sources[0]!.id),
-          metricsFor: (sourceId) => sourceMetrics.get(sourceId) ?? deps.metricsFor(sourceId),
-          observer: (entry) => feed.emit('entry', entry),
-          ...(deps.ops ? { ops: deps.ops } : {}),
-        })
-      : undefined;
-    const report = await runInvocation({
-      pollers,
-      clock,
-      log: deps.log,
-      intervalMs: settings.intervalMs,
-      stopAt,
-      leaseUntil: hardEnd,
-      concurrency: config.polling.concurrency,
-      ...(presses ? { presses } : {}),
-    });
-    deps.log.info('invocation done', { ...report });
-    return report;
+    // Deployment-wide work runs in the lead shard only (the bot's lease would admit one reader anyway).
+    const presses =
+      deps.staff && shard === LEAD_SHARD
+        ? new PressLoop({
+            bot: TELEGRAM_BOT,
+            staff: deps.staff,
+            store: deps.store,
+            sources: sourceNames,
+            owner,
+            clock,
+            log: deps.log,
+            metrics: invocationMetrics('staff', () => deps.staffMetrics ?? metricsOf(config.sources[0]!.id)),
+            metricsFor,
+            observer: (entry) => feed.emit('entry', entry),
+            ...(deps.ops ? { ops: deps.ops } : {}),
+          })
+        : undefined;
+    let report = NOTHING_DONE;
+    try {
+      report = await runInvocation({
+        pollers,
+        clock,
+        log: deps.log,
+        intervalMs: settings.intervalMs,
+        stopAt,
+        leaseUntil: hardEnd,
+        concurrency: config.polling.concurrency,
+        ...(presses ? { presses } : {}),
+      });
+    } finally {
+      for (const metrics of gathered.values()) metrics.flush();
+    }
+    const done: HandlerReport = { ...report, shard, sources: sources.length };
+    deps.log.info('invocation done', { ...done });
+    return done;
   };
 }
 

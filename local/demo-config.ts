@@ -42,7 +42,6 @@ export const DEMO_CONFIG: AlertsConfigInput = {
     { name: 'manager-escalations', sms: ['+79160000004'], telegram: [DEMO_MANAGER_CHAT], escalationOnly: true },
   ],
   email: { from: 'alerts@pizzeria.example' },
-  polling: { intervalSeconds: 3 },
   telegram: {},
   report: { to: ['manager@pizzeria.example'] },
   delivery: { cooldownSeconds: 30 },

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { POLLER_TIMEOUT_SECONDS } from '../lambda/config/runtime';
 import { parseAlertsConfig, type AlertsConfig } from '../lambda/config/schema';
+import { shardCount, shardEvent } from '../lambda/config/shards';
 import { feed } from '../lambda/obs/feed';
 import type { FeedEntry } from '../lambda/domain/ports';
 import { normalizeFingerprint } from '../lambda/qrmenu/http';
@@ -80,15 +81,22 @@ export async function start(options: StartOptions): Promise<number> {
   );
   printer.banner(stack, { realUrl: options.url, intervalSeconds: config.polling.intervalSeconds });
 
+  // Every shard's schedule fires at once, as in AWS (config/shards.ts): one invocation per shard.
+  const shards = shardCount(config);
   const invoke = async () => {
     const startedAt = Date.now();
-    return handler(
-      { source: 'local-schedule' },
-      {
-        awsRequestId: randomUUID(),
-        getRemainingTimeInMillis: () => (options.once ? 12_001 : INVOCATION_TIMEOUT_MS) - (Date.now() - startedAt),
-      },
+    const reports = await Promise.all(
+      Array.from({ length: shards }, (_, shard) =>
+        handler(
+          { source: 'local-schedule', ...shardEvent(shard) },
+          {
+            awsRequestId: randomUUID(),
+            getRemainingTimeInMillis: () => (options.once ? 12_001 : INVOCATION_TIMEOUT_MS) - (Date.now() - startedAt),
+          },
+        ),
+      ),
     );
+    return { errors: reports.reduce((sum, report) => sum + report.errors, 0) };
   };
 
   if (options.once) {

@@ -20,6 +20,7 @@ import {
 } from '../../lambda/config/schema';
 import { parseMailbox } from '../../lambda/core/mailbox';
 import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../../lambda/core/routing';
+import { shardCount } from '../../lambda/config/shards';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -101,10 +102,11 @@ export const AwsSectionSchema = z.strictObject({
     })
     .default(30),
   /**
-   * Concurrent runs the poller may have (a run overlaps the next by a few seconds). Default: 2.
-   * New accounts whose Lambda concurrency quota is 10 cannot reserve any: set `null`.
+   * Concurrent runs the poller may have: each shard's run overlaps its next by a few seconds, so
+   * at least 2 per shard. Default: 2 per shard (`reservedConcurrencyOf`). New accounts whose
+   * Lambda concurrency quota is 10 cannot reserve any: set `null`.
    */
-  reservedConcurrency: z.number().int().min(1).max(100).nullable().default(2),
+  reservedConcurrency: z.number().int().min(1).max(1_000).nullable().optional(),
   /** Run the poller inside a VPC. Default: outside any VPC (public internet egress). */
   vpc: VpcPlacementSchema.optional(),
   /** Create the SES sender identity of `email.from`. Default: none (verify it yourself). */
@@ -124,6 +126,16 @@ export const DeploymentConfigSchema = AlertsConfigSchema.safeExtend({
   aws: AwsSectionSchema.prefault({}),
 }).superRefine((config, ctx) => {
   const { aws } = config;
+  const needed = RUNS_PER_SHARD * shardCountQuietly(config);
+  if (typeof aws.reservedConcurrency === 'number' && aws.reservedConcurrency < needed) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['aws', 'reservedConcurrency'],
+      message:
+        `${aws.reservedConcurrency} is fewer than the ${needed} runs the poller's shards need at once ` +
+        `(each shard's run overlaps its next by a few seconds): set at least ${needed}, leave it out, or null`,
+    });
+  }
   const identity = aws.sesIdentity;
   if (identity) {
     if ((identity.domain === undefined) === (identity.email === undefined)) {
@@ -215,6 +227,24 @@ export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;
 
 /** The address inside `email.from` ("Alerts <a@b.c>" → "a@b.c"), lower-cased; undefined if none. */
+/** Runs of one shard that may overlap: the minute's run, and the next one starting as it ends. */
+export const RUNS_PER_SHARD = 2;
+
+/** The poller's reserved concurrency: the config's, else 2 per shard; null reserves none. */
+export function reservedConcurrencyOf(config: Pick<DeploymentConfig, 'aws' | 'sources' | 'polling'>): number | null {
+  const { reservedConcurrency } = config.aws;
+  return reservedConcurrency === undefined ? RUNS_PER_SHARD * shardCount(config) : reservedConcurrency;
+}
+
+/** The shard count, or 1 while the sources' pins are invalid (the product check reports those). */
+function shardCountQuietly(config: Pick<DeploymentConfig, 'sources' | 'polling'>): number {
+  try {
+    return shardCount(config);
+  } catch {
+    return 1;
+  }
+}
+
 export function senderAddress(from: string): string | undefined {
   const { address } = parseMailbox(from);
   return z.email().safeParse(address).success ? address.toLowerCase() : undefined;

@@ -14,6 +14,7 @@ import { OpeningHoursError, parseOpeningHours } from '../core/hours';
 import { ConfigError, TELEGRAM_DEFAULTS } from './settings';
 
 export { ConfigError, recordTtlSeconds, sourceName, TELEGRAM_DEFAULTS, usesTelegram } from './settings';
+import { ShardError, shardsOf } from './shards';
 
 export const SOURCE_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -61,6 +62,11 @@ export const SourceSchema = z.strictObject({
    * page. Default: always open.
    */
   openingHours: z.record(z.string(), z.union([z.string(), z.array(z.string()).min(1)])).optional(),
+  /**
+   * Pin the source to this shard (one scheduled invocation polls each shard; see config/shards.ts).
+   * Default: the shards fill in config order, `polling.sourcesPerShard` each.
+   */
+  shard: z.number().int().min(0).max(99).optional(),
 });
 export type SourceConfig = z.infer<typeof SourceSchema>;
 
@@ -106,7 +112,7 @@ export type RouteConfig = z.infer<typeof RouteSchema>;
 
 export const PollingSchema = z.strictObject({
   /** Seconds between polls inside one invocation; 60 = one poll per scheduled run. */
-  intervalSeconds: z.number().int().min(1).max(60).default(10),
+  intervalSeconds: z.number().int().min(1).max(60).default(2),
   /** How long the server keeps events (documented default 300 s). */
   retentionSeconds: z.number().int().min(30).max(86_400).default(300),
   /**
@@ -129,6 +135,12 @@ export const PollingSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(32).default(4),
   /** On the very first poll of a source, deliver what is already queued instead of recording it as seen. */
   deliverBacklog: z.boolean().default(false),
+  /**
+   * Sources one invocation polls: more sources make more shards, each its own schedule and its own
+   * concurrent invocation (config/shards.ts). 25 keeps one 128 MB invocation's share of a vCPU
+   * ahead of 12.5 polls a second at 2-s polling (see docs/DEPLOY.md).
+   */
+  sourcesPerShard: z.number().int().min(1).max(500).default(25),
 });
 
 export const DeliverySchema = z.strictObject({
@@ -159,6 +171,16 @@ export const DeliverySchema = z.strictObject({
     .default(3_600),
   /** Events delivered at the same time. */
   concurrency: z.number().int().min(1).max(64).default(8),
+  /**
+   * The account's SES maximum send rate (recipients per second; a new production account has 14).
+   * E-mails are paced to it, each SendEmail counting its recipients; every shard gets an equal share.
+   */
+  sesPerSecond: z.number().min(0.1).max(10_000).default(14),
+  /**
+   * SMS per second SNS may send for the account (the SMS MPS quota of its origination identity).
+   * Publishes are paced to it, each counting the phones it reaches (at least 1); every shard gets an equal share.
+   */
+  snsPerSecond: z.number().min(0.1).max(10_000).default(20),
 });
 
 export const TelegramSchema = z.strictObject({
@@ -235,6 +257,12 @@ export const AlertsConfigSchema = z
             'if the server offers no TLS',
         });
     });
+    try {
+      shardsOf(config);
+    } catch (error) {
+      if (!(error instanceof ShardError)) throw error;
+      ctx.addIssue({ code: 'custom', path: ['sources', error.sourceIndex, 'shard'], message: error.message });
+    }
     if (config.report && config.email === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -34,7 +34,7 @@ export interface Log {
 export interface SourceMetrics {
   count(name: MetricName, value?: number): void;
   milliseconds(name: MetricName, value: number): void;
-  /** Emit what was gathered (once per tick). */
+  /** Emit what was gathered (the handler does, once per invocation). */
   flush(): void;
 }
 

@@ -11,6 +11,12 @@
  * It remembers, for `refusedTtlMs` (an hour), the e-mail addresses SES refused (unverified in
  * the sandbox): later events skip them without a failing call, and every ok e-mail result lists
  * the addresses it left out in `refused`.
+ *
+ * Both channels are paced to the account's quotas (`delivery.sesPerSecond`, `delivery.snsPerSecond`,
+ * each shard's invocation getting an equal share): one SendPacer per channel, shared by every
+ * delivery of the deliverer (of an invocation, in Lambda). A send that must wait longer than its
+ * request's deadline allows (with its whole budget left) is not attempted: it comes back
+ * `deferred` with the instant it may go, and the poller sends it on a later tick.
  */
 import type { SESClient } from '@aws-sdk/client-ses';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -43,9 +49,12 @@ import {
   type RefusedRecipient,
   telegramChannel,
 } from '../domain/delivery';
-import type { SendClientOptions } from '../aws/clients';
 import { createSesClient, sendAlertEmail } from './ses';
 import { createSnsClient, maxMessageBytes, publishAlert } from './sns';
+import { CLIENT_DEFAULTS, type SendClientOptions } from '../aws/clients';
+import { shardCount } from '../config/shards';
+import { type PacerClock, realPacerClock, SendPacer } from './send-pacer';
+import { leastBurstMs } from '../core/send-rate';
 
 export interface DelivererOptions {
   readonly config: AlertsConfig;
@@ -65,14 +74,59 @@ export interface DelivererOptions {
   readonly refusedTtlMs?: number;
   /** The Telegram bot, when the config has one; routes' chats are sent through it. */
   readonly telegram?: Pick<TelegramChannel, 'send'>;
+  /** The clock SES and SNS sends are paced on (the poller's: deadlines are in its time). Default: real time, `now`. */
+  readonly clock?: PacerClock;
 }
 
 /** Default of {@link DelivererOptions.refusedTtlMs}: an hour, long enough to stop a failing call per event. */
 export const REFUSED_TTL_MS = 3_600_000;
 
+/** One shard's invocation's share of the account's send quotas, per second. */
+export function quotaShare(config: Pick<AlertsConfig, 'delivery' | 'sources' | 'polling'>): {
+  readonly ses: number;
+  readonly sns: number;
+} {
+  const shards = shardCount(config);
+  return { ses: config.delivery.sesPerSecond / shards, sns: config.delivery.snsPerSecond / shards };
+}
+
+/**
+ * The least time a burst from one source can take under its shard's share of the quotas: the
+ * first send to the last, by the pacing rule (core/send-rate.ts). 1,000 calls each e-mailing one
+ * recipient at 14/s: ≥ 71 s. The bench reports a burst's time against this, not against the
+ * emulators' speed.
+ */
+export function quotaBoundBurstMs(
+  config: Pick<AlertsConfig, 'delivery' | 'sources' | 'polling'>,
+  burst: { readonly emailRecipients: number; readonly smsMessages: number },
+): number {
+  const share = quotaShare(config);
+  return Math.max(leastBurstMs(burst.emailRecipients, share.ses), leastBurstMs(burst.smsMessages, share.sns));
+}
+
 export function createDeliverer(options: DelivererOptions): Deliverer {
   const { config, topicArn } = options;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? options.clock?.now ?? Date.now;
+  const pacerClock: PacerClock = options.clock ?? { now, sleep: realPacerClock.sleep };
+  const share = quotaShare(config);
+  const pacers = { ses: new SendPacer(pacerClock, share.ses), sns: new SendPacer(pacerClock, share.sns) };
+  const budgetMs = options.sendTimeoutMs ?? CLIENT_DEFAULTS.sendTimeoutMs;
+  /** Wait for a channel's turn; a deferred result when it cannot start with its whole budget before `deadline`. */
+  async function paced(channel: 'email' | 'sns', cost: number, deadline: number | undefined) {
+    const service = channel === 'email' ? 'ses' : 'sns';
+    const turn = await pacers[service].turn(cost, deadline === undefined ? undefined : deadline - budgetMs);
+    if (turn.go) return undefined;
+    return {
+      channel,
+      ok: false as const,
+      kind: 'throttled' as const,
+      message:
+        `paced to the ${service === 'ses' ? 'SES send rate' : 'SMS rate'} (${Math.round(pacers[service].perSecond * 100) / 100}/s ` +
+        `for this invocation): due at ${new Date(turn.notBefore).toISOString()}`,
+      deferred: true as const,
+      retryAt: turn.notBefore,
+    };
+  }
   const render: RenderOptions = { locale: config.locale, timeZone: config.timeZone };
   let ses = options.ses;
   let sns = options.sns;
@@ -81,7 +135,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   /** Addresses SES refused, by lower-cased address, until when. */
   const refusals = new Map<string, RefusedRecipient & { readonly until: number }>();
 
-  async function email(input: AlertInput, recipients: readonly string[]): Promise<ChannelResult> {
+  async function email(input: AlertInput, recipients: readonly string[], deadline?: number): Promise<ChannelResult> {
     if (config.email === undefined) {
       return fail(
         'email',
@@ -103,6 +157,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     const wanted = recipients.filter((address) => known(address) === undefined);
     let sent = { recipients: [] as readonly string[], messageIds: [] as readonly string[], refused: skipped };
     if (wanted.length > 0) {
+      // SES counts every recipient against its send rate.
+      const deferred = await paced('email', wanted.length, deadline);
+      if (deferred) return deferred;
       ses ??= createSesClient(options.clientOptions);
       const result = await sendAlertEmail({
         client: ses,
@@ -140,6 +197,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     arn: string,
     routes: readonly Route[],
     phase: number,
+    deadline?: number,
   ): Promise<ChannelResult> {
     const prepared = attempt('sns', () => {
       const attributes = snsAttributes(facts, config, routes, phase);
@@ -147,6 +205,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       return { attributes, message, subject: renderSnsSubject(input, render) };
     });
     if (prepared instanceof DeliveryError) return failed(prepared);
+    // Each phone the routes' filter policies hand it to is one SMS against the account's rate.
+    const deferred = await paced('sns', new Set(routes.flatMap((route) => route.sms)).size, deadline);
+    if (deferred) return deferred;
     sns ??= createSnsClient(options.clientOptions);
     const { messageId } = await publishAlert({
       client: sns,
@@ -269,8 +330,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       // An escalation step goes to its route only; the alert itself also to integrators on SNS.
       const publishes = !skip.has('sns') && topicArn !== undefined && (phase === 0 || routes.length > 0);
       const tasks: Promise<ChannelResult | ChannelResult[]>[] = [];
-      if (recipients.length > 0) tasks.push(settle('email', () => email(input, recipients)));
-      if (publishes) tasks.push(settle('sns', () => publish(input, facts, topicArn!, routes, phase)));
+      if (recipients.length > 0) tasks.push(settle('email', () => email(input, recipients, request.deadline)));
+      if (publishes) tasks.push(settle('sns', () => publish(input, facts, topicArn!, routes, phase, request.deadline)));
       if (chats.length > 0) tasks.push(telegramSends(input, chats, done, request, acknowledge));
       return { channels: (await Promise.all(tasks)).flat() };
     },

@@ -192,7 +192,6 @@ export class PressLoop {
     const ofSource = this.#o.metricsFor?.(call.sourceId) ?? metrics;
     ofSource.count(METRIC.acknowledgements);
     ofSource.milliseconds(METRIC.timeToAcknowledge, responseMs);
-    ofSource.flush();
     log.info('a call was acknowledged', {
       source: call.sourceId,
       hash: acked.hash,

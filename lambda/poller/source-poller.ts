@@ -49,6 +49,7 @@ export class SourcePoller {
   #ctx: SourceContext | undefined;
   #leaseUntil = 0;
   #retryLeaseAt = 0;
+  #toldHeld = false;
 
   constructor(options: SourcePollerOptions) {
     this.#o = options;
@@ -69,11 +70,14 @@ export class SourcePoller {
         lease.leaseUntil ?? Number.POSITIVE_INFINITY,
         clock.now() + this.#o.settings.intervalMs,
       );
-      log.info('another poller holds this source; waiting for its lease to end', {
-        source: source.id,
-        holder: lease.holder,
-        leaseUntil: lease.leaseUntil,
-      });
+      // Said once per invocation, not at every tick it is tried again.
+      if (!this.#toldHeld)
+        log.info('another poller holds this source; waiting for its lease to end', {
+          source: source.id,
+          holder: lease.holder,
+          leaseUntil: lease.leaseUntil,
+        });
+      this.#toldHeld = true;
       return false;
     }
     const ctx = new SourceContext(this.#o, { ...EMPTY_SOURCE_STATE, ...lease.state });
@@ -129,7 +133,17 @@ export class SourcePoller {
       });
     } finally {
       metrics.milliseconds(METRIC.tickLatency, clock.now() - started);
-      metrics.flush();
+    }
+    // A quiet tick logs nothing (metrics are flushed once per invocation, by the handler).
+    if (report.claimed > 0 || report.delivered > 0 || report.left > 0) {
+      log.info('tick', {
+        source: ctx.id,
+        ...(report.query ? { query: report.query } : {}),
+        received: report.received,
+        claimed: report.claimed,
+        delivered: report.delivered,
+        left: report.left,
+      });
     }
     return report;
   }
@@ -162,7 +176,6 @@ export class SourcePoller {
     } catch (error) {
       ctx.stateError(error, 'saving the source state (the next poller starts from the last saved cursor)');
     }
-    metrics.flush();
   }
 
   async #beginQuietly(): Promise<boolean> {

@@ -54,7 +54,6 @@ describe('the deployment config', () => {
     expect(aws).toEqual({
       retainData: true,
       logRetentionDays: 30,
-      reservedConcurrency: 2,
       sms: {},
       ops: { emails: [] },
       dashboard: true,

@@ -35,10 +35,18 @@ afterAll(async () => {
   await Promise.all([fast.close(), slow.close()]);
 });
 
+/** Counts the flushes of every source's metrics: one flush is one EMF log line per metrics object. */
+class FlushCounter extends RecordingMetrics {
+  flushes = 0;
+  override flush(): void {
+    this.flushes += 1;
+  }
+}
+
 async function handlerFor(
   intervalSeconds: number,
   sims: Simulator[],
-  options: { slowness?: { sendMs: number }; concurrency?: number } = {},
+  options: { slowness?: { sendMs: number }; concurrency?: number; log?: RecordingLog; metrics?: FlushCounter } = {},
 ) {
   const config = parseAlertsConfig({
     name: 'test',
@@ -57,8 +65,8 @@ async function handlerFor(
         return deliverer.deliver(request);
       },
     },
-    log: new RecordingLog(),
-    metricsFor: () => new RecordingMetrics(),
+    log: options.log ?? new RecordingLog(),
+    metricsFor: () => options.metrics ?? new RecordingMetrics(),
     fetchFor: (source) => {
       const client = new QrMenuClient({
         baseUrl: source.url,
@@ -85,6 +93,41 @@ describe('one invocation', () => {
     expect(report.ticks).toBe(Math.ceil(MAX_RUN_MS / 10_000)); // 0, 10, …, 50 s: six polls
     expect(fast.served.length - before).toBe(report.ticks);
     expect(clock.now() - started).toBeLessThanOrEqual(MAX_RUN_MS + 10_000);
+  });
+
+  it('logs and flushes metrics once per invocation, however many quiet ticks it runs (28 at 2 s = 1 at 60 s)', async () => {
+    const quiet = async (intervalSeconds: number, remainingMs: number) => {
+      const log = new RecordingLog();
+      const metrics = new FlushCounter();
+      const { handler } = await handlerFor(intervalSeconds, [fast], { log, metrics });
+      await handler({}, context(90_000)); // the first run records the (empty) backlog
+      log.lines.length = 0;
+      metrics.flushes = 0;
+      const report = await handler({}, context(remainingMs));
+      return { ticks: report.ticks, lines: log.lines.filter((l) => l.level !== 'debug'), flushes: metrics.flushes };
+    };
+    // 67 s left: the run stops 12 s before it, at 55 s — ticks at 0, 2, …, 54 s.
+    const many = await quiet(2, 67_000);
+    const one = await quiet(60, 90_000);
+    expect(many.ticks).toBe(28);
+    expect(one.ticks).toBe(1);
+    expect(many.flushes).toBe(one.flushes);
+    expect(many.flushes).toBe(1); // one source: one EMF flush per invocation
+    expect(many.lines.map((l) => l.message)).toEqual(one.lines.map((l) => l.message));
+    expect(many.lines.map((l) => l.message)).toEqual(['invocation done']);
+  });
+
+  it('a tick with news still logs what it did', async () => {
+    const log = new RecordingLog();
+    const { handler } = await handlerFor(2, [fast], { log });
+    await handler({}, context(90_000));
+    const call = fast.inject();
+    log.lines.length = 0;
+    await handler({}, context(67_000));
+    const ticks = log.lines.filter((l) => l.message === 'tick');
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0]!.attributes).toMatchObject({ source: 's0', claimed: 1, delivered: 1 });
+    expect(call.hash).toBeDefined();
   });
 
   it('polls once when the interval is a minute', async () => {

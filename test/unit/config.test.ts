@@ -23,8 +23,21 @@ describe('the config schema', () => {
     expect(config).toMatchObject({
       name: 'default',
       locale: 'ru',
-      polling: { intervalSeconds: 10, retentionSeconds: 300, reconcileSeconds: 30, deliverBacklog: false },
-      delivery: { cooldownSeconds: 60, maxAttempts: 20, retryForSeconds: 600, recordTtlSeconds: 3_600 },
+      polling: {
+        intervalSeconds: 2,
+        retentionSeconds: 300,
+        reconcileSeconds: 30,
+        deliverBacklog: false,
+        sourcesPerShard: 25,
+      },
+      delivery: {
+        cooldownSeconds: 60,
+        maxAttempts: 20,
+        retryForSeconds: 600,
+        recordTtlSeconds: 3_600,
+        sesPerSecond: 14,
+        snsPerSecond: 20,
+      },
     });
   });
 

@@ -41,7 +41,9 @@ export function chaosConfig(sourceUrl: string, options: { logRecipients?: readon
         { name: 'log', email: [...(options.logRecipients ?? [LOG_MAILBOX])] },
       ],
       email: { from: 'alerts@chaos.example' },
-      delivery: { cooldownSeconds: 0 },
+      // Quotas far above the emulators' pace: the suite runs on a manual clock that the real deliverer's
+      // pacing does not share; pacing has its own tests (send-rate, delivery-pacing).
+      delivery: { cooldownSeconds: 0, sesPerSecond: 10_000, snsPerSecond: 10_000 },
     },
     'the chaos config',
   );
