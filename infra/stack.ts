@@ -20,6 +20,7 @@ import { PollerAlarms } from './constructs/alarms';
 import { DailyReport } from './constructs/daily-report';
 import { AlertSubscriptions } from './constructs/alert-subscriptions';
 import { PollerDashboard } from './constructs/dashboard';
+import { DeploymentKey } from './constructs/deployment-key';
 import { EncryptedTopic } from './constructs/encrypted-topic';
 import { PollSchedule } from './constructs/poll-schedule';
 import { Poller } from './constructs/poller';
@@ -42,6 +43,8 @@ export class QrmenuAlertsStack extends Stack {
   readonly poller: Poller;
   readonly schedule: PollSchedule;
   readonly secrets: SourceSecrets;
+  /** The one KMS customer managed key of the deployment (both topics). */
+  readonly key: DeploymentKey;
   readonly alertsTopic: EncryptedTopic;
   readonly opsTopic: EncryptedTopic;
   readonly subscriptions: AlertSubscriptions;
@@ -67,11 +70,12 @@ export class QrmenuAlertsStack extends Stack {
       sources: config.sources,
       telegramBot: usesTelegram(config),
     });
-    this.alertsTopic = new EncryptedTopic(this, 'Alerts', {
-      purpose: `guest events of ${prefix}`,
+    this.key = new DeploymentKey(this, 'TopicKey', {
+      description: `Encrypts the SNS topics of ${prefix}: guest events (alerts) and operator notices and alarms (ops)`,
     });
+    this.alertsTopic = new EncryptedTopic(this, 'Alerts', { key: this.key });
     this.opsTopic = new EncryptedTopic(this, 'Ops', {
-      purpose: `operator notices and alarms of ${prefix}`,
+      key: this.key,
       displayName: 'QR-menu alerts: operations',
       allowAlarmsWithPrefix: alarmNamePrefix(config.name),
     });

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { smsSubscriptions } from '../../lambda/core/routing';
@@ -281,21 +282,27 @@ describe('the Telegram bot', () => {
 });
 
 describe('the topics', () => {
-  it('encrypts both topics with their own rotating customer managed keys', () => {
+  it('encrypts both topics with one rotating customer managed key: one key a deployment', () => {
     sample.template.resourceCountIs('AWS::SNS::Topic', 2);
-    for (const prefix of ['AlertsKey', 'OpsKey']) {
-      sample.template.hasResourceProperties('AWS::SNS::Topic', {
-        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] },
-      });
-    }
+    sample.template.resourceCountIs('AWS::KMS::Key', 1);
+    full.template.resourceCountIs('AWS::KMS::Key', 1);
+    sample.template.allResourcesProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TopicKey'), 'Arn'] },
+    });
     sample.template.allResourcesProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
+  it('lets no service but CloudWatch (for the alarms) use the key besides the account', () => {
+    const [key] = Object.values(sample.template.findResources('AWS::KMS::Key'));
+    const services = ((key?.Properties.KeyPolicy.Statement ?? []) as { Principal?: { Service?: string } }[])
+      .map((statement) => statement.Principal?.Service)
+      .filter((service) => service !== undefined);
+    expect(services).toEqual(['cloudwatch.amazonaws.com']);
+  });
+
   it('gives the alerts topic no display name, which SNS would put in front of every SMS', () => {
-    sample.template.hasResourceProperties('AWS::SNS::Topic', {
-      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertsKey'), 'Arn'] },
-      DisplayName: Match.absent(),
-    });
+    const alerts = sample.stack.getLogicalId(sample.stack.alertsTopic.topic.node.defaultChild as CfnElement);
+    expect(sample.template.toJSON().Resources[alerts].Properties.DisplayName).toBeUndefined();
   });
 
   it('refuses requests without TLS on both topics', () => {
