@@ -14,7 +14,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { sourceName, usesTelegram } from '../lambda/config/schema';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
-import { METRICS_SERVICE } from '../lambda/domain/metrics';
+import { METRICS_PER_SOURCE_ENV, METRICS_SERVICE } from '../lambda/domain/metrics';
 import { lambdaConfigOf, senderAddress, type DeploymentConfig } from './config/deployment';
 import { PollerAlarms } from './constructs/alarms';
 import { DailyReport } from './constructs/daily-report';
@@ -95,6 +95,8 @@ export class QrmenuAlertsStack extends Stack {
         [RUNTIME_ENV.opsTopicArn]: this.opsTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
+        // The dashboard's graphs need its names per source (each series 0.30 USD/month): only when it is on.
+        ...(aws.dashboard ? { [METRICS_PER_SOURCE_ENV]: 'true' } : {}),
       },
       reservedConcurrency: aws.reservedConcurrency,
       logRetention,
@@ -129,7 +131,6 @@ export class QrmenuAlertsStack extends Stack {
         : aws.sms.monthlySpendLimitUsd;
     this.alarms = new PollerAlarms(this, 'Alarms', {
       deploymentName: config.name,
-      sources,
       metrics,
       fn,
       deadLetterQueue: this.schedule.deadLetterQueue,

@@ -112,8 +112,13 @@ export const AwsSectionSchema = z.strictObject({
   sms: SmsSettingsSchema.default({}),
   /** The operator: these addresses subscribe to the ops topic (alarms, possible gaps). */
   ops: z.strictObject({ emails: z.array(z.email()).default([]) }).default({ emails: [] }),
-  /** Create the CloudWatch dashboard. Default: true. */
-  dashboard: z.boolean().default(true),
+  /**
+   * Create the CloudWatch dashboard (graphs per source). Default: false. It costs 3 USD a month
+   * (beyond the free tier's 3 dashboards) plus, since its graphs read per-source metrics the poller
+   * then emits, up to 0.30 USD a month per graphed metric and source (lambda/domain/metrics.ts,
+   * DASHBOARD_METRICS; docs/DEPLOY.md, section 7).
+   */
+  dashboard: z.boolean().default(false),
   /** More subscribers of the alerts topic (a Telegram forwarder, a ticketing webhook, …). */
   subscriptions: z.array(ExtraSubscriptionSchema).default([]),
 });

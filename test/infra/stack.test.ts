@@ -13,10 +13,16 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { smsSubscriptions } from '../../lambda/core/routing';
 import { RUNTIME_ENV } from '../../lambda/config/runtime';
-import { METRIC, METRICS_SERVICE } from '../../lambda/domain/metrics';
+import {
+  ATTENTION_ALARM_THRESHOLD,
+  ATTENTION_METRIC,
+  METRIC,
+  METRICS_PER_SOURCE_ENV,
+  METRICS_SERVICE,
+} from '../../lambda/domain/metrics';
 import { TABLE_SCHEMA } from '../../lambda/state/keys';
 import { parseDeploymentConfig } from '../../infra/config/deployment';
-import { SECRET_ERRORS_ALARM_THRESHOLD } from '../../infra/constructs/alarms';
+import { WHO_NEEDS_ATTENTION_QUERY } from '../../infra/constructs/alarms';
 import { DUE_INDEX_ACTIONS, STATE_TABLE_ACTIONS } from '../../infra/constructs/state-table';
 import {
   acknowledgements,
@@ -76,11 +82,6 @@ const storeQueriesOnlyTheDueIndex = (): boolean =>
   DYNAMO_SOURCES.flatMap((text) => text.split('new QueryCommand(').slice(1)).every((rest) =>
     /^[^;]*?IndexName: TABLE_SCHEMA\.dueIndex\.name/s.test(rest),
   );
-
-const sourceDimensions = (sourceId: string) => [
-  { Name: 'service', Value: METRICS_SERVICE },
-  { Name: 'source', Value: sourceId },
-];
 
 describe('the state table', () => {
   it('has the key schema, TTL attribute and sparse due index of TABLE_SCHEMA', () => {
@@ -437,60 +438,49 @@ describe('SES and SMS settings', () => {
 });
 
 describe('the alarms', () => {
-  it('pages when a source has no successful poll for 5 minutes, missing data counting as breaching', () => {
-    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lenina.no-poll')).toMatchObject({
+  it('pages on NeedsAttention of the whole deployment (dimension service only) at its threshold', () => {
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.needs-attention')).toMatchObject({
       Namespace: 'QrmenuAlerts/sample',
-      MetricName: METRIC.pollSucceeded,
-      Dimensions: sourceDimensions('lenina'),
+      MetricName: ATTENTION_METRIC,
+      Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }],
       Statistic: 'Sum',
       Period: 300,
       EvaluationPeriods: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      Threshold: 1,
-      TreatMissingData: 'breaching',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: ATTENTION_ALARM_THRESHOLD,
+      TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: expect.stringMatching(/^OpsTopic/) }],
       OKActions: [{ Ref: expect.stringMatching(/^OpsTopic/) }],
     });
   });
 
-  it.each([
-    ['auth-errors', METRIC.authErrors, 1],
-    ['secret-errors', METRIC.secretErrors, SECRET_ERRORS_ALARM_THRESHOLD],
-    ['delivery-failed', METRIC.deliveryFailed, 1],
-    ['possible-gap', METRIC.possibleGap, 1],
-  ])('pages on %s of each source, with the service and source dimensions', (suffix, metric, threshold) => {
-    for (const id of ['main-hall', 'terrace']) {
-      expect(alarmNamed(full, `qrmenu-alerts-full.${id}.${suffix}`)).toMatchObject({
-        Namespace: 'QrmenuAlerts/full',
-        MetricName: metric,
-        Dimensions: sourceDimensions(id),
-        Statistic: 'Sum',
-        Period: 300,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Threshold: threshold,
-        TreatMissingData: 'notBreaching',
-      });
-    }
+  it('tells the operator where to find the source and the problem: the Logs Insights query', () => {
+    const description = alarmNamed(full, 'qrmenu-alerts-full.needs-attention').AlarmDescription as string;
+    expect(description).toContain(WHO_NEEDS_ATTENTION_QUERY);
+    expect(description).toContain('PollerLogGroup');
+    expect(description).toMatch(/not polled for 5 minutes.*token rejected or unreadable/);
+    expect(description.length).toBeLessThanOrEqual(1024);
   });
 
-  it('tells a token the server rejects apart from a token that cannot be read', () => {
-    const rejected = alarmNamed(sample, 'qrmenu-alerts-sample.lenina.auth-errors');
-    const unreadable = alarmNamed(sample, 'qrmenu-alerts-sample.lenina.secret-errors');
-    expect(rejected.MetricName).not.toBe(unreadable.MetricName);
-    expect(rejected.AlarmDescription).toMatch(/rejects the token/);
-    expect(unreadable.AlarmDescription).toMatch(/cannot be read — not a rejection/);
-    expect(unreadable.AlarmDescription).toMatch(/Secrets Manager/);
+  it('pages when the poller is not invoked, fails or is throttled: one metric-math alarm over its Lambda metrics', () => {
+    const poller = alarmNamed(sample, 'qrmenu-alerts-sample.poller');
+    expect(poller).toMatchObject({ Threshold: 1, TreatMissingData: 'breaching' });
+    const metrics = poller.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string } };
+    }[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+      'IF(FILL(invocations, 0) < 1, 1, 0) + FILL(errors, 0) + FILL(throttles, 0)',
+    );
+    expect(
+      metrics.flatMap((m) =>
+        m.MetricStat ? [`${m.MetricStat.Metric.Namespace} ${m.MetricStat.Metric.MetricName}`] : [],
+      ),
+    ).toEqual(['AWS/Lambda Invocations', 'AWS/Lambda Errors', 'AWS/Lambda Throttles']);
   });
 
-  it('pages on Lambda errors and throttles and on a non-empty schedule DLQ', () => {
-    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-errors')).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-    });
-    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-throttles')).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Throttles',
-    });
+  it('pages on a non-empty schedule DLQ', () => {
     expect(alarmNamed(sample, 'qrmenu-alerts-sample.schedule-dlq')).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -508,10 +498,12 @@ describe('the alarms', () => {
     expect(alarmNamed(full, 'qrmenu-alerts-full.sms-spend')).toMatchObject({ Threshold: 40 });
   });
 
-  it('sends every alarm to the ops topic', () => {
+  it('sends every alarm to the ops topic; none is per source', () => {
     const alarms = Object.values(full.template.findResources('AWS::CloudWatch::Alarm'));
-    // 5 per source (2 here), 6 for the whole deployment, 4 of the function, schedule and SMS spend
-    expect(alarms).toHaveLength(2 * 5 + 6 + 4);
+    // needs-attention, poller, schedule-dlq, sms-spend — whatever the number of sources (2 here)
+    expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(
+      ['needs-attention', 'poller', 'schedule-dlq', 'sms-spend'].map((what) => `qrmenu-alerts-full.${what}`),
+    );
     for (const alarm of alarms)
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
   });
@@ -532,6 +524,15 @@ describe('the dashboard and outputs', () => {
       expect(body).toContain(metric);
     }
     full.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+  });
+
+  it('has the poller emit per-source metrics only when the dashboard that reads them is on', () => {
+    const envOf = (s: Synthesized) =>
+      (Object.values(s.template.findResources('AWS::Lambda::Function')).find((f) =>
+        JSON.stringify(f.Properties.Environment ?? {}).includes('POWERTOOLS_METRICS_NAMESPACE'),
+      )?.Properties.Environment.Variables ?? {}) as Record<string, string>;
+    expect(envOf(sample)[METRICS_PER_SOURCE_ENV]).toBe('true');
+    expect(envOf(full)[METRICS_PER_SOURCE_ENV]).toBeUndefined();
   });
 
   it('outputs the table name, topic ARNs and dashboard URL', () => {

@@ -7,8 +7,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tokenResolver } from '../../lambda/config/tokens';
-import { createLogger, createSourceMetrics } from '../../lambda/obs/telemetry';
-import { METRIC } from '../../lambda/domain/metrics';
+import { createLogger } from '../../lambda/obs/telemetry';
 import { TokenUnavailableError } from '../../lambda/qrmenu/errors';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -98,37 +97,5 @@ describe('log redaction', () => {
     expect(output).toContain('polling with ***');
     expect(output).toContain('"deep":"x***y"');
     expect(output).not.toContain('super-secret-token-99');
-  });
-});
-
-describe('deployment-wide metrics', () => {
-  it('a metric of DEPLOYMENT_METRICS is emitted with and without the source dimension; others only with it', () => {
-    const written: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
-      const metrics = createSourceMetrics('QrmenuAlerts/test', 'pizzeria');
-      metrics.count(METRIC.stateErrors);
-      metrics.count(METRIC.delivered);
-      metrics.flush();
-      metrics.flush(); // nothing left: no line, no warning
-    } finally {
-      spy.mockRestore();
-    }
-    const records = written
-      .flatMap((w) => w.split('\n'))
-      .filter((l) => l.includes('_aws'))
-      .map((l) => JSON.parse(l));
-    expect(records).toHaveLength(2);
-    const [perSource, deployment] = records;
-    expect(perSource.source).toBe('pizzeria');
-    expect(perSource.StateErrors).toBe(1);
-    expect(perSource.Delivered).toBe(1);
-    expect(deployment.source).toBeUndefined();
-    expect(deployment._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service']]);
-    expect(deployment.StateErrors).toBe(1);
-    expect(deployment.Delivered).toBeUndefined();
   });
 });
