@@ -57,7 +57,7 @@ describe('the deployment config', () => {
       reservedConcurrency: 2,
       sms: {},
       ops: { emails: [] },
-      dashboard: true,
+      dashboard: false,
       subscriptions: [],
     });
   });
