@@ -18,6 +18,7 @@ import {
   TelegramSchema,
   type AlertsConfig,
 } from '../../lambda/config/schema';
+import type { StoredTokenRef } from '../../lambda/config/tokens';
 import { parseMailbox } from '../../lambda/core/mailbox';
 import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../../lambda/core/routing';
 
@@ -281,19 +282,18 @@ export function loadDeploymentConfig(path: string): DeploymentConfig {
 
 /**
  * The config the Lambda gets, as the file `alerts-config.json` next to its handler: the
- * AlertsConfig part (no `aws`), with each source's token pointing at that source's secret.
+ * AlertsConfig part (no `aws`), with each source's token (and the bot's) pointing at where it is
+ * kept in AWS (its SSM parameter by default: constructs/source-secrets.ts).
  */
 export function lambdaConfigOf(
   config: DeploymentConfig,
-  secretNameOf: (sourceId: string) => string,
-  botSecretName?: string,
+  tokenOf: (sourceId: string) => StoredTokenRef,
+  botToken?: StoredTokenRef,
 ): AlertsConfig {
   const { aws: _aws, ...alerts } = config;
   return {
     ...alerts,
-    sources: alerts.sources.map((source) => ({ ...source, token: { secret: secretNameOf(source.id) } })),
-    ...(botSecretName
-      ? { telegram: { ...(alerts.telegram ?? TelegramSchema.parse({})), token: { secret: botSecretName } } }
-      : {}),
+    sources: alerts.sources.map((source) => ({ ...source, token: tokenOf(source.id) })),
+    ...(botToken ? { telegram: { ...(alerts.telegram ?? TelegramSchema.parse({})), token: botToken } } : {}),
   };
 }

@@ -62,7 +62,8 @@ export async function readStoredToken(
 ): Promise<string | undefined> {
   let value: unknown;
   if ('ssm' in ref) {
-    const provider = providers.ssm ?? (ssmProvider ??= new SSMProvider({ clientConfig: awsClientConfig() }));
+    ssmProvider ??= providers.ssm ? undefined : new SSMProvider({ clientConfig: awsClientConfig() });
+    const provider = providers.ssm ?? ssmProvider!;
     try {
       value = await provider.get(ref.ssm, { decrypt: true, maxAge: maxAgeSeconds, throwOnMissing: true });
     } catch (error) {
@@ -70,8 +71,8 @@ export async function readStoredToken(
       throw error;
     }
   } else {
-    const provider =
-      providers.secrets ?? (secretsProvider ??= new SecretsProvider({ clientConfig: awsClientConfig() }));
+    secretsProvider ??= providers.secrets ? undefined : new SecretsProvider({ clientConfig: awsClientConfig() });
+    const provider = providers.secrets ?? secretsProvider!;
     value = await provider.get(ref.secret, { maxAge: maxAgeSeconds });
   }
   const token = typeof value === 'string' ? value.trim() : '';

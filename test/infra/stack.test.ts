@@ -219,66 +219,64 @@ describe('the schedule', () => {
   });
 });
 
-describe('the secrets', () => {
-  it('creates one secret per source, named for the deployment and source, with no value in the template', () => {
-    full.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    for (const id of ['main-hall', 'terrace']) {
-      full.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        Name: `qrmenu-alerts/full/${id}/token`,
-        GenerateSecretString: Match.objectLike({ PasswordLength: 32 }),
-        SecretString: Match.absent(),
-      });
+describe('the tokens', () => {
+  it('creates no secret and no parameter: each token is an SSM SecureString the operator puts (CloudFormation cannot)', () => {
+    for (const s of [sample, full]) {
+      s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+      s.template.resourceCountIs('AWS::SSM::Parameter', 0);
     }
+    expect(full.stack.poller.lambdaConfig.sources.map((source) => source.token)).toEqual([
+      { ssm: '/qrmenu-alerts/full/main-hall/token' },
+      { ssm: '/qrmenu-alerts/full/terrace/token' },
+    ]);
   });
 
-  it('outputs each secret name with the command that puts the token', () => {
-    sample.template.hasOutput('TokenSecretLenina', {
-      Value: 'qrmenu-alerts/sample/lenina/token',
+  it('outputs each parameter name with the command that puts the token from a file', () => {
+    sample.template.hasOutput('TokenParameterLenina', {
+      Value: '/qrmenu-alerts/sample/lenina/token',
       Description: Match.stringLikeRegexp(
-        'aws secretsmanager put-secret-value --secret-id qrmenu-alerts/sample/lenina/token',
+        'aws ssm put-parameter --name /qrmenu-alerts/sample/lenina/token --type SecureString --overwrite --value file://token.txt',
       ),
     });
   });
-});
 
-describe('the Telegram bot', () => {
-  const withBot = synthesize(
-    {
-      ...SAMPLE_CONFIG,
-      name: 'bot',
-      routes: [
-        {
-          name: 'hall',
-          codes: ['waiter_call'],
-          telegram: [-1001234567890],
-          escalate: [{ afterSeconds: 120, to: 'manager' }],
-        },
-        { name: 'manager', sms: ['+79031112233'], escalationOnly: true },
-      ],
-    },
-    { bundle: false },
-  );
-
-  it('gets one secret for its token, readable by the poller, named in the bundled config, output with the command', () => {
-    withBot.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'qrmenu-alerts/bot/telegram-bot/token',
-      SecretString: Match.absent(),
-    });
-    const reads = statementsOfRole(withBot.template, 'PollerRole')
-      .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
-      .flatMap((st) => asArray(st.Resource).map(resourceText));
-    expect(reads.some((r) => r.includes('TelegramBot'))).toBe(true);
-    expect(withBot.stack.poller.lambdaConfig.telegram?.token).toEqual({
-      secret: 'qrmenu-alerts/bot/telegram-bot/token',
-    });
-    withBot.template.hasOutput('TelegramBotSecret', {
-      Description: Match.stringLikeRegexp('put-secret-value --secret-id qrmenu-alerts/bot/telegram-bot/token'),
-    });
+  it("lets the poller read its deployment's parameter path, and nothing from Secrets Manager", () => {
+    const statements = statementsOfRole(sample.template, 'PollerRole');
+    const reads = statements.filter((st) => asArray(st.Action).includes('ssm:GetParameter'));
+    expect(reads).toHaveLength(1);
+    expect(asArray(reads[0]!.Action)).toEqual(['ssm:GetParameter']);
+    expect(asArray(reads[0]!.Resource).map(resourceText)).toEqual([
+      expect.stringMatching(/:ssm:.*:parameter\/qrmenu-alerts\/sample\/\*"\]\]\}$/),
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('secretsmanager:');
+    expect(JSON.stringify(statements)).not.toContain('kms:Decrypt"],"Resource":"*');
   });
 
-  it('no Telegram in the config: no bot secret', () => {
-    expect(sample.stack.poller.lambdaConfig.telegram).toBeUndefined();
-    expect(JSON.stringify(sample.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('telegram-bot');
+  it('keeps a token the config names elsewhere (a secret, another parameter), granting exactly that', () => {
+    const own = synthesize(
+      {
+        ...SAMPLE_CONFIG,
+        name: 'own',
+        sources: [
+          { id: 'a', url: 'https://203.0.113.10:8443', token: { secret: 'shared/qrmenu-a' } },
+          { id: 'b', url: 'https://203.0.113.11:8443', token: { ssm: '/elsewhere/b' } },
+        ],
+      },
+      { bundle: false },
+    );
+    expect(own.stack.poller.lambdaConfig.sources.map((source) => source.token)).toEqual([
+      { secret: 'shared/qrmenu-a' },
+      { ssm: '/elsewhere/b' },
+    ]);
+    const statements = statementsOfRole(own.template, 'PollerRole');
+    const resourcesOf = (action: string) =>
+      statements
+        .filter((st) => asArray(st.Action).includes(action))
+        .flatMap((st) => asArray(st.Resource).map(resourceText));
+    expect(resourcesOf('ssm:GetParameter')).toEqual([expect.stringMatching(/parameter\/elsewhere\/b"\]\]\}$/)]);
+    expect(resourcesOf('secretsmanager:GetSecretValue')).toEqual([
+      expect.stringMatching(/:secret:shared\/qrmenu-a-\?\?\?\?\?\?"\]\]\}$/),
+    ]);
   });
 });
 
@@ -538,17 +536,28 @@ describe('the dashboard and outputs', () => {
   it('outputs the table name, topic ARNs and dashboard URL', () => {
     const outputs = sample.template.toJSON().Outputs as Record<string, unknown>;
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['StateTableName', 'AlertsTopicArn', 'OpsTopicArn', 'DashboardUrl', 'TokenSecretLenina']),
+      expect.arrayContaining([
+        'StateTableName',
+        'AlertsTopicArn',
+        'OpsTopicArn',
+        'DashboardUrl',
+        'TokenParameterLenina',
+      ]),
     );
     expect(JSON.stringify(outputs.DashboardUrl)).toContain('#dashboards:name=qrmenu-alerts-sample');
   });
 });
 
 describe('least privilege', () => {
-  it('grants the poller only named resources: no wildcard at all without a VPC', () => {
+  it("grants the poller only named resources: no wildcard without a VPC but its deployment's parameter path", () => {
     const statements = statementsOfRole(sample.template, 'PollerRole');
     expect(statements.length).toBeGreaterThan(0);
-    expect(wildcardGrants(statements)).toEqual([]);
+    expect(wildcardGrants(statements)).toEqual([
+      {
+        actions: ['ssm:GetParameter'],
+        resource: expect.stringMatching(/parameter\/qrmenu-alerts\/sample\/\*"\]\]\}$/),
+      },
+    ]);
   });
 
   it('grants SES sending only as the sender (address and domain) and to the routed recipients', () => {
@@ -609,8 +618,9 @@ describe('least privilege', () => {
   //  - the EC2 network-interface actions Lambda needs in a VPC (Describe* has no resource-level
   //    permissions; AWS's own AWSLambdaVPCAccessExecutionRole grants them on "*");
   //  - sns:SetSMSAttributes (account-level, no resource-level permissions), in the SMS-settings role;
-  //  - lambda:InvokeFunction on "<poller ARN>:*" in the scheduler's role: the poller's own versions/aliases.
-  it('leaves "*" only where AWS allows no other resource', () => {
+  //  - lambda:InvokeFunction on "<poller ARN>:*" in the scheduler's role: the poller's own versions/aliases;
+  //  - ssm:GetParameter on the deployment's own parameter path "/qrmenu-alerts/<name>/*" (its tokens).
+  it('leaves "*" only where AWS allows no other resource, or at the end of the deployment\'s own path', () => {
     const vpcWildcards = wildcardGrants(statementsOfRole(full.template, 'PollerRole'));
     expect(vpcWildcards).toEqual([
       {
@@ -623,6 +633,10 @@ describe('least privilege', () => {
           'ec2:AssignPrivateIpAddresses',
           'ec2:UnassignPrivateIpAddresses',
         ],
+      },
+      {
+        actions: ['ssm:GetParameter'],
+        resource: expect.stringMatching(/:ssm:eu-central-1:123456789012:parameter\/qrmenu-alerts\/full\/\*"\]\]\}$/),
       },
     ]);
     expect(wildcardGrants(statementsOfRole(full.template, 'SmsSettingsRole'))).toEqual([
@@ -664,7 +678,7 @@ describe('cdk-nag (AWS Solutions)', () => {
     expect([...new Set(acks.map((a) => a.id.replace(/<[^>]+>/, '<fn>')))].sort()).toEqual([
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<fn>:*]',
-      'AwsSolutions-SMG4',
+      'AwsSolutions-IAM5[Resource::arn:<fn>:ssm:eu-central-1:123456789012:parameter/qrmenu-alerts/full/*]',
       'AwsSolutions-SQS3',
     ]);
   });
