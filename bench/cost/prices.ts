@@ -1,13 +1,13 @@
 /**
  * The unit prices of the cost model, with where they come from. They are AWS list prices for
- * us-east-1 (N. Virginia) as published in 2025 — the same figures docs/DEPLOY.md §7 uses
+ * us-east-1 (N. Virginia) as published in 2025 — docs/DEPLOY.md §7 is generated from them
  * (DynamoDB on-demand after its November 2024 price cut). They were copied by hand and cannot
  * be checked offline: confirm them with the AWS Pricing Calculator for your region and date.
  */
 
 export const PRICE_SOURCE = {
   region: 'us-east-1 (N. Virginia)',
-  date: 'list prices as published in 2025 (as in docs/DEPLOY.md §7)',
+  date: 'list prices as published in 2025',
   caveat: 'copied by hand, not checkable offline: confirm with the AWS Pricing Calculator',
 } as const;
 
