@@ -1,6 +1,6 @@
 /**
  * The one deployment-wide alarm series, NeedsAttention, as the real telemetry adapter prints it
- * (EMF on stdout) while a real poll cycle runs over DynamoDB Local and the QR-menu simulator: a
+ * (EMF on stdout) while a real poll cycle runs over DynamoDB Local and the QR-menu simulator:
  * a source never polled successfully reaches the alarm's threshold at its first failed poll
  * (its PollSilence has no last success to count from).
  */
