@@ -5,25 +5,25 @@
  * sources), the poller's memory, run length and default poll interval from the code — into the
  * cost model, printed like `npm run bench` prints it. `--write-docs` also rewrites docs/DEPLOY.md
  * section 7 between its markers.
- *   npx tsx bench/cost/run.ts [--config config/example.yaml] [--results bench/results.json] [--write-docs]
+ *   npx tsx bench/cost-run.ts [--config config/example.yaml] [--results bench/results.json] [--write-docs]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { POLLER_MEMORY_MB } from '../../infra/constructs/poller';
-import { PollingSchema } from '../../lambda/config/schema';
-import { SECRET_CACHE_SECONDS } from '../../lambda/config/runtime';
-import { MAX_RUN_MS } from '../../lambda/handler';
-import { machineLine } from '../lib/machine';
-import { readResults } from '../results';
-import type { InvocationCost } from '../sections/idle';
-import { stackInventory } from './inventory';
-import { buildCostModel, type CostModel, type RunFigures } from './model';
-import { renderDeployCostSection, renderDeploymentCost, replaceBetweenMarkers } from './render';
+import { POLLER_MEMORY_MB } from '../infra/constructs/poller';
+import { PollingSchema } from '../lambda/config/schema';
+import { SECRET_CACHE_SECONDS } from '../lambda/config/runtime';
+import { MAX_RUN_MS } from '../lambda/handler';
+import { machineLine } from './lib/machine';
+import { readResults } from './results';
+import type { InvocationCost } from './sections/idle';
+import { stackInventory } from './cost/inventory';
+import { buildCostModel, type CostModel, type RunFigures } from './cost/model';
+import { renderDeployCostSection, renderDeploymentCost, replaceBetweenMarkers } from './cost/render';
 
 const DEPLOY_GUIDE = 'docs/DEPLOY.md';
 
 const flags = new Command()
-  .name('npx tsx bench/cost/run.ts')
+  .name('npx tsx bench/cost-run.ts')
   .option('--config <file>', 'deployment config whose stack is counted', 'config/example.yaml')
   .option('--results <file>', 'the bench run whose measured figures are used', 'bench/results.json')
   .option('--write-docs', `rewrite ${DEPLOY_GUIDE} section 7 between its markers`, false)
