@@ -1,8 +1,10 @@
 /**
  * Compares the measured figures with the goals of issue 7 (lib/goals.ts), one check each:
  * bundle size, cold import, burst time and peak memory, writes per event, latency p95 per interval and channel,
- * writes of an empty tick, and the polling part of the monthly bill at 60-s and 10-s polling.
+ * writes of an empty tick, and the polling part of the monthly bill at 60-s and 10-s polling;
+ * issue 12's fixed cost and marginal cost per restaurant (cost/model.ts, COST_GOALS).
  */
+import { COST_GOALS } from './cost/model';
 import { GOALS, atMost, type GoalCheck } from './lib/goals';
 import type { BenchResults } from './results';
 
@@ -40,5 +42,16 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
     r.cost.polling.find((p) => p.intervalSeconds === seconds)?.totalUsd ?? Number.NaN;
   checks.push(atMost('polling part at 60-s polling (list prices)', polling(60), GOALS.pollingUsdAt60s, 'USD/month'));
   checks.push(atMost('polling part at 10-s polling (list prices)', polling(10), GOALS.pollingUsdAt10s, 'USD/month'));
+  checks.push(
+    atMost('fixed cost of the deployment (issue 12)', r.cost.fixedTotalUsd, COST_GOALS.fixedUsd, 'USD/month'),
+  );
+  checks.push(
+    atMost(
+      'marginal cost per restaurant at the default interval (issue 12)',
+      r.cost.marginalUsd ?? Number.NaN,
+      COST_GOALS.marginalUsdPerSource,
+      'USD/month',
+    ),
+  );
   return checks;
 }

@@ -1,13 +1,15 @@
 /**
  * Renders bench results as the tables the terminal shows and BENCHMARKS.md holds (text or
  * Markdown): goals, bundle, cold start, burst, latency, idle cost and the monthly cost model
- * with its arithmetic. Reads only a BenchResults value, so `bench/summary.ts` can re-render
+ * with its arithmetic (its fixed, per-shard and per-source tables from cost/render.ts, shared with
+ * docs/DEPLOY.md section 7). Reads only a BenchResults value, so `bench/summary.ts` can re-render
  * the tables from bench/results.json without measuring again.
  */
 import { describeCheck } from './lib/goals';
 import { machineLine } from './lib/machine';
 import { markdownTable, ms, textTable, usd, type Row } from './lib/table';
 import { MINUTES_PER_MONTH, PRICES } from './cost/prices';
+import { renderDeploymentCost } from './cost/render';
 import type { BenchResults } from './results';
 
 export type Format = 'text' | 'markdown';
@@ -225,19 +227,7 @@ export function renderReport(r: BenchResults, format: Format): string {
         `At 60-s polling, a run that took 1 s instead of the measured ${ms(r.idle.runWorkMsMedian)} would bill ${usd(lambdaAt(1))} of Lambda compute.`,
     );
   }
-  note(`Fixed part (resources counted in the synthesized stack of ${r.inventory.configPath}):`);
-  table(
-    ['item', 'arithmetic (USD)', 'USD/month', 'optional?'],
-    [
-      ...r.cost.fixed.map((f) => [
-        f.item,
-        f.arithmetic,
-        usd(f.usd),
-        f.optional ? `optional: ${f.howToSwitchOff}` : f.howToSwitchOff,
-      ]),
-      ['total', '', usd(r.cost.fixedTotalUsd), `${usd(r.cost.fixedRequiredUsd)} with the optional items off`],
-    ],
-  );
+  for (const line of renderDeploymentCost(r.cost, r.inventory.configPath, format)) out.push(line);
   note(
     `Per 1,000 events (this bench's routes: ${num(r.burst.perEvent.sesRecipients)} e-mail recipients and ${num(r.burst.perEvent.snsCalls)} publish per event):`,
   );

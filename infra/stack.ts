@@ -1,9 +1,9 @@
 /**
  * The qrmenu-alerts stack: everything one `cdk deploy` puts into a restaurant's AWS account,
  * derived from one validated deployment config (infra/config.ts):
- * state table, poller Lambda (+ log group), its one-minute schedule (+ dead-letter queue), one
- * token secret per source, the alerts topic with its SMS and extra subscriptions, the optional
- * SES sender identity and SMS account defaults, the ops topic with the operator's e-mails,
+ * state table, poller Lambda (+ log group), its one-minute schedule (+ dead-letter queue), where
+ * each token lives (SSM parameters the operator puts), one KMS key for both topics, the alerts
+ * topic with its SMS and extra subscriptions, the optional SES sender identity and SMS account defaults, the ops topic with the operator's e-mails,
  * alarms, dashboard, the manager's daily report when the config asks for one (its own Lambda,
  * schedule and alarms: constructs/daily-report.ts), and outputs that tell the operator what to do next.
  * This file wires the constructs together and grants the poller exactly what it uses.
@@ -13,21 +13,23 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { sourceName, usesTelegram } from '../lambda/config/schema';
+import { putTokenCommand, storeOf } from '../lambda/config/tokens';
 import { RUNTIME_ENV } from '../lambda/config/runtime';
 import { shardCount } from '../lambda/config/shards';
-import { METRICS_SERVICE } from '../lambda/domain/metrics';
+import { METRICS_PER_SOURCE_ENV, METRICS_SERVICE } from '../lambda/domain/metrics';
 import { lambdaConfigOf, reservedConcurrencyOf, senderAddress, type DeploymentConfig } from './config/deployment';
 import { PollerAlarms } from './constructs/alarms';
 import { DailyReport } from './constructs/daily-report';
 import { AlertSubscriptions } from './constructs/alert-subscriptions';
 import { PollerDashboard } from './constructs/dashboard';
+import { DeploymentKey } from './constructs/deployment-key';
 import { EncryptedTopic } from './constructs/encrypted-topic';
 import { PollSchedule } from './constructs/poll-schedule';
 import { Poller } from './constructs/poller';
 import { PollerMetrics } from './constructs/poller-metrics';
 import { grantSendEmail, SesSenderIdentity } from './constructs/ses-sender';
 import { SmsSettings } from './constructs/sms-settings';
-import { SourceSecrets } from './constructs/source-secrets';
+import { SourceTokens } from './constructs/source-secrets';
 import { StateTable } from './constructs/state-table';
 import { alarmNamePrefix, logicalIdPart, resourcePrefix } from './config/names';
 
@@ -42,7 +44,10 @@ export class QrmenuAlertsStack extends Stack {
   readonly stateTable: StateTable;
   readonly poller: Poller;
   readonly schedule: PollSchedule;
-  readonly secrets: SourceSecrets;
+  /** Where each token lives (SSM parameters the operator puts after the deploy). */
+  readonly tokens: SourceTokens;
+  /** The one KMS customer managed key of the deployment (both topics). */
+  readonly key: DeploymentKey;
   readonly alertsTopic: EncryptedTopic;
   readonly opsTopic: EncryptedTopic;
   readonly subscriptions: AlertSubscriptions;
@@ -63,16 +68,18 @@ export class QrmenuAlertsStack extends Stack {
     Tags.of(this).add('qrmenu-alerts:deployment', config.name);
 
     this.stateTable = new StateTable(this, 'State', { retain: aws.retainData });
-    this.secrets = new SourceSecrets(this, 'TokenSecrets', {
+    this.tokens = new SourceTokens(this, 'Tokens', {
       deploymentName: config.name,
       sources: config.sources,
       telegramBot: usesTelegram(config),
+      ...(config.telegram ? { botToken: config.telegram.token } : {}),
     });
-    this.alertsTopic = new EncryptedTopic(this, 'Alerts', {
-      purpose: `guest events of ${prefix}`,
+    this.key = new DeploymentKey(this, 'TopicKey', {
+      description: `Encrypts the SNS topics of ${prefix}: guest events (alerts) and operator notices and alarms (ops)`,
     });
+    this.alertsTopic = new EncryptedTopic(this, 'Alerts', { key: this.key });
     this.opsTopic = new EncryptedTopic(this, 'Ops', {
-      purpose: `operator notices and alarms of ${prefix}`,
+      key: this.key,
       displayName: 'QR-menu alerts: operations',
       allowAlarmsWithPrefix: alarmNamePrefix(config.name),
     });
@@ -85,13 +92,15 @@ export class QrmenuAlertsStack extends Stack {
       this.opsTopic.topic.addSubscription(new subscriptions.EmailSubscription(address));
 
     this.poller = new Poller(this, 'Poller', {
-      lambdaConfig: lambdaConfigOf(config, (sourceId) => this.secrets.nameOf(sourceId), this.secrets.bot?.secretName),
+      lambdaConfig: lambdaConfigOf(config, (sourceId) => this.tokens.refOf(sourceId), this.tokens.bot),
       environment: {
         [RUNTIME_ENV.stateTable]: this.stateTable.tableName,
         [RUNTIME_ENV.alertsTopicArn]: this.alertsTopic.topicArn,
         [RUNTIME_ENV.opsTopicArn]: this.opsTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
+        // The dashboard's graphs need its names per source (each series 0.30 USD/month): only when it is on.
+        ...(aws.dashboard ? { [METRICS_PER_SOURCE_ENV]: 'true' } : {}),
       },
       reservedConcurrency: reservedConcurrencyOf(config),
       logRetention,
@@ -100,7 +109,7 @@ export class QrmenuAlertsStack extends Stack {
     });
     const fn = this.poller.fn;
     this.stateTable.grantStateAccess(fn);
-    this.secrets.grantRead(fn);
+    this.tokens.grantRead(fn);
     this.alertsTopic.grantPublish(fn);
     this.opsTopic.grantPublish(fn);
     const emailRecipients = [...new Set(config.routes.flatMap((r) => r.email.map((a) => a.toLowerCase())))];
@@ -127,7 +136,6 @@ export class QrmenuAlertsStack extends Stack {
         : aws.sms.monthlySpendLimitUsd;
     this.alarms = new PollerAlarms(this, 'Alarms', {
       deploymentName: config.name,
-      sources,
       metrics,
       fn,
       deadLetterQueue: this.schedule.deadLetterQueue,
@@ -148,7 +156,7 @@ export class QrmenuAlertsStack extends Stack {
     if (config.report && from !== undefined) {
       this.report = new DailyReport(this, 'DailyReport', {
         deploymentName: config.name,
-        lambdaConfig: lambdaConfigOf(config, (sourceId) => this.secrets.nameOf(sourceId)),
+        lambdaConfig: lambdaConfigOf(config, (sourceId) => this.tokens.refOf(sourceId)),
         at: config.report.at,
         timeZone: config.timeZone,
         table: this.stateTable.table,
@@ -187,19 +195,19 @@ export class QrmenuAlertsStack extends Stack {
       description: 'The poller logs: aws logs tail <this name> --follow',
     });
     const used = new Set<string>();
-    for (const { sourceId, secretName } of this.secrets.secrets) {
-      let key = `TokenSecret${logicalIdPart(sourceId)}`;
+    for (const { sourceId, ref } of this.tokens.tokens) {
+      let key = `TokenParameter${logicalIdPart(sourceId)}`;
       while (used.has(key)) key += 'X';
       used.add(key);
       new CfnOutput(this, key, {
-        value: secretName,
-        description: `Put the token of source "${sourceId}": aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string file://token.txt`,
+        value: storeOf(ref).name,
+        description: `Put the token of source "${sourceId}" (read -rs T; printf '%s' "$T" > token.txt, then): ${putTokenCommand(ref, 'token.txt')}`,
       });
     }
-    if (this.secrets.bot) {
-      new CfnOutput(this, 'TelegramBotSecret', {
-        value: this.secrets.bot.secretName,
-        description: `Put the bot token from BotFather: aws secretsmanager put-secret-value --secret-id ${this.secrets.bot.secretName} --secret-string file://bot-token.txt`,
+    if (this.tokens.bot) {
+      new CfnOutput(this, 'TelegramBotParameter', {
+        value: storeOf(this.tokens.bot).name,
+        description: `Put the bot token from BotFather: ${putTokenCommand(this.tokens.bot, 'bot-token.txt')}`,
       });
     }
     if (this.dashboard) {

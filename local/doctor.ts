@@ -1,9 +1,10 @@
 /**
- * `npm run doctor -- --url URL [--token T] [--fingerprint FP | --ca-file PEM]`: the first thing an
- * integrator runs against a restaurant's QR-menu server. One `hash=none` request, then a plain
- * report: reachable? which certificate (and the exact line to pin it)? token accepted? how many
- * events are queued, of which codes? The token may come from QRMENU_TOKEN instead of the command
- * line, and is never printed. `--watch SECONDS` then asks again every few seconds and reports how
+ * `npm run doctor -- --url URL [--token T | --token-parameter NAME] [--fingerprint FP | --ca-file PEM]`:
+ * the first thing an integrator runs against a restaurant's QR-menu server. One `hash=none`
+ * request, then a plain report: reachable? which certificate (and the exact line to pin it)? token
+ * accepted? how many events are queued, of which codes? The token may come from QRMENU_TOKEN
+ * instead of the command line, or — after the deploy — from the source's SSM parameter, read with
+ * the AWS CLI's credentials exactly as the poller reads it; it is never printed. `--watch SECONDS` then asks again every few seconds and reports how
  * long the server really keeps events (learnt as the poller learns it, queue-knowledge.ts).
  *
  * Exit codes: 0 all well · 2 token rejected or missing · 3 unreachable or TLS · 4 bad response.
@@ -12,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { Command, Option } from 'commander';
+import { tokenResolver } from '../lambda/config/tokens';
 import { QrMenuClient } from '../lambda/qrmenu/client';
 import { QrMenuError, type QrMenuErrorKind } from '../lambda/qrmenu/errors';
 import { normalizeFingerprint } from '../lambda/qrmenu/http';
@@ -257,6 +259,12 @@ async function main(argv: readonly string[]): Promise<void> {
     .description('Check a QR-menu server once: reachability, TLS certificate, token, queued events.')
     .requiredOption('--url <url>', 'the QR-menu server, e.g. https://203.0.113.10:8443')
     .addOption(new Option('--token <token>', 'the "Secret key" from the QR-menu admin page').env('QRMENU_TOKEN'))
+    .addOption(
+      new Option(
+        '--token-parameter <name>',
+        "read the token from the source's SSM parameter (the TokenParameter… output), as the poller does",
+      ).conflicts('token'),
+    )
     .option('--fingerprint <sha256>', 'pin the server certificate by its SHA-256 fingerprint')
     .option('--ca-file <pem>', 'pin the server certificate (or its CA) by a PEM file')
     .option('--timeout <ms>', 'request timeout in ms', (v) => Number(v), 5_000)
@@ -270,14 +278,24 @@ async function main(argv: readonly string[]): Promise<void> {
   const o = program.opts<{
     url: string;
     token?: string;
+    tokenParameter?: string;
     fingerprint?: string;
     caFile?: string;
     timeout: number;
     watch: number;
   }>();
+  let token = o.token;
+  if (o.tokenParameter !== undefined) {
+    try {
+      token = await tokenResolver({ id: 'doctor', token: { ssm: o.tokenParameter } })();
+    } catch (error) {
+      process.exitCode = verdict((line) => console.log(line), EXIT.auth, (error as Error).message);
+      return;
+    }
+  }
   const code = await runDoctor({
     url: o.url,
-    ...(o.token ? { token: o.token } : {}),
+    ...(token ? { token } : {}),
     ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
     ...(o.caFile ? { caPem: readFileSync(o.caFile, 'utf8') } : {}),
     timeoutMs: o.timeout,

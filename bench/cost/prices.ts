@@ -1,13 +1,13 @@
 /**
  * The unit prices of the cost model, with where they come from. They are AWS list prices for
- * us-east-1 (N. Virginia) as published in 2025 — the same figures docs/DEPLOY.md §7 uses
+ * us-east-1 (N. Virginia) as published in 2025 — docs/DEPLOY.md §7 is generated from them
  * (DynamoDB on-demand after its November 2024 price cut). They were copied by hand and cannot
  * be checked offline: confirm them with the AWS Pricing Calculator for your region and date.
  */
 
 export const PRICE_SOURCE = {
   region: 'us-east-1 (N. Virginia)',
-  date: 'list prices as published in 2025 (as in docs/DEPLOY.md §7)',
+  date: 'list prices as published in 2025',
   caveat: 'copied by hand, not checkable offline: confirm with the AWS Pricing Calculator',
 } as const;
 
@@ -23,8 +23,11 @@ export const PRICES = {
   secretsApiCallsPer10k: 0.05,
   kmsKeyPerMonth: 1.0,
   kmsRequestsPer10k: 0.03,
-  /** Standard-resolution metric alarm. */
+  /** Standard-resolution metric alarm, per metric it reads (a metric-math alarm over 3 metrics bills 3). */
   alarmPerMonth: 0.1,
+  /** SSM Parameter Store: a standard parameter, and API calls at standard throughput, cost nothing. */
+  ssmStandardParameterPerMonth: 0,
+  ssmStandardApiCallsPer10k: 0,
   dashboardPerMonth: 3.0,
   customMetricPerMonth: 0.3,
   logsIngestedPerGb: 0.5,
@@ -53,5 +56,10 @@ export const MINUTES_PER_MONTH = 730 * 60;
 export const LOG_EVENT_OVERHEAD_BYTES = 26;
 /** Lambda's own START / END / REPORT lines per invocation: an estimate, not measured. */
 export const LAMBDA_PLATFORM_LOG_BYTES = 300;
-/** KMS requests a month (SNS data keys for the two encrypted topics, alarms): docs/DEPLOY.md's estimate, not measured. */
+/** KMS requests a month (SNS data keys for the encrypted topics, alarms): docs/DEPLOY.md's estimate, not measured. */
 export const KMS_REQUESTS_PER_MONTH_ESTIMATE = 36_000;
+/**
+ * Sources one shard (one schedule, one ≈ 1-minute invocation a minute) polls: the low end of the
+ * 25–50 the sharded poller is designed for (issue 12), so the Lambda share per source is not flattered.
+ */
+export const SOURCES_PER_SHARD_ASSUMED = 25;

@@ -101,10 +101,12 @@ async function child<T>(
   return { result: JSON.parse(line.slice(MARK.length)) as T, wallMs };
 }
 
-/** alerts-config.json next to index.mjs, as CDK's afterBundling hook puts it (sealed, tokens naming their secrets). */
+/** alerts-config.json next to index.mjs, as CDK's afterBundling hook puts it (sealed, tokens naming their SSM parameters). */
 export function placeBundledConfig(bundleFile: string, deploymentConfigPath: string): void {
   const config = loadDeploymentConfig(deploymentConfigPath);
-  const lambdaConfig = lambdaConfigOf(config, (sourceId) => `qrmenu-alerts/${config.name}/${sourceId}/token`);
+  const lambdaConfig = lambdaConfigOf(config, (sourceId) => ({
+    ssm: `/qrmenu-alerts/${config.name}/${sourceId}/token`,
+  }));
   const sealed = sealConfig(parseAlertsConfig(lambdaConfig, 'the bench config'));
   writeFileSync(join(dirname(bundleFile), BUNDLED_CONFIG_FILE), `${JSON.stringify(sealed, null, 2)}\n`);
 }

@@ -18,6 +18,7 @@ import {
   TelegramSchema,
   type AlertsConfig,
 } from '../../lambda/config/schema';
+import type { StoredTokenRef } from '../../lambda/config/tokens';
 import { parseMailbox } from '../../lambda/core/mailbox';
 import { checkFilterPolicy, FilterPolicyLimitError, routeFilterPolicy } from '../../lambda/core/routing';
 import { shardCount } from '../../lambda/config/shards';
@@ -114,8 +115,13 @@ export const AwsSectionSchema = z.strictObject({
   sms: SmsSettingsSchema.default({}),
   /** The operator: these addresses subscribe to the ops topic (alarms, possible gaps). */
   ops: z.strictObject({ emails: z.array(z.email()).default([]) }).default({ emails: [] }),
-  /** Create the CloudWatch dashboard. Default: true. */
-  dashboard: z.boolean().default(true),
+  /**
+   * Create the CloudWatch dashboard (graphs per source). Default: false. It costs 3 USD a month
+   * (beyond the free tier's 3 dashboards) plus, since its graphs read per-source metrics the poller
+   * then emits, up to 0.30 USD a month per graphed metric and source (lambda/domain/metrics.ts,
+   * DASHBOARD_METRICS; docs/DEPLOY.md, section 7).
+   */
+  dashboard: z.boolean().default(false),
   /** More subscribers of the alerts topic (a Telegram forwarder, a ticketing webhook, …). */
   subscriptions: z.array(ExtraSubscriptionSchema).default([]),
 });
@@ -306,19 +312,18 @@ export function loadDeploymentConfig(path: string): DeploymentConfig {
 
 /**
  * The config the Lambda gets, as the file `alerts-config.json` next to its handler: the
- * AlertsConfig part (no `aws`), with each source's token pointing at that source's secret.
+ * AlertsConfig part (no `aws`), with each source's token (and the bot's) pointing at where it is
+ * kept in AWS (its SSM parameter by default: constructs/source-secrets.ts).
  */
 export function lambdaConfigOf(
   config: DeploymentConfig,
-  secretNameOf: (sourceId: string) => string,
-  botSecretName?: string,
+  tokenOf: (sourceId: string) => StoredTokenRef,
+  botToken?: StoredTokenRef,
 ): AlertsConfig {
   const { aws: _aws, ...alerts } = config;
   return {
     ...alerts,
-    sources: alerts.sources.map((source) => ({ ...source, token: { secret: secretNameOf(source.id) } })),
-    ...(botSecretName
-      ? { telegram: { ...(alerts.telegram ?? TelegramSchema.parse({})), token: { secret: botSecretName } } }
-      : {}),
+    sources: alerts.sources.map((source) => ({ ...source, token: tokenOf(source.id) })),
+    ...(botToken ? { telegram: { ...(alerts.telegram ?? TelegramSchema.parse({})), token: botToken } } : {}),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * Names the stack gives things, derived from the deployment name so that two deployments
  * (`name: pizzeria`, `name: cafe`) live side by side in one account and region.
- * Secret names are fixed strings (not ARNs) because the Lambda's bundled config must name its
- * secrets at synth time, when ARNs are still unresolved tokens.
+ * Token parameter names are fixed strings (not ARNs) because the Lambda's bundled config must
+ * name them at synth time, when ARNs are still unresolved tokens.
  */
 
 /** Prefix of every named resource: `qrmenu-alerts-<deployment>`. */
@@ -15,14 +15,22 @@ export function stackName(deploymentName: string): string {
   return `QrmenuAlerts-${deploymentName}`;
 }
 
-/** The Secrets Manager secret that holds a source's token. */
-export function tokenSecretName(deploymentName: string, sourceId: string): string {
-  return `qrmenu-alerts/${deploymentName}/${sourceId}/token`;
+/** The SSM parameter path under which every token of a deployment lives (ends in "/"). */
+export function tokenParameterPath(deploymentName: string): string {
+  return `/qrmenu-alerts/${deploymentName}/`;
 }
 
-/** The Telegram bot token's secret (one bot per deployment). */
-export function botTokenSecretName(deploymentName: string): string {
-  return `qrmenu-alerts/${deploymentName}/telegram-bot/token`;
+/** The SSM SecureString parameter that holds a source's token. */
+export function tokenParameterName(deploymentName: string, sourceId: string): string {
+  return `${tokenParameterPath(deploymentName)}${sourceId}/token`;
+}
+
+/** The path segment of the bot's token: a source may not have this id while the deployment has a bot. */
+export const BOT_TOKEN_SEGMENT = 'telegram-bot';
+
+/** The Telegram bot token's parameter (one bot per deployment). */
+export function botTokenParameterName(deploymentName: string): string {
+  return `${tokenParameterPath(deploymentName)}${BOT_TOKEN_SEGMENT}/token`;
 }
 
 /**

@@ -41,7 +41,7 @@ export const REPORT_TABLE_ACTIONS = ['dynamodb:Query'] as const;
 
 export interface DailyReportProps {
   readonly deploymentName: string;
-  /** The poller's bundled config (tokens pointing at secrets): the report reads the same file. */
+  /** The poller's bundled config (tokens pointing at their SSM parameters): the report reads the same file. */
   readonly lambdaConfig: AlertsConfig;
   /** `report.at`, "HH:MM" in `timeZone`. */
   readonly at: string;

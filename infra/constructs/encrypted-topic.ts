@@ -1,21 +1,23 @@
 /**
- * An SNS topic encrypted with its own KMS customer managed key (rotation on), refusing any
- * request not made over TLS. Used twice: the alerts topic (every event; SMS and other
- * subscribers hang off it) and the ops topic (alarms and operator notices).
+ * An SNS topic encrypted with the deployment's KMS customer managed key (deployment-key.ts, one
+ * key for every topic), refusing any request not made over TLS. Used twice: the alerts topic
+ * (every event; SMS and other subscribers hang off it) and the ops topic (alarms and operator
+ * notices).
  * With `allowAlarmsWithPrefix`, CloudWatch alarms of this account whose names start with that
  * prefix may publish: the topic policy lets them, and the key policy lets CloudWatch use the key
  * (the AWS managed aws/sns key cannot allow that, hence a customer managed key).
  * `grantPublish` gives sns:Publish on the topic and the two KMS actions a publisher needs.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { DeploymentKey } from './deployment-key';
 
 export interface EncryptedTopicProps {
-  /** What the topic is for (key and topic descriptions). */
-  readonly purpose: string;
+  /** The key that encrypts the topic (shared by every topic of the deployment). */
+  readonly key: DeploymentKey;
   /**
    * Shown as the sender of e-mail notifications. Default: none. Leave it off a topic with SMS
    * subscribers: SNS puts the display name in front of every SMS, and the text must fit one segment.
@@ -27,17 +29,11 @@ export interface EncryptedTopicProps {
 
 export class EncryptedTopic extends Construct {
   readonly topic: sns.Topic;
-  readonly key: kms.Key;
+  readonly key: kms.IKey;
 
   constructor(scope: Construct, id: string, props: EncryptedTopicProps) {
     super(scope, id);
-    this.key = new kms.Key(this, 'Key', {
-      description: `Encrypts the SNS topic for ${props.purpose}`,
-      enableKeyRotation: true,
-      // SNS keeps no messages at rest once delivered, so nothing needs the key after the topic is gone.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
+    this.key = props.key.key;
     this.topic = new sns.Topic(this, 'Topic', {
       ...(props.displayName === undefined ? {} : { displayName: props.displayName }),
       masterKey: this.key,
@@ -65,15 +61,7 @@ export class EncryptedTopic extends Construct {
           },
         }),
       );
-      // In a key policy, "*" means this key. AWS documents exactly this statement for alarms.
-      this.key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCloudWatchAlarmsToPublish',
-          principals: [cloudwatch],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-        }),
-      );
+      props.key.allowServiceToEncrypt('cloudwatch.amazonaws.com', 'AllowCloudWatchAlarmsToPublish');
     }
   }
 

@@ -1,18 +1,26 @@
 /**
  * CloudWatch metrics the poller emits through EMF, as the alarms and the dashboard read them:
- * namespace `QrmenuAlerts/<deployment>`, dimensions exactly `service` (= METRICS_SERVICE) and
- * `source` (= the source id), names from lambda/obs/metric-names.ts. One place builds them, so
- * an alarm cannot watch a metric the Lambda never writes.
+ * namespace `QrmenuAlerts/<deployment>`; the deployment-wide NeedsAttention (dimension `service`
+ * = METRICS_SERVICE) and, for the dashboard, its names per source (dimensions `service` and
+ * `source` = the source id). Names and uses from lambda/domain/metrics.ts. One place builds them,
+ * so an alarm or a graph cannot read a metric the Lambda never writes.
  */
 import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
-  DEPLOYMENT_METRICS,
+  ATTENTION_METRIC,
+  DASHBOARD_METRICS,
   METRICS_SERVICE,
   metricsNamespace,
   SOURCE_DIMENSION,
   type MetricName,
 } from '../../lambda/domain/metrics';
+
+export interface MetricOptions {
+  readonly statistic: string;
+  readonly period: Duration;
+  readonly label?: string;
+}
 
 export class PollerMetrics {
   readonly namespace: string;
@@ -21,29 +29,22 @@ export class PollerMetrics {
     this.namespace = metricsNamespace(deploymentName);
   }
 
-  /** One metric of the whole deployment (those of DEPLOYMENT_METRICS: dimension `service` only). */
-  deployment(name: MetricName, options: { statistic: string; period: Duration; label?: string }): cloudwatch.Metric {
-    if (!DEPLOYMENT_METRICS.has(name)) throw new Error(`${name} is not emitted for the whole deployment`);
-    return new cloudwatch.Metric({
-      namespace: this.namespace,
-      metricName: name,
-      dimensionsMap: { service: METRICS_SERVICE },
-      statistic: options.statistic,
-      period: options.period,
-      ...(options.label === undefined ? {} : { label: options.label }),
-    });
+  /** NeedsAttention: the weighted sum of every condition that needs the operator, whole deployment. */
+  attention(options: MetricOptions): cloudwatch.Metric {
+    return this.metric(ATTENTION_METRIC, { service: METRICS_SERVICE }, options);
   }
 
-  /** One metric of one source. */
-  of(
-    name: MetricName,
-    sourceId: string,
-    options: { statistic: string; period: Duration; label?: string },
-  ): cloudwatch.Metric {
+  /** One dashboard metric of one source (emitted only while the dashboard is on). */
+  of(name: MetricName, sourceId: string, options: MetricOptions): cloudwatch.Metric {
+    if (!DASHBOARD_METRICS.has(name)) throw new Error(`${name} is not emitted per source (see METRIC_USE)`);
+    return this.metric(name, { service: METRICS_SERVICE, [SOURCE_DIMENSION]: sourceId }, options);
+  }
+
+  private metric(name: string, dimensionsMap: Record<string, string>, options: MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.namespace,
       metricName: name,
-      dimensionsMap: { service: METRICS_SERVICE, [SOURCE_DIMENSION]: sourceId },
+      dimensionsMap,
       statistic: options.statistic,
       period: options.period,
       ...(options.label === undefined ? {} : { label: options.label }),

@@ -20,8 +20,17 @@ export const SOURCE_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 const FINGERPRINT_256 = /^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/;
 
-/** Where a source's token comes from. Deployed configs use `secret`; local runs use `env` or `value`. */
+/**
+ * Where a source's token comes from. Deployed configs use `ssm` (the CDK app's default) or
+ * `secret` (still accepted); local runs use `env` or `value`.
+ */
 export const TokenRefSchema = z.union([
+  z.strictObject({
+    ssm: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9_.-]+){2,15}$/, 'must be an SSM parameter name like "/qrmenu-alerts/lenina/lenina/token"')
+      .describe('SSM Parameter Store SecureString parameter holding the token'),
+  }),
   z.strictObject({ secret: z.string().min(1).describe('Secrets Manager secret name or ARN holding the token') }),
   z.strictObject({
     env: z
@@ -184,7 +193,7 @@ export const DeliverySchema = z.strictObject({
 });
 
 export const TelegramSchema = z.strictObject({
-  /** The bot token: a Secrets Manager secret in AWS (the CDK app sets it), an env variable locally. */
+  /** The bot token: an SSM SecureString parameter in AWS (the CDK app sets it), an env variable locally. */
   token: TokenRefSchema.default(() => ({ ...TELEGRAM_DEFAULTS.token })),
   /** Codes whose alert carries an "On my way" button and is escalated until someone presses it. */
   acknowledgeCodes: z.array(z.string().min(1)).default(() => [...TELEGRAM_DEFAULTS.acknowledgeCodes]),

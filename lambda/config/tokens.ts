@@ -1,10 +1,15 @@
 /**
- * Where each source's token comes from: Secrets Manager in AWS (through Powertools Parameters,
- * cached for `maxAgeSeconds`, so a changed token takes effect within minutes without a deploy),
- * an environment variable or the config itself locally. Every token read is registered with the
- * log redaction before anything else sees it.
+ * Where each source's token comes from: in AWS an SSM Parameter Store SecureString parameter
+ * (the stack's default: a standard parameter costs nothing, is KMS-encrypted with the AWS managed
+ * aws/ssm key, and is put after deploy with `aws ssm put-parameter`) or, still accepted, a Secrets
+ * Manager secret — both read through Powertools Parameters, cached for `maxAgeSeconds`, so a
+ * changed token takes effect within minutes without a deploy; locally an environment variable or
+ * the config itself. Every token read is registered with the log redaction before anything else
+ * sees it. `readStoredToken` is shared with the Telegram bot token's reader.
  */
+import { ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { awsClientConfig } from '../aws/clients';
 import { registerSecret } from '../obs/telemetry';
 import { TokenUnavailableError } from '../qrmenu/errors';
@@ -14,15 +19,72 @@ import type { SourceConfig } from './schema';
 /** The token reference a source gets when its config names none. */
 export const DEFAULT_TOKEN_ENV = 'QRMENU_TOKEN';
 
+/** A token kept in AWS. */
+export type StoredTokenRef = { readonly ssm: string } | { readonly secret: string };
+
+/** Where a stored token lives, for messages: "the SSM parameter /a/b" or "the secret a/b". */
+export function storeOf(ref: StoredTokenRef): { readonly service: string; readonly name: string } {
+  return 'ssm' in ref
+    ? { service: 'SSM Parameter Store', name: ref.ssm }
+    : { service: 'Secrets Manager', name: ref.secret };
+}
+
+/** The command that puts a token into its store, reading it from a file (never the command line). */
+export function putTokenCommand(ref: StoredTokenRef, file: string): string {
+  return 'ssm' in ref
+    ? `aws ssm put-parameter --name ${ref.ssm} --type SecureString --overwrite --value file://${file}`
+    : `aws secretsmanager put-secret-value --secret-id ${ref.secret} --secret-string file://${file}`;
+}
+
+/** The SSM parameter that should hold the token does not exist: nobody has put it yet. */
+export class StoredTokenMissing extends Error {
+  override readonly name = 'StoredTokenMissing';
+}
+
+export interface StoredTokenProviders {
+  readonly ssm?: Pick<SSMProvider, 'get'>;
+  readonly secrets?: Pick<SecretsProvider, 'get'>;
+}
+
+/** One provider per store (and its cache) for every token; timeouts as every other client of the poller. */
+let ssmProvider: SSMProvider | undefined;
+let secretsProvider: SecretsProvider | undefined;
+
+/**
+ * The token's current value, trimmed; undefined when the store holds nothing usable (an empty
+ * secret). Throws StoredTokenMissing when the parameter does not exist yet, and the store's own
+ * error when it cannot be read (unreachable, throttled, denied).
+ */
+export async function readStoredToken(
+  ref: StoredTokenRef,
+  maxAgeSeconds: number,
+  providers: StoredTokenProviders = {},
+): Promise<string | undefined> {
+  let value: unknown;
+  if ('ssm' in ref) {
+    ssmProvider ??= providers.ssm ? undefined : new SSMProvider({ clientConfig: awsClientConfig() });
+    const provider = providers.ssm ?? ssmProvider!;
+    try {
+      value = await provider.get(ref.ssm, { decrypt: true, maxAge: maxAgeSeconds, throwOnMissing: true });
+    } catch (error) {
+      if (error instanceof ParameterNotFoundError) throw new StoredTokenMissing(`${ref.ssm} does not exist yet`);
+      throw error;
+    }
+  } else {
+    secretsProvider ??= providers.secrets ? undefined : new SecretsProvider({ clientConfig: awsClientConfig() });
+    const provider = providers.secrets ?? secretsProvider!;
+    value = await provider.get(ref.secret, { maxAge: maxAgeSeconds });
+  }
+  const token = typeof value === 'string' ? value.trim() : '';
+  return token === '' ? undefined : token;
+}
+
 export interface TokenResolverOptions {
-  /** Cache of secret values, in seconds. Default 300. */
+  /** Cache of stored values, in seconds. Default 300. */
   readonly maxAgeSeconds?: number;
   /** Default process.env. */
   readonly env?: NodeJS.ProcessEnv;
 }
-
-/** One provider (and its cache) for every source; timeouts as every other client of the poller. */
-let provider: SecretsProvider | undefined;
 
 export function tokenResolver(
   source: Pick<SourceConfig, 'id' | 'token'>,
@@ -41,24 +103,24 @@ export function tokenResolver(
           `the token of source "${source.id}" is not set: put it in the environment variable ${ref.env}`,
         );
     } else {
+      const { service, name } = storeOf(ref);
+      const empty = () =>
+        new TokenUnavailableError(
+          'empty',
+          `${service} holds no token for source "${source.id}" yet (${name}): ${putTokenCommand(ref, 'token.txt')}`,
+        );
       try {
-        provider ??= new SecretsProvider({ clientConfig: awsClientConfig() });
-        const value = await provider.get(ref.secret, { maxAge: options.maxAgeSeconds ?? SECRET_CACHE_SECONDS });
-        token = typeof value === 'string' ? value : undefined;
+        token = await readStoredToken(ref, options.maxAgeSeconds ?? SECRET_CACHE_SECONDS);
       } catch (error) {
+        if (error instanceof StoredTokenMissing) throw empty();
         throw new TokenUnavailableError(
           'unreadable',
-          `the token of source "${source.id}" could not be read from Secrets Manager (${ref.secret}): ` +
+          `the token of source "${source.id}" could not be read from ${service} (${name}): ` +
             `${error instanceof Error ? error.message : String(error)}. The QR-menu server was not asked, so this is ` +
-            'not a rejected token: check that Secrets Manager is reachable, the secret exists and the poller may read it',
+            `not a rejected token: check that ${service} is reachable, the token is there and the poller may read it`,
         );
       }
-      if (typeof token !== 'string' || token.trim() === '') {
-        throw new TokenUnavailableError(
-          'empty',
-          `the secret ${ref.secret} holds no token yet: aws secretsmanager put-secret-value --secret-id ${ref.secret} --secret-string file://token.txt`,
-        );
-      }
+      if (token === undefined) throw empty();
     }
     token = token.trim();
     registerSecret(token);

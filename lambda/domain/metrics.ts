@@ -1,6 +1,12 @@
 /**
- * CloudWatch metric names the poller emits (EMF, through Powertools Metrics) and the alarms and
- * dashboard of the CDK stack read. Every metric carries the dimensions `service` and `source`.
+ * CloudWatch metric names the poll cycle counts, and which of them become CloudWatch metrics:
+ * CloudWatch bills every series (name × dimension values) 0.30 USD a month, so a name is emitted
+ * only where an alarm or the dashboard reads it (`METRIC_USE`). The alarm reads one series for
+ * the whole deployment, `NeedsAttention` (dimension `service` only): each condition that needs
+ * the operator adds its weight, so that its own threshold reaches the alarm's. The dashboard,
+ * when a deployment switches it on, reads its names per source (dimensions `service`, `source`).
+ * Everything counted is also in the log lines, each with its source: nothing is lost for
+ * debugging. `metricSeries` says how many series a deployment creates (the cost model uses it).
  */
 import type { FetchErrorKind } from './fetch';
 
@@ -74,26 +80,93 @@ export const METRIC = {
   acknowledgements: 'Acknowledgements',
   /** Telegram sends that failed after their retries (each chat counts). */
   telegramFailures: 'TelegramFailures',
+  /** ms since a source's last successful poll, given with each failed poll (never polled: Infinity). */
+  pollSilence: 'PollSilence',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
+/** The one series the operator's alarm reads: the weighted sum of the conditions in `METRIC_USE`. */
+export const ATTENTION_METRIC = 'NeedsAttention';
+/** The alarm fires when `NeedsAttention` sums to this in 5 minutes (the least common multiple of the thresholds). */
+export const ATTENTION_ALARM_THRESHOLD = 15;
+/** A source with no successful poll for this long needs the operator (each further failed poll adds to the alarm). */
+export const NO_POLL_ALARM_MS = 5 * 60_000;
+
 /**
- * Metrics also emitted for the whole deployment (dimension `service` only): the alarms on them do
- * not multiply with the sources. The source each came from is in the poller's log lines.
+ * What reads each name. `alarmAt`: this many occurrences in 5 minutes need the operator (each
+ * adds ATTENTION_ALARM_THRESHOLD / alarmAt to NeedsAttention; for `pollSilence` an occurrence is a
+ * failed poll NO_POLL_ALARM_MS or more after the last success). `dashboard`: a per-source graph.
+ * A name with neither is counted in the logs only.
  */
-export const DEPLOYMENT_METRICS: ReadonlySet<MetricName> = new Set([
-  METRIC.stateErrors,
-  METRIC.reconcileFailures,
-  METRIC.poisonEvents,
-  METRIC.unmarkedDeliveries,
-  METRIC.ambiguousSends,
-  METRIC.telegramFailures,
-  METRIC.escalations,
-  METRIC.unansweredCalls,
-  METRIC.acknowledgements,
-  METRIC.timeToAcknowledge,
-]);
+export const METRIC_USE: Readonly<Record<MetricName, { readonly alarmAt?: 1 | 3 | 5; readonly dashboard?: true }>> = {
+  PollSucceeded: { dashboard: true },
+  PollErrors: { dashboard: true },
+  AuthErrors: { alarmAt: 1, dashboard: true },
+  SecretErrors: { alarmAt: 3, dashboard: true },
+  UnreachableErrors: { dashboard: true },
+  TlsErrors: { dashboard: true },
+  ServerErrors: { dashboard: true },
+  BadResponseErrors: { dashboard: true },
+  EventsReceived: { dashboard: true },
+  EventsNew: { dashboard: true },
+  DuplicatesSkipped: { dashboard: true },
+  EventsSuppressed: { dashboard: true },
+  BaselineRecorded: {},
+  MalformedEvents: {},
+  Delivered: { dashboard: true },
+  DeliveryRetries: { dashboard: true },
+  DeliveryFailed: { alarmAt: 1, dashboard: true },
+  DeliveryLatency: { dashboard: true },
+  TickLatency: { dashboard: true },
+  PossibleGap: { alarmAt: 1, dashboard: true },
+  StateErrors: { alarmAt: 5 },
+  ReconcileFailures: { alarmAt: 3 },
+  QueueResets: {},
+  ReusedHashes: {},
+  PoisonEvents: { alarmAt: 1 },
+  AmbiguousSends: {},
+  UnmarkedDeliveries: { alarmAt: 1 },
+  RefusedRecipients: {},
+  Escalations: {},
+  UnansweredCalls: { alarmAt: 1 },
+  TimeToAcknowledge: {},
+  Acknowledgements: {},
+  TelegramFailures: { alarmAt: 3 },
+  PollSilence: { alarmAt: 1 },
+};
+
+/** The names the dashboard graphs per source (emitted with the `source` dimension only when it is on). */
+export const DASHBOARD_METRICS: ReadonlySet<MetricName> = new Set(
+  (Object.keys(METRIC_USE) as MetricName[]).filter((name) => METRIC_USE[name].dashboard === true),
+);
+
+/** What one occurrence of `name` (with `value`, for a duration) adds to NeedsAttention. */
+export function attentionWeight(name: MetricName, value: number): number {
+  const at = METRIC_USE[name].alarmAt;
+  if (at === undefined) return 0;
+  if (name === METRIC.pollSilence) return value >= NO_POLL_ALARM_MS ? ATTENTION_ALARM_THRESHOLD : 0;
+  return (ATTENTION_ALARM_THRESHOLD / at) * value;
+}
+
+/**
+ * The distinct CloudWatch series a deployment can create (each billed 0.30 USD a month, prorated by
+ * the hours it is emitted in): NeedsAttention, only in hours with trouble; with the dashboard, its
+ * names per source.
+ */
+export function metricSeries(deployment: { readonly sources: number; readonly dashboard: boolean }): {
+  readonly attention: number;
+  readonly dashboard: number;
+} {
+  const perSource = deployment.dashboard ? DASHBOARD_METRICS.size : 0;
+  return { attention: 1, dashboard: perSource * deployment.sources };
+}
+
+/**
+ * The environment variable the stack sets ("true") when the dashboard is on: the poller then also
+ * emits the dashboard's names per source.
+ */
+export const METRICS_PER_SOURCE_ENV = 'QRMENU_METRICS_PER_SOURCE';
 
 /** The metric counting one kind of poll error. */
 export const POLL_ERROR_METRIC = {

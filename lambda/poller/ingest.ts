@@ -211,9 +211,11 @@ function fetchErrorKind(error: unknown): string {
 }
 
 function reportPollError(ctx: SourceContext, message: string, kind: string): void {
-  const { log, metrics, observer } = ctx.o;
+  const { clock, log, metrics, observer } = ctx.o;
   metrics.count(METRIC.pollErrors);
   metrics.count(POLL_ERROR_METRIC[kind as keyof typeof POLL_ERROR_METRIC] ?? METRIC.unreachableErrors);
+  const last = ctx.state.lastSuccessAt;
+  metrics.milliseconds(METRIC.pollSilence, last === undefined ? Number.POSITIVE_INFINITY : clock.now() - last);
   log.error('polling the QR-menu server failed', { source: ctx.id, kind, error: message });
   observer?.({ type: 'error', source: ctx.id, kind, message });
 }

@@ -1,6 +1,6 @@
 /**
  * The poller's bundle, really built by esbuild through NodejsFunction: index.mjs with the sealed
- * alerts-config.json next to it (tokens pointing at the secrets), importable by Node as the
+ * alerts-config.json next to it (tokens pointing at their SSM parameters), importable by Node as the
  * Lambda runtime would import it, without the SDK's default credential chain (no STS/SSO client),
  * running a poll against the emulators on environment credentials alone, and a new asset hash
  * whenever the config changes (or a deploy would keep running the old config).
@@ -56,11 +56,11 @@ describe("the poller's bundle", () => {
     expect(statSync(join(dir, 'index.mjs')).size).toBeLessThan(3 * 1_048_576);
   });
 
-  it("carries the deployment's config with each token pointing at its secret, and no aws section", () => {
+  it("carries the deployment's config with each token pointing at its SSM parameter, and no aws section", () => {
     const sealed = JSON.parse(readFileSync(join(assetDir(sample), BUNDLED_CONFIG_FILE), 'utf8'));
     expect(sealed).toMatchObject({ format: SEALED_CONFIG_FORMAT, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const { config } = sealed;
-    expect(config.sources[0].token).toEqual({ secret: 'qrmenu-alerts/sample/lenina/token' });
+    expect(config.sources[0].token).toEqual({ ssm: '/qrmenu-alerts/sample/lenina/token' });
     expect(config).not.toHaveProperty('aws');
     expect(AlertsConfigSchema.safeParse(config).success).toBe(true);
   });

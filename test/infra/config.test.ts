@@ -16,7 +16,7 @@ import {
   senderAddress,
   type DeploymentConfigInput,
 } from '../../infra/config/deployment';
-import { tokenSecretName } from '../../infra/config/names';
+import { tokenParameterName } from '../../infra/config/names';
 import { FULL_CONFIG, SAMPLE_CONFIG } from './support';
 
 const dir = mkdtempSync(join(tmpdir(), 'qrmenu-config-test-'));
@@ -56,7 +56,7 @@ describe('the deployment config', () => {
       logRetentionDays: 30,
       sms: {},
       ops: { emails: [] },
-      dashboard: true,
+      dashboard: false,
       subscriptions: [],
     });
   });
@@ -163,10 +163,10 @@ describe("the Lambda's copy of the config", () => {
     ...SAMPLE_CONFIG,
     sources: [{ ...SAMPLE_CONFIG.sources[0]!, token: { env: 'LOCAL_TOKEN' } }],
   });
-  const forLambda = lambdaConfigOf(config, (id) => tokenSecretName(config.name, id));
+  const forLambda = lambdaConfigOf(config, (id) => ({ ssm: tokenParameterName(config.name, id) }));
 
-  it("points every source's token at its secret, by name", () => {
-    expect(forLambda.sources.map((s) => s.token)).toEqual([{ secret: 'qrmenu-alerts/sample/lenina/token' }]);
+  it("points every source's token at its SSM parameter, by name", () => {
+    expect(forLambda.sources.map((s) => s.token)).toEqual([{ ssm: '/qrmenu-alerts/sample/lenina/token' }]);
   });
 
   it('leaves the aws section out and still passes the schema the Lambda validates with', () => {

@@ -219,7 +219,7 @@ describe("the report's bundle", () => {
     expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
     const { config } = JSON.parse(readFileSync(join(dir, BUNDLED_CONFIG_FILE), 'utf8'));
     expect(config.report).toEqual({ to: ['Owner@Pizza.example', 'boss@owner.example'], at: '08:30', keepDays: 31 });
-    expect(config.sources[0].token).toEqual({ secret: 'qrmenu-alerts/bundled/lenina/token' });
+    expect(config.sources[0].token).toEqual({ ssm: '/qrmenu-alerts/bundled/lenina/token' });
     expect(config).not.toHaveProperty('aws');
     const size = statSync(join(dir, 'index.mjs')).size;
     expect(size).toBeLessThan(3 * 1_048_576);

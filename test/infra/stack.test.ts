@@ -8,14 +8,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { smsSubscriptions } from '../../lambda/core/routing';
 import { RUNTIME_ENV } from '../../lambda/config/runtime';
-import { METRIC, METRICS_SERVICE } from '../../lambda/domain/metrics';
+import {
+  ATTENTION_ALARM_THRESHOLD,
+  ATTENTION_METRIC,
+  METRIC,
+  METRICS_PER_SOURCE_ENV,
+  METRICS_SERVICE,
+} from '../../lambda/domain/metrics';
 import { TABLE_SCHEMA } from '../../lambda/state/keys';
 import { parseDeploymentConfig } from '../../infra/config/deployment';
-import { SECRET_ERRORS_ALARM_THRESHOLD } from '../../infra/constructs/alarms';
+import { WHO_NEEDS_ATTENTION_QUERY } from '../../infra/constructs/alarms';
 import { DUE_INDEX_ACTIONS, STATE_TABLE_ACTIONS } from '../../infra/constructs/state-table';
 import {
   acknowledgements,
@@ -75,11 +82,6 @@ const storeQueriesOnlyTheDueIndex = (): boolean =>
   DYNAMO_SOURCES.flatMap((text) => text.split('new QueryCommand(').slice(1)).every((rest) =>
     /^[^;]*?IndexName: TABLE_SCHEMA\.dueIndex\.name/s.test(rest),
   );
-
-const sourceDimensions = (sourceId: string) => [
-  { Name: 'service', Value: METRICS_SERVICE },
-  { Name: 'source', Value: sourceId },
-];
 
 describe('the state table', () => {
   it('has the key schema, TTL attribute and sparse due index of TABLE_SCHEMA', () => {
@@ -217,85 +219,89 @@ describe('the schedule', () => {
   });
 });
 
-describe('the secrets', () => {
-  it('creates one secret per source, named for the deployment and source, with no value in the template', () => {
-    full.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    for (const id of ['main-hall', 'terrace']) {
-      full.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        Name: `qrmenu-alerts/full/${id}/token`,
-        GenerateSecretString: Match.objectLike({ PasswordLength: 32 }),
-        SecretString: Match.absent(),
-      });
+describe('the tokens', () => {
+  it('creates no secret and no parameter: each token is an SSM SecureString the operator puts (CloudFormation cannot)', () => {
+    for (const s of [sample, full]) {
+      s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+      s.template.resourceCountIs('AWS::SSM::Parameter', 0);
     }
+    expect(full.stack.poller.lambdaConfig.sources.map((source) => source.token)).toEqual([
+      { ssm: '/qrmenu-alerts/full/main-hall/token' },
+      { ssm: '/qrmenu-alerts/full/terrace/token' },
+    ]);
   });
 
-  it('outputs each secret name with the command that puts the token', () => {
-    sample.template.hasOutput('TokenSecretLenina', {
-      Value: 'qrmenu-alerts/sample/lenina/token',
+  it('outputs each parameter name with the command that puts the token from a file', () => {
+    sample.template.hasOutput('TokenParameterLenina', {
+      Value: '/qrmenu-alerts/sample/lenina/token',
       Description: Match.stringLikeRegexp(
-        'aws secretsmanager put-secret-value --secret-id qrmenu-alerts/sample/lenina/token',
+        'aws ssm put-parameter --name /qrmenu-alerts/sample/lenina/token --type SecureString --overwrite --value file://token.txt',
       ),
     });
   });
-});
 
-describe('the Telegram bot', () => {
-  const withBot = synthesize(
-    {
-      ...SAMPLE_CONFIG,
-      name: 'bot',
-      routes: [
-        {
-          name: 'hall',
-          codes: ['waiter_call'],
-          telegram: [-1001234567890],
-          escalate: [{ afterSeconds: 120, to: 'manager' }],
-        },
-        { name: 'manager', sms: ['+79031112233'], escalationOnly: true },
-      ],
-    },
-    { bundle: false },
-  );
-
-  it('gets one secret for its token, readable by the poller, named in the bundled config, output with the command', () => {
-    withBot.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'qrmenu-alerts/bot/telegram-bot/token',
-      SecretString: Match.absent(),
-    });
-    const reads = statementsOfRole(withBot.template, 'PollerRole')
-      .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
-      .flatMap((st) => asArray(st.Resource).map(resourceText));
-    expect(reads.some((r) => r.includes('TelegramBot'))).toBe(true);
-    expect(withBot.stack.poller.lambdaConfig.telegram?.token).toEqual({
-      secret: 'qrmenu-alerts/bot/telegram-bot/token',
-    });
-    withBot.template.hasOutput('TelegramBotSecret', {
-      Description: Match.stringLikeRegexp('put-secret-value --secret-id qrmenu-alerts/bot/telegram-bot/token'),
-    });
+  it("lets the poller read its deployment's parameter path, and nothing from Secrets Manager", () => {
+    const statements = statementsOfRole(sample.template, 'PollerRole');
+    const reads = statements.filter((st) => asArray(st.Action).includes('ssm:GetParameter'));
+    expect(reads).toHaveLength(1);
+    expect(asArray(reads[0]!.Action)).toEqual(['ssm:GetParameter']);
+    expect(asArray(reads[0]!.Resource).map(resourceText)).toEqual([
+      expect.stringMatching(/:ssm:.*:parameter\/qrmenu-alerts\/sample\/\*"\]\]\}$/),
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('secretsmanager:');
+    expect(JSON.stringify(statements)).not.toContain('kms:Decrypt"],"Resource":"*');
   });
 
-  it('no Telegram in the config: no bot secret', () => {
-    expect(sample.stack.poller.lambdaConfig.telegram).toBeUndefined();
-    expect(JSON.stringify(sample.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('telegram-bot');
+  it('keeps a token the config names elsewhere (a secret, another parameter), granting exactly that', () => {
+    const own = synthesize(
+      {
+        ...SAMPLE_CONFIG,
+        name: 'own',
+        sources: [
+          { id: 'a', url: 'https://203.0.113.10:8443', token: { secret: 'shared/qrmenu-a' } },
+          { id: 'b', url: 'https://203.0.113.11:8443', token: { ssm: '/elsewhere/b' } },
+        ],
+      },
+      { bundle: false },
+    );
+    expect(own.stack.poller.lambdaConfig.sources.map((source) => source.token)).toEqual([
+      { secret: 'shared/qrmenu-a' },
+      { ssm: '/elsewhere/b' },
+    ]);
+    const statements = statementsOfRole(own.template, 'PollerRole');
+    const resourcesOf = (action: string) =>
+      statements
+        .filter((st) => asArray(st.Action).includes(action))
+        .flatMap((st) => asArray(st.Resource).map(resourceText));
+    expect(resourcesOf('ssm:GetParameter')).toEqual([expect.stringMatching(/parameter\/elsewhere\/b"\]\]\}$/)]);
+    expect(resourcesOf('secretsmanager:GetSecretValue')).toEqual([
+      expect.stringMatching(/:secret:shared\/qrmenu-a-\?\?\?\?\?\?"\]\]\}$/),
+    ]);
   });
 });
 
 describe('the topics', () => {
-  it('encrypts both topics with their own rotating customer managed keys', () => {
+  it('encrypts both topics with one rotating customer managed key: one key a deployment', () => {
     sample.template.resourceCountIs('AWS::SNS::Topic', 2);
-    for (const prefix of ['AlertsKey', 'OpsKey']) {
-      sample.template.hasResourceProperties('AWS::SNS::Topic', {
-        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] },
-      });
-    }
+    sample.template.resourceCountIs('AWS::KMS::Key', 1);
+    full.template.resourceCountIs('AWS::KMS::Key', 1);
+    sample.template.allResourcesProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TopicKey'), 'Arn'] },
+    });
     sample.template.allResourcesProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
+  it('lets no service but CloudWatch (for the alarms) use the key besides the account', () => {
+    const [key] = Object.values(sample.template.findResources('AWS::KMS::Key'));
+    const services = ((key?.Properties.KeyPolicy.Statement ?? []) as { Principal?: { Service?: string } }[])
+      .map((statement) => statement.Principal?.Service)
+      .filter((service) => service !== undefined);
+    expect(services).toEqual(['cloudwatch.amazonaws.com']);
+  });
+
   it('gives the alerts topic no display name, which SNS would put in front of every SMS', () => {
-    sample.template.hasResourceProperties('AWS::SNS::Topic', {
-      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertsKey'), 'Arn'] },
-      DisplayName: Match.absent(),
-    });
+    const alerts = sample.stack.getLogicalId(sample.stack.alertsTopic.topic.node.defaultChild as CfnElement);
+    expect(sample.template.toJSON().Resources[alerts].Properties.DisplayName).toBeUndefined();
   });
 
   it('refuses requests without TLS on both topics', () => {
@@ -430,60 +436,49 @@ describe('SES and SMS settings', () => {
 });
 
 describe('the alarms', () => {
-  it('pages when a source has no successful poll for 5 minutes, missing data counting as breaching', () => {
-    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lenina.no-poll')).toMatchObject({
+  it('pages on NeedsAttention of the whole deployment (dimension service only) at its threshold', () => {
+    expect(alarmNamed(sample, 'qrmenu-alerts-sample.needs-attention')).toMatchObject({
       Namespace: 'QrmenuAlerts/sample',
-      MetricName: METRIC.pollSucceeded,
-      Dimensions: sourceDimensions('lenina'),
+      MetricName: ATTENTION_METRIC,
+      Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }],
       Statistic: 'Sum',
       Period: 300,
       EvaluationPeriods: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      Threshold: 1,
-      TreatMissingData: 'breaching',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: ATTENTION_ALARM_THRESHOLD,
+      TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: expect.stringMatching(/^OpsTopic/) }],
       OKActions: [{ Ref: expect.stringMatching(/^OpsTopic/) }],
     });
   });
 
-  it.each([
-    ['auth-errors', METRIC.authErrors, 1],
-    ['secret-errors', METRIC.secretErrors, SECRET_ERRORS_ALARM_THRESHOLD],
-    ['delivery-failed', METRIC.deliveryFailed, 1],
-    ['possible-gap', METRIC.possibleGap, 1],
-  ])('pages on %s of each source, with the service and source dimensions', (suffix, metric, threshold) => {
-    for (const id of ['main-hall', 'terrace']) {
-      expect(alarmNamed(full, `qrmenu-alerts-full.${id}.${suffix}`)).toMatchObject({
-        Namespace: 'QrmenuAlerts/full',
-        MetricName: metric,
-        Dimensions: sourceDimensions(id),
-        Statistic: 'Sum',
-        Period: 300,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Threshold: threshold,
-        TreatMissingData: 'notBreaching',
-      });
-    }
+  it('tells the operator where to find the source and the problem: the Logs Insights query', () => {
+    const description = alarmNamed(full, 'qrmenu-alerts-full.needs-attention').AlarmDescription as string;
+    expect(description).toContain(WHO_NEEDS_ATTENTION_QUERY);
+    expect(description).toContain('PollerLogGroup');
+    expect(description).toMatch(/not polled for 5 minutes.*token rejected or unreadable/);
+    expect(description.length).toBeLessThanOrEqual(1024);
   });
 
-  it('tells a token the server rejects apart from a token that cannot be read', () => {
-    const rejected = alarmNamed(sample, 'qrmenu-alerts-sample.lenina.auth-errors');
-    const unreadable = alarmNamed(sample, 'qrmenu-alerts-sample.lenina.secret-errors');
-    expect(rejected.MetricName).not.toBe(unreadable.MetricName);
-    expect(rejected.AlarmDescription).toMatch(/rejects the token/);
-    expect(unreadable.AlarmDescription).toMatch(/cannot be read — not a rejection/);
-    expect(unreadable.AlarmDescription).toMatch(/Secrets Manager/);
+  it('pages when the poller is not invoked, fails or is throttled: one metric-math alarm over its Lambda metrics', () => {
+    const poller = alarmNamed(sample, 'qrmenu-alerts-sample.poller');
+    expect(poller).toMatchObject({ Threshold: 1, TreatMissingData: 'breaching' });
+    const metrics = poller.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string } };
+    }[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+      'IF(FILL(invocations, 0) < 1, 1, 0) + FILL(errors, 0) + FILL(throttles, 0)',
+    );
+    expect(
+      metrics.flatMap((m) =>
+        m.MetricStat ? [`${m.MetricStat.Metric.Namespace} ${m.MetricStat.Metric.MetricName}`] : [],
+      ),
+    ).toEqual(['AWS/Lambda Invocations', 'AWS/Lambda Errors', 'AWS/Lambda Throttles']);
   });
 
-  it('pages on Lambda errors and throttles and on a non-empty schedule DLQ', () => {
-    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-errors')).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-    });
-    expect(alarmNamed(sample, 'qrmenu-alerts-sample.lambda-throttles')).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Throttles',
-    });
+  it('pages on a non-empty schedule DLQ', () => {
     expect(alarmNamed(sample, 'qrmenu-alerts-sample.schedule-dlq')).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -501,10 +496,12 @@ describe('the alarms', () => {
     expect(alarmNamed(full, 'qrmenu-alerts-full.sms-spend')).toMatchObject({ Threshold: 40 });
   });
 
-  it('sends every alarm to the ops topic', () => {
+  it('sends every alarm to the ops topic; none is per source', () => {
     const alarms = Object.values(full.template.findResources('AWS::CloudWatch::Alarm'));
-    // 5 per source (2 here), 6 for the whole deployment, 4 of the function, schedule and SMS spend
-    expect(alarms).toHaveLength(2 * 5 + 6 + 4);
+    // needs-attention, poller, schedule-dlq, sms-spend — whatever the number of sources (2 here)
+    expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(
+      ['needs-attention', 'poller', 'schedule-dlq', 'sms-spend'].map((what) => `qrmenu-alerts-full.${what}`),
+    );
     for (const alarm of alarms)
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
   });
@@ -527,20 +524,40 @@ describe('the dashboard and outputs', () => {
     full.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
   });
 
+  it('has the poller emit per-source metrics only when the dashboard that reads them is on', () => {
+    const envOf = (s: Synthesized) =>
+      (Object.values(s.template.findResources('AWS::Lambda::Function')).find((f) =>
+        JSON.stringify(f.Properties.Environment ?? {}).includes('POWERTOOLS_METRICS_NAMESPACE'),
+      )?.Properties.Environment.Variables ?? {}) as Record<string, string>;
+    expect(envOf(sample)[METRICS_PER_SOURCE_ENV]).toBe('true');
+    expect(envOf(full)[METRICS_PER_SOURCE_ENV]).toBeUndefined();
+  });
+
   it('outputs the table name, topic ARNs and dashboard URL', () => {
     const outputs = sample.template.toJSON().Outputs as Record<string, unknown>;
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['StateTableName', 'AlertsTopicArn', 'OpsTopicArn', 'DashboardUrl', 'TokenSecretLenina']),
+      expect.arrayContaining([
+        'StateTableName',
+        'AlertsTopicArn',
+        'OpsTopicArn',
+        'DashboardUrl',
+        'TokenParameterLenina',
+      ]),
     );
     expect(JSON.stringify(outputs.DashboardUrl)).toContain('#dashboards:name=qrmenu-alerts-sample');
   });
 });
 
 describe('least privilege', () => {
-  it('grants the poller only named resources: no wildcard at all without a VPC', () => {
+  it("grants the poller only named resources: no wildcard without a VPC but its deployment's parameter path", () => {
     const statements = statementsOfRole(sample.template, 'PollerRole');
     expect(statements.length).toBeGreaterThan(0);
-    expect(wildcardGrants(statements)).toEqual([]);
+    expect(wildcardGrants(statements)).toEqual([
+      {
+        actions: ['ssm:GetParameter'],
+        resource: expect.stringMatching(/parameter\/qrmenu-alerts\/sample\/\*"\]\]\}$/),
+      },
+    ]);
   });
 
   it('grants SES sending only as the sender (address and domain) and to the routed recipients', () => {
@@ -601,8 +618,9 @@ describe('least privilege', () => {
   //  - the EC2 network-interface actions Lambda needs in a VPC (Describe* has no resource-level
   //    permissions; AWS's own AWSLambdaVPCAccessExecutionRole grants them on "*");
   //  - sns:SetSMSAttributes (account-level, no resource-level permissions), in the SMS-settings role;
-  //  - lambda:InvokeFunction on "<poller ARN>:*" in the scheduler's role: the poller's own versions/aliases.
-  it('leaves "*" only where AWS allows no other resource', () => {
+  //  - lambda:InvokeFunction on "<poller ARN>:*" in the scheduler's role: the poller's own versions/aliases;
+  //  - ssm:GetParameter on the deployment's own parameter path "/qrmenu-alerts/<name>/*" (its tokens).
+  it('leaves "*" only where AWS allows no other resource, or at the end of the deployment\'s own path', () => {
     const vpcWildcards = wildcardGrants(statementsOfRole(full.template, 'PollerRole'));
     expect(vpcWildcards).toEqual([
       {
@@ -615,6 +633,10 @@ describe('least privilege', () => {
           'ec2:AssignPrivateIpAddresses',
           'ec2:UnassignPrivateIpAddresses',
         ],
+      },
+      {
+        actions: ['ssm:GetParameter'],
+        resource: expect.stringMatching(/:ssm:eu-central-1:123456789012:parameter\/qrmenu-alerts\/full\/\*"\]\]\}$/),
       },
     ]);
     expect(wildcardGrants(statementsOfRole(full.template, 'SmsSettingsRole'))).toEqual([
@@ -656,7 +678,7 @@ describe('cdk-nag (AWS Solutions)', () => {
     expect([...new Set(acks.map((a) => a.id.replace(/<[^>]+>/, '<fn>')))].sort()).toEqual([
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<fn>:*]',
-      'AwsSolutions-SMG4',
+      'AwsSolutions-IAM5[Resource::arn:<fn>:ssm:eu-central-1:123456789012:parameter/qrmenu-alerts/full/*]',
       'AwsSolutions-SQS3',
     ]);
   });

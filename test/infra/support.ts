@@ -24,7 +24,8 @@ export const SAMPLE_CONFIG: DeploymentConfigInput = {
     { name: 'everything', email: ['zal@pizza.example'] },
   ],
   email: { from: 'Пицца <alerts@pizza.example>' },
-  aws: { ops: { emails: ['it@pizza.example'] } },
+  // The dashboard is off by default; the sample switches it on so that its template is tested.
+  aws: { ops: { emails: ['it@pizza.example'] }, dashboard: true },
 };
 
 /** Every `aws` option switched on: VPC, SES domain with a hosted zone, SMS settings, extra subscribers. */

@@ -1,19 +1,22 @@
 /**
  * Where tokens come from, and that a token, once read, never reaches a log line: the Powertools
- * logger's replacer blanks it out of whatever a caller hands it. Secrets Manager is mocked here
- * (no emulator speaks it); this tests the adapter's own error handling only.
+ * logger's replacer blanks it out of whatever a caller hands it. SSM Parameter Store and Secrets
+ * Manager are mocked here (no emulator of either runs here); this tests the adapter's own error
+ * handling only.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tokenResolver } from '../../lambda/config/tokens';
-import { createLogger, createSourceMetrics } from '../../lambda/obs/telemetry';
-import { METRIC } from '../../lambda/domain/metrics';
+import { createLogger } from '../../lambda/obs/telemetry';
 import { TokenUnavailableError } from '../../lambda/qrmenu/errors';
 
 const secrets = mockClient(SecretsManagerClient);
+const ssm = mockClient(SSMClient);
 afterEach(() => {
   secrets.reset();
+  ssm.reset();
   vi.restoreAllMocks();
 });
 
@@ -31,7 +34,66 @@ describe('tokens', () => {
     expect((error as Error).message).toContain('QRMENU_TOKEN');
   });
 
-  it('reads a token from Secrets Manager', async () => {
+  it('reads a token from its SSM SecureString parameter, decrypted, cached, re-read after the cache expires', async () => {
+    const name = '/qrmenu-alerts/demo/ssm-a/token';
+    ssm.on(GetParameterCommand, { Name: name, WithDecryption: true }).resolves({ Parameter: { Value: ' tok-one ' } });
+    const resolve = tokenResolver({ id: 'ssm-a', token: { ssm: name } }, { maxAgeSeconds: 300 });
+    await expect(resolve()).resolves.toBe('tok-one');
+    ssm.on(GetParameterCommand, { Name: name, WithDecryption: true }).resolves({ Parameter: { Value: 'tok-two' } });
+    await expect(resolve()).resolves.toBe('tok-one'); // cached: one read per 5 minutes
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 301_000);
+      await expect(resolve()).resolves.toBe('tok-two'); // a new token without a deploy
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('says how to put the token when its parameter does not exist yet (kind secret, not a rejection)', async () => {
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'ParameterNotFound', $metadata: {} }));
+    const error = await tokenResolver({ id: 'ssm-b', token: { ssm: '/qrmenu-alerts/demo/ssm-b/token' } })().catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TokenUnavailableError);
+    expect(error).toMatchObject({ kind: 'secret', how: 'empty', retryable: false });
+    expect((error as Error).message).toContain(
+      'aws ssm put-parameter --name /qrmenu-alerts/demo/ssm-b/token --type SecureString --overwrite --value file://token.txt',
+    );
+  });
+
+  it('calls an SSM parameter it may not read kind secret, unreadable, naming Parameter Store', async () => {
+    ssm
+      .on(GetParameterCommand)
+      .rejects(
+        Object.assign(new Error('not authorized to perform: ssm:GetParameter'), { name: 'AccessDeniedException' }),
+      );
+    const error = await tokenResolver({ id: 'ssm-c', token: { ssm: '/qrmenu-alerts/demo/ssm-c/token' } })().catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ kind: 'secret', how: 'unreadable' });
+    expect((error as Error).message).toMatch(
+      /could not be read from SSM Parameter Store \(\/qrmenu-alerts\/demo\/ssm-c\/token\).*not a rejected token/,
+    );
+  });
+
+  it('blanks a token read from SSM out of every later log line', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ssm-secret-token-77' } });
+    const token = await tokenResolver({ id: 'ssm-d', token: { ssm: '/qrmenu-alerts/demo/ssm-d/token' } })();
+    const written: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    createLogger({ level: 'INFO' }).error(`answer echoed ${token}`, { url: `https://x/?token=${token}` });
+    expect(written.join('')).toContain('answer echoed ***');
+    expect(written.join('')).not.toContain('ssm-secret-token-77');
+  });
+
+  it('reads a token from Secrets Manager (still accepted: token: { secret })', async () => {
     secrets
       .on(GetSecretValueCommand, { SecretId: 'qrmenu-alerts/demo/a/token' })
       .resolves({ SecretString: 'from-the-secret-42' });
@@ -98,37 +160,5 @@ describe('log redaction', () => {
     expect(output).toContain('polling with ***');
     expect(output).toContain('"deep":"x***y"');
     expect(output).not.toContain('super-secret-token-99');
-  });
-});
-
-describe('deployment-wide metrics', () => {
-  it('a metric of DEPLOYMENT_METRICS is emitted with and without the source dimension; others only with it', () => {
-    const written: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
-      const metrics = createSourceMetrics('QrmenuAlerts/test', 'pizzeria');
-      metrics.count(METRIC.stateErrors);
-      metrics.count(METRIC.delivered);
-      metrics.flush();
-      metrics.flush(); // nothing left: no line, no warning
-    } finally {
-      spy.mockRestore();
-    }
-    const records = written
-      .flatMap((w) => w.split('\n'))
-      .filter((l) => l.includes('_aws'))
-      .map((l) => JSON.parse(l));
-    expect(records).toHaveLength(2);
-    const [perSource, deployment] = records;
-    expect(perSource.source).toBe('pizzeria');
-    expect(perSource.StateErrors).toBe(1);
-    expect(perSource.Delivered).toBe(1);
-    expect(deployment.source).toBeUndefined();
-    expect(deployment._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service']]);
-    expect(deployment.StateErrors).toBe(1);
-    expect(deployment.Delivered).toBeUndefined();
   });
 });

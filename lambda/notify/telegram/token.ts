@@ -1,15 +1,22 @@
 /**
- * Where the bot token comes from: Secrets Manager in AWS (one secret per deployment, through
- * Powertools Parameters, cached for `maxAgeSeconds`, so a new token takes effect within minutes
- * without a deploy), an environment variable or the value itself for local runs. Every token read
- * is registered with the log redaction before anything else sees it; no message here contains it.
+ * Where the bot token comes from: in AWS an SSM SecureString parameter (one per deployment, the
+ * stack's default) or a Secrets Manager secret, read like the QR-menu tokens (config/tokens.ts:
+ * cached for `maxAgeSeconds`, so a new token takes effect within minutes without a deploy); an
+ * environment variable or the value itself for local runs. Every token read is registered with
+ * the log redaction before anything else sees it; no message here contains it.
  */
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { awsClientConfig } from '../../aws/clients';
 import { SECRET_CACHE_SECONDS } from '../../config/runtime';
+import {
+  putTokenCommand,
+  readStoredToken,
+  StoredTokenMissing,
+  storeOf,
+  type StoredTokenProviders,
+  type StoredTokenRef,
+} from '../../config/tokens';
 import { registerSecret } from '../../obs/telemetry';
 
-export type TelegramTokenRef = { readonly secret: string } | { readonly env: string } | { readonly value: string };
+export type TelegramTokenRef = StoredTokenRef | { readonly env: string } | { readonly value: string };
 
 /** The variable read when the config names no token. */
 export const DEFAULT_TELEGRAM_TOKEN_ENV = 'TELEGRAM_BOT_TOKEN';
@@ -23,22 +30,20 @@ export class TelegramTokenUnavailableError extends Error {
 }
 
 export interface TelegramTokenOptions {
-  /** Cache of the secret's value, in seconds. Default 300. */
+  /** Cache of the stored value, in seconds. Default 300. */
   readonly maxAgeSeconds?: number;
   /** Default process.env. */
   readonly env?: NodeJS.ProcessEnv;
-  /** Default: one shared SecretsProvider with the poller's client timeouts. */
-  readonly provider?: Pick<SecretsProvider, 'get'>;
+  /** Default: the providers shared with the QR-menu tokens, with the poller's client timeouts. */
+  readonly providers?: StoredTokenProviders;
 }
-
-let sharedProvider: SecretsProvider | undefined;
 
 /** Does this look like a bot token? (Used to refuse a pasted line with quotes or spaces early.) */
 export function isPlausibleBotToken(token: string): boolean {
   return TOKEN_SHAPE.test(token);
 }
 
-/** A function that returns the current token (re-read from the secret after the cache expires). */
+/** A function that returns the current token (re-read from its store after the cache expires). */
 export function telegramTokenResolver(
   ref: TelegramTokenRef = { env: DEFAULT_TELEGRAM_TOKEN_ENV },
   options: TelegramTokenOptions = {},
@@ -54,24 +59,21 @@ export function telegramTokenResolver(
           `the Telegram bot token is not set: put it in the environment variable ${ref.env}`,
         );
     } else {
-      let value: unknown;
+      const { service, name } = storeOf(ref);
+      const empty = () =>
+        new TelegramTokenUnavailableError(
+          `${service} holds no bot token yet (${name}): ${putTokenCommand(ref, 'bot-token.txt')}`,
+        );
       try {
-        if (!options.provider && !sharedProvider)
-          sharedProvider = new SecretsProvider({ clientConfig: awsClientConfig() });
-        const provider = options.provider ?? sharedProvider!;
-        value = await provider.get(ref.secret, { maxAge: options.maxAgeSeconds ?? SECRET_CACHE_SECONDS });
+        token = await readStoredToken(ref, options.maxAgeSeconds ?? SECRET_CACHE_SECONDS, options.providers);
       } catch (error) {
+        if (error instanceof StoredTokenMissing) throw empty();
         throw new TelegramTokenUnavailableError(
-          `the Telegram bot token could not be read from Secrets Manager (${ref.secret}): ` +
-            `${error instanceof Error ? error.message : String(error)}. Check that the secret exists and the poller may read it`,
+          `the Telegram bot token could not be read from ${service} (${name}): ` +
+            `${error instanceof Error ? error.message : String(error)}. Check that the token is there and the poller may read it`,
         );
       }
-      token = typeof value === 'string' ? value : undefined;
-      if (!token?.trim()) {
-        throw new TelegramTokenUnavailableError(
-          `the secret ${ref.secret} holds no bot token yet: aws secretsmanager put-secret-value --secret-id ${ref.secret} --secret-string file://bot-token.txt`,
-        );
-      }
+      if (token === undefined) throw empty();
     }
     token = token.trim();
     registerSecret(token);
