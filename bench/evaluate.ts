@@ -30,5 +30,31 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
     r.cost.polling.find((p) => p.intervalSeconds === seconds)?.totalUsd ?? Number.NaN;
   checks.push(atMost('polling part at 60-s polling (list prices)', polling(60), GOALS.pollingUsdAt60s, 'USD/month'));
   checks.push(atMost('polling part at 10-s polling (list prices)', polling(10), GOALS.pollingUsdAt10s, 'USD/month'));
+  for (const s of r.scale ?? []) {
+    const at = `${s.sources} source${s.sources === 1 ? '' : 's'} in ${s.shards} shard${s.shards === 1 ? '' : 's'}`;
+    const limit = s.intervalSeconds * 1000 + GOALS.latencySlackMs;
+    checks.push(
+      atMost(`scale, ${at}: latency p95 to SNS publish, ${s.intervalSeconds}-s polling`, s.latency.p95, limit, 'ms'),
+    );
+    checks.push(atMost(`scale, ${at}: peak memory of an invocation`, s.peakMb, GOALS.peakMemoryMb, 'MB'));
+    checks.push(
+      atMost(
+        `scale, ${at}: CPU a shard needs (vCPU; ${s.memoryMb} MB gets ${s.vcpuAllotted.toFixed(3)})`,
+        s.vcpuNeeded,
+        s.vcpuAllotted,
+        'vCPU',
+      ),
+    );
+  }
+  const largest = r.scale?.at(-1);
+  if (largest && largest.sources > 1)
+    checks.push(
+      atMost(
+        `scale, ${largest.sources} sources: cost per source (list prices, no free tier)`,
+        largest.usdPerSourceMonth,
+        GOALS.usdPerSourceMonth,
+        'USD/month',
+      ),
+    );
   return checks;
 }
