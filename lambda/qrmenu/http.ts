@@ -105,7 +105,9 @@ class VerifyingAgent extends Agent {
     private readonly url: URL,
     private readonly tls: TlsOptions | undefined,
   ) {
-    super({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, scheduling: 'lifo' });
+    // No cap on sockets in use: a request never waits in the Agent's queue (whose connect would
+    // run with another request's options); one idle socket is kept.
+    super({ keepAlive: true, maxFreeSockets: 1, scheduling: 'lifo' });
   }
 
   override createConnection(
@@ -254,7 +256,7 @@ async function sendRequest(
       certificate = trustOf.get(request.socket as Socket);
       resolve(answer);
     });
-    request.once('error', reject);
+    request.on('error', reject);
   });
   const socket = request.socket as Socket;
   const declared = Number(response.headers['content-length']);
@@ -311,7 +313,8 @@ function waitFor(socket: Socket, event: 'connect' | 'secureConnect', signal: Abo
 /** Map Node's network errors onto UnreachableError/TlsError; pass our own errors through. */
 function translateNetworkError(error: unknown, target: string): Error {
   if (error instanceof UnreachableError || error instanceof TlsError || error instanceof BadResponseError) return error;
-  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const raw = (error as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === 'string' ? raw : '';
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UnreachableError('dns', target, code);
   if (code === 'ECONNREFUSED') return new UnreachableError('refused', target);
