@@ -53,5 +53,31 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
       'USD/month',
     ),
   );
+  for (const s of r.scale ?? []) {
+    const at = `${s.sources} source${s.sources === 1 ? '' : 's'} in ${s.shards} shard${s.shards === 1 ? '' : 's'}`;
+    const limit = s.intervalSeconds * 1000 + GOALS.latencySlackMs;
+    checks.push(
+      atMost(`scale, ${at}: latency p95 to SNS publish, ${s.intervalSeconds}-s polling`, s.latency.p95, limit, 'ms'),
+    );
+    checks.push(atMost(`scale, ${at}: peak memory of an invocation`, s.peakMb, GOALS.peakMemoryMb, 'MB'));
+    checks.push(
+      atMost(
+        `scale, ${at}: CPU a shard needs (vCPU; ${s.memoryMb} MB gets ${s.vcpuAllotted.toFixed(3)})`,
+        s.vcpuNeeded,
+        s.vcpuAllotted,
+        'vCPU',
+      ),
+    );
+  }
+  const largest = r.scale?.at(-1);
+  if (largest && largest.sources > 1)
+    checks.push(
+      atMost(
+        `scale, ${largest.sources} sources: cost per source (list prices, no free tier)`,
+        largest.usdPerSourceMonth,
+        GOALS.usdPerSourceMonth,
+        'USD/month',
+      ),
+    );
   return checks;
 }

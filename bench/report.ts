@@ -11,11 +11,14 @@ import { markdownTable, ms, textTable, usd, type Row } from './lib/table';
 import { MINUTES_PER_MONTH, PRICES } from './cost/prices';
 import { renderDeploymentCost } from './cost/render';
 import type { BenchResults } from './results';
+import { scaleLine } from './sections/scale';
 
 export type Format = 'text' | 'markdown';
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const num = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+/** Digits a goal's figure is shown with, by its unit. */
+const goalDigits = (unit: string) => (unit === 'vCPU' ? 3 : unit === 'USD/month' ? 2 : 1);
 
 export function renderReport(r: BenchResults, format: Format): string {
   const out: string[] = [];
@@ -33,7 +36,7 @@ export function renderReport(r: BenchResults, format: Format): string {
     ['figure', 'measured', 'goal', 'verdict'],
     r.goals.map((g) => [
       g.what,
-      `${num(g.measured, g.unit === 'USD/month' ? 2 : 1)} ${g.unit}`,
+      `${num(g.measured, goalDigits(g.unit))} ${g.unit}`,
       `≤ ${g.limit} ${g.unit}`,
       g.met ? 'meets' : 'MISSES',
     ]),
@@ -243,10 +246,79 @@ export function renderReport(r: BenchResults, format: Format): string {
       '(AWS End User Messaging SMS pricing page; each SMS is written to fit one segment).',
   );
 
+  if (r.scale && r.scale.length > 0) renderScale(r, heading, table, note);
+
   if (format === 'text') {
     heading('Goal comparisons');
-    for (const g of r.goals) out.push(describeCheck(g, g.unit === 'USD/month' ? 2 : 1));
+    for (const g of r.goals) out.push(describeCheck(g, goalDigits(g.unit)));
   }
   const text = out.join('\n');
   return format === 'markdown' ? text.replace(/\n{3,}/g, '\n\n').trim() : text;
+}
+
+/** Section 6: the scale runs, a table and the `scale:` line per size. */
+function renderScale(
+  r: BenchResults,
+  heading: (title: string) => void,
+  table: (header: Row, rows: readonly Row[]) => void,
+  note: (text: string) => void,
+): void {
+  const o = r.options;
+  heading('7. Scale: one deployment, 1 to 500 restaurants in shards');
+  note(
+    `Each size: the sources spread over shards of ${o.sourcesPerShard ?? 'polling.sourcesPerShard (default)'}, each shard one process importing the bundle (a warm Lambda), ` +
+      `all the QR-menu servers in one other process, each guest calling about ${o.scaleEventsPerSourcePerMinute}× a minute; ` +
+      `one measured invocation of ${r.scale?.[0] ? ms(r.scale[0].runMs) : 'n/a'} of polling, then the next scheduled one. ` +
+      "Everything shares this machine's cores, so latency here is an upper bound. Cost: list prices, no free tier, the fixed part (§6) apart.",
+  );
+  table(
+    [
+      'sources',
+      'shards',
+      'events',
+      'p50 / p95 latency',
+      'CPU per tick per source',
+      'vCPU needed / allotted',
+      'peak RSS (heap)',
+      'GB-s a month',
+      'USD per source a month',
+    ],
+    (r.scale ?? []).map((s) => [
+      String(s.sources),
+      String(s.shards),
+      `${s.events}${s.undelivered > 0 ? ` (${s.undelivered} undelivered)` : ''}`,
+      `${ms(s.latency.p50)} / ${ms(s.latency.p95)}`,
+      `${num(s.cpuMsPerTick)} ms`,
+      `${num(s.vcpuNeeded, 3)} / ${num(s.vcpuAllotted, 3)}`,
+      `${num(s.peakMb, 1)} MB (${num(s.peakHeapMb, 1)})`,
+      Math.round(s.gbSecondsPerMonth).toLocaleString('en-US'),
+      usd(s.usdPerSourceMonth),
+    ]),
+  );
+  note('What a source costs a month, by service (USD):');
+  table(
+    [
+      'sources',
+      'Lambda',
+      'DynamoDB',
+      'SNS publishes',
+      'CloudWatch Logs',
+      'custom metrics',
+      'DynamoDB writes per source per run',
+      'log bytes per source per run',
+      'metric series',
+    ],
+    (r.scale ?? []).map((s) => [
+      String(s.sources),
+      usd(s.usdItems.lambda),
+      usd(s.usdItems.dynamodb),
+      usd(s.usdItems.sns),
+      usd(s.usdItems.logs),
+      usd(s.usdItems.metrics),
+      num(s.dynamoWritesPerSource, 1),
+      Math.round(s.logBytesPerSource).toLocaleString('en-US'),
+      String(s.metricSeries),
+    ]),
+  );
+  note((r.scale ?? []).map(scaleLine).join('\n'));
 }

@@ -8,6 +8,7 @@ import type { ColdStartResult } from './sections/cold-start';
 import type { BurstMemoryResult, BurstResult } from './sections/burst';
 import type { LatencyResult } from './sections/latency';
 import type { IdleResult } from './sections/idle';
+import type { ScaleResult } from './sections/scale';
 import type { InventoryResult } from './cost/inventory';
 import type { CostModel } from './cost/model';
 import type { GoalCheck } from './lib/goals';
@@ -27,6 +28,13 @@ export interface BenchOptions {
   readonly idleRepeats: number;
   readonly costConfig: string;
   readonly seed: number;
+  /** Sources per scale run, the sources one shard polls, and each guest's calls a minute. */
+  readonly scaleSizes: readonly number[];
+  /** Default: the product's polling.sourcesPerShard. */
+  readonly sourcesPerShard?: number;
+  readonly scaleEventsPerSourcePerMinute: number;
+  /** Remaining time the measured scale invocation starts with (POLLER_TIMEOUT; less when quick). */
+  readonly scaleRemainingMs: number;
 }
 
 export interface BenchResults {
@@ -44,6 +52,8 @@ export interface BenchResults {
   readonly idle: IdleResult;
   readonly inventory: InventoryResult;
   readonly cost: CostModel;
+  /** One deployment with 1 … 500 sources in shards (sections/scale.ts). */
+  readonly scale?: readonly ScaleResult[];
   readonly goals: readonly GoalCheck[];
   readonly durationSeconds: number;
 }

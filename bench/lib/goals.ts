@@ -22,6 +22,9 @@ export const GOALS = {
   /** Polling part of the monthly bill, one restaurant. */
   pollingUsdAt60s: 1,
   pollingUsdAt10s: 5,
+  /** Scale: what each restaurant adds to the bill, and one invocation's peak memory (128 MB function). */
+  usdPerSourceMonth: 0.3,
+  peakMemoryMb: 100,
   /** Reliability suite. */
   eventsLost: 0,
   unhandledExceptions: 0,

@@ -36,7 +36,8 @@ export interface BenchSource {
  */
 export function benchConfig(
   sources: readonly BenchSource[],
-  intervalSeconds: number,
+  /** Default: the product's default (PollingSchema). */
+  intervalSeconds?: number,
   deliveryConcurrency?: number,
 ): AlertsConfig {
   return parseAlertsConfig(
@@ -69,7 +70,7 @@ export function benchConfig(
         { name: 'log', email: ['log@bench.example'] },
       ],
       email: { from: 'alerts@bench.example' },
-      polling: { intervalSeconds },
+      polling: intervalSeconds === undefined ? {} : { intervalSeconds },
       delivery: {
         cooldownSeconds: 0,
         ...(deliveryConcurrency !== undefined ? { concurrency: deliveryConcurrency } : {}),

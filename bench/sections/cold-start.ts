@@ -51,7 +51,7 @@ export interface FirstInvocationResult {
 }
 
 /** The environment the CDK stack gives the function (names from RUNTIME_ENV), with fake AWS values. */
-function lambdaEnv(extra: Record<string, string>, sourceMaps: boolean): Record<string, string> {
+export function lambdaEnv(extra: Record<string, string>, sourceMaps: boolean): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'eu-central-1',

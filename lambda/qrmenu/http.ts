@@ -7,9 +7,21 @@
  *     self-signed certificate pinned this way need not name the host;
  *   - neither: the system's CAs and the host name, as any HTTPS client.
  * One timeout covers connect, handshake and the whole answer; the answer is cut off at `maxBytes`.
+ * A verified connection is kept open for the next request to the same server with the same trust
+ * (one per server, through a keep-alive Agent whose sockets are only ever ones verified here), so
+ * polling every 2 s costs one small request each time, not a TCP and TLS handshake. A kept
+ * connection the server closed meanwhile fails like any reset, which the client's retry covers.
  */
-import { X509Certificate } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createHash, X509Certificate } from 'node:crypto';
+import {
+  Agent,
+  request as httpRequest,
+  type ClientRequest,
+  type ClientRequestArgs,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { BadResponseError, TlsError, UnreachableError } from './errors';
@@ -58,6 +70,70 @@ export function certificateFingerprint(pem: string): string {
   return new X509Certificate(pem).fingerprint256;
 }
 
+/** How a kept connection was trusted when it was opened, by socket. */
+const trustOf = new WeakMap<Socket, PeerCertificateInfo | undefined>();
+/** One keep-alive Agent per server and trust settings: its sockets are verified connections. */
+const agents = new Map<string, Agent>();
+
+/** The Agent for a server and trust settings (a different pin never reuses a connection). */
+function agentFor(url: URL, tls: TlsOptions | undefined): Agent {
+  const key = [
+    url.protocol,
+    url.host,
+    tls?.fingerprint256 ? normalizeFingerprint(tls.fingerprint256) : '',
+    tls?.caPem ? createHash('sha256').update(tls.caPem).digest('hex') : '',
+  ].join('|');
+  const known = agents.get(key);
+  if (known) return known;
+  const agent = new VerifyingAgent(url, tls);
+  agents.set(key, agent);
+  return agent;
+}
+
+/** Closes every kept connection (tests; a process that stops polling). */
+export function closeKeptConnections(): void {
+  for (const agent of agents.values()) agent.destroy();
+  agents.clear();
+}
+
+/**
+ * A keep-alive Agent that opens each connection with `openConnection` — verified before the
+ * Agent (and so the request with its token) gets the socket — and keeps one idle for reuse.
+ */
+class VerifyingAgent extends Agent {
+  constructor(
+    private readonly url: URL,
+    private readonly tls: TlsOptions | undefined,
+  ) {
+    // No cap on sockets in use: a request never waits in the Agent's queue (whose connect would
+    // run with another request's options); one idle socket is kept.
+    super({ keepAlive: true, maxFreeSockets: 1, scheduling: 'lifo' });
+  }
+
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): undefined {
+    // The request's own timeout reaches the connect through its options (see sendRequest).
+    const { track, signal } = (options as { connect?: ConnectControl }).connect ?? NO_CONTROL;
+    openConnection(this.url, this.tls, track, signal).then(
+      ({ socket, certificate }) => {
+        trustOf.set(socket, certificate);
+        callback?.(null, socket);
+      },
+      (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as never),
+    );
+    return undefined;
+  }
+}
+
+/** What a request passes to the connect it may cause: where to report the socket, and its abort. */
+interface ConnectControl {
+  readonly track: (socket: Socket) => void;
+  readonly signal: AbortSignal;
+}
+const NO_CONTROL: ConnectControl = { track: () => {}, signal: new AbortController().signal };
+
 export async function httpGet(options: HttpGetOptions): Promise<HttpResponse> {
   const { url } = options;
   const target = url.host;
@@ -67,9 +143,13 @@ export async function httpGet(options: HttpGetOptions): Promise<HttpResponse> {
     controller.abort();
     socket?.destroy(new UnreachableError('timeout', target, `${options.timeoutMs} ms`));
   }, options.timeoutMs);
+  const agent = agentFor(url, options.tls);
+  const track = (s: Socket) => (socket = s);
+  let kept = false;
   try {
-    const opened = await openConnection(url, options.tls, (s) => (socket = s), controller.signal);
-    return await sendRequest(opened.socket, url, options, opened.certificate);
+    const response = await sendRequest(agent, url, options, { track, signal: controller.signal });
+    kept = true;
+    return response;
   } catch (error) {
     if (controller.signal.aborted && !(error instanceof TlsError || error instanceof BadResponseError)) {
       throw new UnreachableError('timeout', target, `${options.timeoutMs} ms`);
@@ -77,7 +157,7 @@ export async function httpGet(options: HttpGetOptions): Promise<HttpResponse> {
     throw translateNetworkError(error, target);
   } finally {
     clearTimeout(timer);
-    socket?.destroy();
+    if (!kept) socket?.destroy();
   }
 }
 
@@ -153,32 +233,44 @@ function verifyPeer(socket: TLSSocket, tls: TlsOptions | undefined, target: stri
 }
 
 async function sendRequest(
-  socket: Socket,
+  agent: Agent,
   url: URL,
   options: HttpGetOptions,
-  certificate: PeerCertificateInfo | undefined,
+  connect: ConnectControl,
 ): Promise<HttpResponse> {
-  const request = httpRequest({
+  const requestOptions: RequestOptions & { connect: ConnectControl } = {
+    connect,
     method: 'GET',
     host: url.hostname,
-    port: url.port,
+    port: url.port || (url.protocol === 'https:' ? 443 : 80),
     path: `${url.pathname}${url.search}`,
-    headers: { ...options.headers, accept: 'application/json', 'accept-encoding': 'identity', connection: 'close' },
-    createConnection: () => socket,
-  });
+    headers: { ...options.headers, accept: 'application/json', 'accept-encoding': 'identity' },
+    agent,
+  };
+  const request: ClientRequest = httpRequest(requestOptions);
+  request.once('socket', connect.track);
   request.end();
+  let certificate: PeerCertificateInfo | undefined;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    request.once('response', resolve);
-    request.once('error', reject);
-    socket.once('close', () => reject(new UnreachableError('reset', url.host, 'closed before an answer')));
+    request.once('response', (answer) => {
+      certificate = trustOf.get(request.socket as Socket);
+      resolve(answer);
+    });
+    request.on('error', reject);
   });
+  const socket = request.socket as Socket;
   const declared = Number(response.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes) {
     throw tooLarge(url, options.maxBytes, response.statusCode);
   }
   const chunks: Buffer[] = [];
   let size = 0;
+  let onClose = () => {};
   await new Promise<void>((resolve, reject) => {
+    onClose = () => {
+      if (!response.complete) reject(new UnreachableError('reset', url.host, 'answer cut off'));
+    };
+    socket.once('close', onClose);
     response.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > options.maxBytes) {
@@ -191,10 +283,7 @@ async function sendRequest(
     response.once('end', resolve);
     response.once('error', reject);
     response.once('aborted', () => reject(new UnreachableError('reset', url.host, 'answer cut off')));
-    socket.once('close', () => {
-      if (!response.complete) reject(new UnreachableError('reset', url.host, 'answer cut off'));
-    });
-  });
+  }).finally(() => socket.off('close', onClose));
   return {
     status: response.statusCode ?? 0,
     contentType: String(response.headers['content-type'] ?? ''),
@@ -224,7 +313,8 @@ function waitFor(socket: Socket, event: 'connect' | 'secureConnect', signal: Abo
 /** Map Node's network errors onto UnreachableError/TlsError; pass our own errors through. */
 function translateNetworkError(error: unknown, target: string): Error {
   if (error instanceof UnreachableError || error instanceof TlsError || error instanceof BadResponseError) return error;
-  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const raw = (error as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === 'string' ? raw : '';
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UnreachableError('dns', target, code);
   if (code === 'ECONNREFUSED') return new UnreachableError('refused', target);

@@ -1,0 +1,51 @@
+/**
+ * A child process of the scale bench: one warm Lambda execution environment. It imports the
+ * bundled poller (index.mjs, as CDK builds it) and runs the invocations the parent asks for,
+ * measuring each from inside: CPU time (user + system), wall time, and the peak resident set
+ * and heap, sampled every 25 ms while the invocation runs (and the process's lifetime peak RSS).
+ *
+ * Protocol: argv[2] is the bundle's file URL. stdin lines are JSON `{ "event": {...},
+ * "remainingMs": n, "id": "..." }`; for each, stdout gets the handler's own log lines and then
+ * one line `BENCH_RESULT {json}`. The handler's configuration comes from the environment, as in
+ * Lambda (ALERTS_CONFIG, STATE_TABLE_NAME, AWS_ENDPOINT_URL_*…).
+ */
+import { createInterface } from 'node:readline';
+
+const MARK = 'BENCH_RESULT ';
+const { handler } = await import(process.argv[2]);
+
+for await (const line of createInterface({ input: process.stdin })) {
+  const { event, remainingMs, id } = JSON.parse(line);
+  const deadline = Date.now() + remainingMs;
+  const context = { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), awsRequestId: id };
+  let peakRss = process.memoryUsage.rss();
+  let peakHeap = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 25);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let report;
+  let error;
+  try {
+    report = await handler(event, context);
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  }
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  const result = {
+    id,
+    report,
+    error,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakRssMb: peakRss / 1_048_576,
+    peakHeapMb: peakHeap / 1_048_576,
+    lifetimeMaxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(`${MARK}${JSON.stringify(result)}\n`);
+}
