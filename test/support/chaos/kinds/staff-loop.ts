@@ -114,11 +114,16 @@ export async function runStaffLoopKind(env: ChaosEnv, seed: number): Promise<Run
       },
       'the staff-loop chaos config',
     );
-    // The bot paces on the manual clock; its waits (a 429's retry_after) pass at once.
+    // The bot paces on the manual clock: its waits (a 429's retry_after) move it on.
     const telegram = new TelegramChannel({
       token: bot,
       apiRoot,
-      clock: { now: clock.now, sleep: async () => {} },
+      clock: {
+        now: clock.now,
+        sleep: async (ms) => {
+          clock.advance(Math.max(0, ms));
+        },
+      },
       pacing: { perChatIntervalMs: 0, groupMessagesPerWindow: 1_000, globalMessagesPerWindow: 1_000 },
     });
     const real = createDeliverer({ config, telegram, now: clock.now });
@@ -327,7 +332,8 @@ export async function runStaffLoopKind(env: ChaosEnv, seed: number): Promise<Run
           if (!(error instanceof SimulatedCrash) && !dead()) unexpected.push(`${what}: ${describeError(error)}`);
         }
       };
-      await guard('begin', () => poller.begin(start + HARD_END_MS));
+      // A failed first lease is the handler's to log (beginQuietly); the poller tries again on its ticks.
+      await poller.begin(start + HARD_END_MS).catch(() => undefined);
       await guard('press lease', () => loop.begin(start + HARD_END_MS));
       for (let tick = 0; tick < TICKS && !dead(); tick += 1) {
         const at = start + tick * INTERVAL_MS;
