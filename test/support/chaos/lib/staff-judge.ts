@@ -126,15 +126,15 @@ export function judgeStaffLoop(f: StaffFacts): StaffJudgement {
         );
         continue;
       }
-      const claim = f.trace.claims
-        .filter(
-          (c) =>
-            c.recordId === record.recordId &&
-            c.phase === step &&
-            c.owner === attempt.owner &&
-            c.ansSeq < attempt.startSeq,
-        )
-        .at(-1);
+      // The sender's claims of the step (an unanswered one may be what a later one found as its own).
+      const claims = f.trace.claims.filter(
+        (c) =>
+          c.recordId === record.recordId &&
+          c.phase === step &&
+          c.owner === attempt.owner &&
+          c.ansSeq < attempt.startSeq,
+      );
+      const claim = claims.find((c) => c.reqSeq < surelyAt) ?? claims.at(-1);
       if (claim === undefined) {
         problems.push(`${id}: step ${step} went out without a claim of it by its sender`);
         continue;

@@ -85,9 +85,24 @@ export function tracedStore(store: StateStore, trace: Trace): StateStore {
       if (property === 'escalate' || property === 'takeOver') {
         return async (...args: unknown[]) => {
           const reqSeq = trace.next();
-          const got = (await method.apply(target, args)) as ClaimedRecord | undefined;
-          claim(String(args[1]), String(args[2]), property, reqSeq, got);
-          return got;
+          try {
+            const got = (await method.apply(target, args)) as ClaimedRecord | undefined;
+            claim(String(args[1]), String(args[2]), property, reqSeq, got);
+            return got;
+          } catch (error) {
+            // Unanswered: it may have been applied (then its retry finds it as its own, later).
+            const expectPhase = (args[3] as { expectPhase?: number }).expectPhase;
+            if (property === 'escalate' && expectPhase !== undefined)
+              trace.claims.push({
+                recordId: String(args[1]),
+                phase: expectPhase + 1,
+                owner: String(args[2]),
+                via: 'escalate (unanswered)',
+                reqSeq,
+                ansSeq: trace.next(),
+              });
+            throw error;
+          }
         };
       }
       if (property === 'confirmStep') {
