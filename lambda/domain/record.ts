@@ -209,6 +209,16 @@ export const TRANSITIONS = {
   revive: { from: [EVENT_STATUS.suppressed], to: [EVENT_STATUS.claimed], claimantOnly: false, whenDue: false },
   /** The next escalation step of an unacknowledged attendance call, once due: one more phase. */
   escalate: { from: [EVENT_STATUS.delivered], to: [EVENT_STATUS.claimed], claimantOnly: false, whenDue: true },
+  /**
+   * An escalation step not sent yet (its send failed, or its poller died) when the call was
+   * acknowledged: it is dropped, never sent (a take-over of a step requires no acknowledgement).
+   */
+  standDown: {
+    from: [EVENT_STATUS.claimed, EVENT_STATUS.retry],
+    to: [EVENT_STATUS.delivered],
+    claimantOnly: false,
+    whenDue: true,
+  },
 } as const satisfies Record<string, TransitionRule>;
 
 /**

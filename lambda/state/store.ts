@@ -570,10 +570,15 @@ export class StateStore implements SourceStore, EventStore, BotStore {
           TableName: this.#table,
           Key: eventKey(sourceId, recordId),
           UpdateExpression: `SET ${set.join(', ')}`,
-          ConditionExpression: ruleCondition(e, rule, {
-            now: take.now,
-            ...(expectAttempts !== undefined ? { attempts: expectAttempts } : {}),
-          }),
+          // An escalation step is taken over only while nobody has acknowledged the call (finding F6).
+          ConditionExpression:
+            ruleCondition(e, rule, {
+              now: take.now,
+              ...(expectAttempts !== undefined ? { attempts: expectAttempts } : {}),
+            }) +
+            (transition === 'takeOver'
+              ? ` AND (${e.name(RECORD_ATTR.phase)} = ${e.value('alertPhase', 0)} OR attribute_not_exists(${e.name(RECORD_ATTR.ackAt)}))`
+              : ''),
           ...e.build(),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -586,7 +591,34 @@ export class StateStore implements SourceStore, EventStore, BotStore {
       const current = itemOf(error);
       const attempts = expectAttempts === undefined ? undefined : expectAttempts + 1;
       const intent = { owner, ...(attempts !== undefined ? { attempts } : {}) };
-      return appliedByUs(transition, recordFacts(current), intent) ? toClaimedRecord(recordId, current) : undefined;
+      if (appliedByUs(transition, recordFacts(current), intent)) return toClaimedRecord(recordId, current);
+      const phase = Number(current[RECORD_ATTR.phase] ?? 0);
+      if (phase > 0 && current[RECORD_ATTR.ackAt] !== undefined)
+        await this.#standDown(sourceId, recordId, phase, take.now);
+      return undefined;
+    }
+  }
+
+  /** An escalation step left pending when the call was acknowledged: done, never sent, out of the due index. */
+  async #standDown(sourceId: string, recordId: string, phase: number, now: number): Promise<void> {
+    const rule: TransitionRule = TRANSITIONS.standDown;
+    const e = new Expressions();
+    const remove = [RECORD_ATTR.duePk, RECORD_ATTR.dueAt, RECORD_ATTR.event].map((a) => e.name(a)).join(', ');
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: eventKey(sourceId, recordId),
+          UpdateExpression: `SET ${e.name(RECORD_ATTR.status)} = ${e.value('to', rule.to[0]!)} REMOVE ${remove}`,
+          ConditionExpression:
+            `${ruleCondition(e, rule, { now })} AND ${e.name(RECORD_ATTR.phase)} = ${e.value('standDownPhase', phase)}` +
+            ` AND attribute_exists(${e.name(RECORD_ATTR.ackAt)})`,
+          ...e.build(),
+        }),
+        this.#call(),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 

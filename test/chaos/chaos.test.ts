@@ -1,10 +1,10 @@
 /**
- * `npm run chaos` — the reliability suite in its long form, the vitest project `chaos`: 200
+ * `npm run chaos` — the reliability suite in its long form, the vitest project `chaos`: 220
  * seeded scenario runs spread over every fault kind (test/support/chaos/suite.ts), the whole
  * hostile-answer corpus and every poison event, a scan of every log line for the token, and the
  * unhandled rejections. It prints a line per run as it is judged, a line per fault kind, the time,
  * and the verdict `N passed, N failed`; then each kind's checks are vitest tests that fail.
- *   npm run chaos                                   # ≈ 2 min on 2 cores
+ *   npm run chaos                                   # ≈ 3 min on 2 cores (every kind 20 times)
  *   CHAOS_RUNS=20 CHAOS_SEED=7 npm run chaos        # fewer runs, other seeds (run i uses seed + i)
  *   CHAOS_KINDS=outage,dynamodb CHAOS_CONCURRENCY=1 CHAOS_CORPUS=0 npm run chaos
  */
@@ -24,7 +24,7 @@ function knob(name: string, fallback: number, min: number): number {
   return value;
 }
 
-const RUNS = knob('CHAOS_RUNS', 200, 0);
+const RUNS = knob('CHAOS_RUNS', 220, 0);
 const SEED = knob('CHAOS_SEED', 1_000, 0);
 const CONCURRENCY = knob('CHAOS_CONCURRENCY', 2, 1);
 const CORPUS = process.env.CHAOS_CORPUS !== '0';

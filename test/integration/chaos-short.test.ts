@@ -2,7 +2,7 @@
  * The reliability suite in its short form, part of `npm test` (`npm run chaos` is the long one,
  * test/chaos/chaos.test.ts): one seeded run of every fault kind and variant of the suite's schedule
  * (crash, both overlap variants, real-delivery, dynamodb, oversize, both late-send variants,
- * partial-ses, outage, counter-hashes, short-retention), a quarter of the hostile-answer corpus
+ * partial-ses, outage, counter-hashes, short-retention, staff-loop), a quarter of the hostile-answer corpus
  * plus every token-echoing answer, three poison events (among them the two that first found real
  * bugs: an answer and an invoice nested 10,000 deep), the token scan of every log line, and
  * unhandled rejections; and one pinned reproduction of each known product finding (findings.ts),

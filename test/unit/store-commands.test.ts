@@ -226,7 +226,10 @@ describe('another attempt', () => {
       messages: {},
     });
     const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
-    expect(input.ConditionExpression).toBe('#status IN (:from0, :from1) AND #dueAt <= :now AND #attempts = :expect');
+    // An escalation step is taken over only while the call is unacknowledged (finding F6).
+    expect(input.ConditionExpression).toBe(
+      '#status IN (:from0, :from1) AND #dueAt <= :now AND #attempts = :expect AND (#phase = :alertPhase OR attribute_not_exists(#ackAt))',
+    );
     expect(input.ExpressionAttributeValues).toMatchObject({
       ':from0': 'claimed',
       ':from1': 'retry',

@@ -55,6 +55,14 @@ export const FIXED_FINDINGS: readonly KnownFinding[] = [
     pattern: /claimed again as a new event/,
     seed: 1164,
   },
+  {
+    id: 'F6',
+    kind: 'staff-loop',
+    title:
+      'an escalation step claimed before the acknowledgement is sent later anyway: a step whose send failed (retry) or whose poller died after claiming it is taken over without looking at the acknowledgement, and goes to the manager although someone already came',
+    pattern: /went out after the call was acknowledged/,
+    seed: 1007,
+  },
 ];
 
 /** Which known findings a run's failures are, and the failures no finding explains. */

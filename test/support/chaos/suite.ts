@@ -23,6 +23,7 @@ import { runOversizeKind } from './kinds/oversize';
 import { runPartialSesKind } from './kinds/partial-ses';
 import { runRealDeliveryKind } from './kinds/real-delivery';
 import { runShortRetentionKind } from './kinds/short-retention';
+import { runStaffLoopKind } from './kinds/staff-loop';
 import {
   brokenRun,
   describeError,
@@ -43,7 +44,10 @@ export interface Scenario {
   readonly seed: number;
 }
 
-/** Twenty slots, repeated: every kind twice (overlap and late-send once per variant), heavy and light interleaved. */
+/**
+ * Twenty-two slots, repeated: every kind twice (overlap and late-send once per variant), heavy and
+ * light interleaved; staff-loop, the newest, last (so the first twenty seeds keep their kinds).
+ */
 export const SCHEDULE: readonly (readonly [RunKind, string?])[] = [
   ['crash'],
   ['overlap', 'timeout-kill'],
@@ -65,6 +69,8 @@ export const SCHEDULE: readonly (readonly [RunKind, string?])[] = [
   ['partial-ses'],
   ['oversize'],
   ['short-retention'],
+  ['staff-loop'],
+  ['staff-loop'],
 ];
 
 /** `runs` scenarios from `seed` (run i uses seed + i), following the schedule, optionally only some kinds. */
@@ -112,6 +118,8 @@ export function runScenario(env: ChaosEnv, s: Scenario): Promise<RunOutcome> {
       return runCounterHashesKind(env, s.seed);
     case 'short-retention':
       return runShortRetentionKind(env, s.seed);
+    case 'staff-loop':
+      return runStaffLoopKind(env, s.seed);
   }
 }
 

@@ -2,13 +2,14 @@
  * What every chaos run shares: a DynamoDB client (pointed at DynamoDB Local through the
  * environment), setup clients for SNS and SQS (topics and stand-in phones of their own for the
  * runs that count what the emulator really received), the shared alerts topic, an endpoint where
- * nothing listens (a dead SES/SNS), the emulators' endpoints, the token, the manual clocks' start,
+ * nothing listens (a dead SES/SNS), the emulators' endpoints (the Telegram stand-in's too), the token, the manual clocks' start,
  * and the suite's log. The AWS_ENDPOINT_URL_* environment must point at the emulators (vitest's
  * test/setup/env.ts does it).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { inject } from 'vitest';
 import { freePort } from '../../../../local/emulators';
 import { SuiteLog } from './log-tap';
 
@@ -30,7 +31,8 @@ export interface ChaosEnv {
   readonly topicArn: string;
   /** http://127.0.0.1:<port> with nothing listening. */
   readonly deadEndpoint: string;
-  readonly endpoints: { readonly ses: string; readonly sns: string };
+  /** The Telegram Bot API stand-in is the staff-loop kind's (a grammY `apiRoot`; each run has a bot token of its own). */
+  readonly endpoints: { readonly ses: string; readonly sns: string; readonly telegram: string };
   readonly log: SuiteLog;
 }
 
@@ -51,7 +53,7 @@ export async function createChaosEnv(): Promise<ChaosEnv> {
     sqs: new SQSClient({ ...SETUP_CLIENT, endpoint: sns }),
     topicArn: topic.TopicArn!,
     deadEndpoint: `http://127.0.0.1:${await freePort()}`,
-    endpoints: { ses, sns },
+    endpoints: { ses, sns, telegram: inject('emulators').telegram },
     log: new SuiteLog(),
   };
 }

@@ -23,6 +23,7 @@ export const KINDS = [
   'outage',
   'counter-hashes',
   'short-retention',
+  'staff-loop',
 ] as const;
 export type RunKind = (typeof KINDS)[number];
 
