@@ -13,6 +13,9 @@
  * Endpoints and region come from the environment as usual (AWS_ENDPOINT_URL_*).
  */
 
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+
 /** Defaults of {@link AwsClientOptions}, per profile. */
 export const CLIENT_DEFAULTS = {
   /** Attempts per call, the first included; the SDK backs off between them (throttling, 5xx, network). */
@@ -44,6 +47,8 @@ export const CLIENT_DEFAULTS = {
    * poller starts a delivery only when at least this much time is left in its tick.
    */
   sendTimeoutMs: 10_000,
+  /** An unused kept connection is closed after this long (below the usual 5 s of servers). */
+  idleSocketMs: 4_000,
 } as const;
 
 export interface AwsClientOptions {
@@ -82,8 +87,24 @@ export function awsClientConfig(options: AwsClientOptions = {}) {
       connectionTimeout: options.connectionTimeoutMs ?? defaults.connectionTimeoutMs,
       requestTimeout: options.requestTimeoutMs ?? defaults.requestTimeoutMs,
       throwOnRequestTimeout: true,
+      ...keptConnections(),
     },
   };
+}
+
+/**
+ * Keep-alive Agents that drop a connection after {@link CLIENT_DEFAULTS}.idleSocketMs unused: a
+ * server closes idle connections after a while (Node servers, the emulators: 5 s), and a request
+ * written on a connection the server is closing is reset — for a send, an outcome nobody can know
+ * (a possible second SMS). Dropping them first makes that rare. One pair per process, shared.
+ */
+let agents: { httpAgent: HttpAgent; httpsAgent: HttpsAgent } | undefined;
+function keptConnections() {
+  agents ??= {
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50, timeout: CLIENT_DEFAULTS.idleSocketMs }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50, timeout: CLIENT_DEFAULTS.idleSocketMs }),
+  };
+  return agents;
 }
 
 /** Client settings for SES/SNS clients that deliver alerts (the `send` profile). */

@@ -70,6 +70,9 @@ export function certificateFingerprint(pem: string): string {
   return new X509Certificate(pem).fingerprint256;
 }
 
+/** An unused kept connection is closed after this long: polls come every few seconds. */
+const KEPT_IDLE_MS = 4_000;
+
 /** How a kept connection was trusted when it was opened, by socket. */
 const trustOf = new WeakMap<Socket, PeerCertificateInfo | undefined>();
 /** One keep-alive Agent per server and trust settings: its sockets are verified connections. */
@@ -107,7 +110,9 @@ class VerifyingAgent extends Agent {
   ) {
     // No cap on sockets in use: a request never waits in the Agent's queue (whose connect would
     // run with another request's options); one idle socket is kept.
-    super({ keepAlive: true, maxFreeSockets: 1, scheduling: 'lifo' });
+    // An idle connection is dropped after KEPT_IDLE_MS (servers close theirs after a few seconds;
+    // a poll written on a closing one is reset, which the client retries).
+    super({ keepAlive: true, maxFreeSockets: 1, scheduling: 'lifo', timeout: KEPT_IDLE_MS });
   }
 
   override createConnection(
