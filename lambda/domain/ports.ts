@@ -133,6 +133,16 @@ export interface EventStore {
     owner: string,
     take: { readonly now: number; readonly claimTimeoutMs: number; readonly expectAttempts: number },
   ): Promise<ClaimedRecord | undefined>;
+  /**
+   * A claim of ours not attempted in this run, due now for the next run (its attempts still
+   * `expectAttempts`): false when it is not ours as it was any more.
+   */
+  release(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    release: { readonly now: number; readonly expectAttempts: number },
+  ): Promise<boolean>;
   /** suppressed → claimed: a repeat whose original failed; undefined when it is not suppressed any more. */
   revive(
     sourceId: string,

@@ -205,6 +205,12 @@ export const TRANSITIONS = {
     claimantOnly: false,
     whenDue: true,
   },
+  /**
+   * A claim its poller could not send before its run ended (too little time left for a send):
+   * made due at once, so that the next run takes it over at its first tick instead of after the
+   * claim timeout. Nothing was sent on it; only its claimant releases it, attempts unchanged.
+   */
+  release: { from: [EVENT_STATUS.claimed], to: [EVENT_STATUS.claimed], claimantOnly: true, whenDue: false },
   /** A suppressed repeat whose original failed for good: it is sent after all. */
   revive: { from: [EVENT_STATUS.suppressed], to: [EVENT_STATUS.claimed], claimantOnly: false, whenDue: false },
   /** The next escalation step of an unacknowledged attendance call, once due: one more phase. */

@@ -62,6 +62,34 @@ export async function deliverDue(ctx: SourceContext, until: number): Promise<Del
   return { delivered, left };
 }
 
+/**
+ * At the end of a run: claims of this run that no send was started for (too little time was left
+ * in its last ticks) are released — due now — so that the next run sends them at its first tick
+ * instead of after the claim timeout. One conditional write each, only by their claimant with
+ * their attempts unchanged; one that fails leaves its claim to time out, as before.
+ */
+export async function releaseUnsent(ctx: SourceContext, until: number): Promise<number> {
+  const limit = pLimit(ctx.settings.concurrency);
+  let released = 0;
+  await Promise.allSettled(
+    [...ctx.jobs].map(([recordId, job]) =>
+      limit(async () => {
+        if (job.step !== 'send' || ctx.o.clock.now() >= until) return;
+        try {
+          const now = ctx.o.clock.now();
+          if (await ctx.o.store.release(ctx.id, recordId, ctx.owner, { now, expectAttempts: job.record.attempts }))
+            released += 1;
+        } catch (error) {
+          ctx.stateError(error, 'releasing a claim not sent in this run (it is taken over after the claim timeout)', {
+            recordId,
+          });
+        }
+      }),
+    ),
+  );
+  return released;
+}
+
 type JobOutcome = DeliveryVerdict['outcome'] | 'left' | 'gone';
 
 async function runJob(ctx: SourceContext, recordId: string, job: Job, until: number): Promise<JobOutcome> {

@@ -16,7 +16,7 @@
 import { METRIC } from '../domain/metrics';
 import { EVENT_STATUS } from '../domain/record';
 import { EMPTY_SOURCE_STATE } from '../domain/source-state';
-import { deliverDue, settleMarks } from './delivery';
+import { deliverDue, releaseUnsent, settleMarks } from './delivery';
 import { ingest } from './ingest';
 import type { QueryReason } from './decisions';
 import { describeError, SourceContext, type SourcePollerOptions, STORE_WRITE_MIN_MS } from './source-context';
@@ -156,6 +156,7 @@ export class SourcePoller {
     const { store, log, metrics, clock } = this.#o;
     const until = this.#leaseUntil - STORE_WRITE_MIN_MS;
     if (clock.now() < until) await settleMarks(ctx, Math.max(until, clock.now() + STORE_WRITE_MIN_MS));
+    if (clock.now() < until) await releaseUnsent(ctx, until);
     for (const job of ctx.jobs.values()) {
       if (job.step !== 'mark') continue;
       metrics.count(METRIC.unmarkedDeliveries);

@@ -336,6 +336,34 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     return this.#claimExisting(sourceId, recordId, owner, 'takeOver', take, take.expectAttempts);
   }
 
+  async release(
+    sourceId: string,
+    recordId: string,
+    owner: string,
+    release: { now: number; expectAttempts: number },
+  ): Promise<boolean> {
+    const rule: TransitionRule = TRANSITIONS.release;
+    const e = new Expressions();
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: eventKey(sourceId, recordId),
+          UpdateExpression: `SET ${e.name(RECORD_ATTR.dueAt)} = ${e.value('dueAt', release.now)}`,
+          ConditionExpression:
+            `${ruleCondition(e, rule, { owner })} AND ` +
+            `${e.name(RECORD_ATTR.attempts)} = ${e.value('expect', release.expectAttempts)}`,
+          ...e.build(),
+        }),
+        this.#call(),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async revive(
     sourceId: string,
     recordId: string,

@@ -238,6 +238,21 @@ describe('another attempt', () => {
     });
   });
 
+  it('a release: our claim, attempts unchanged, due now; refused when it is not ours as it was', async () => {
+    mock.on(UpdateCommand).resolvesOnce({}).rejectsOnce(refused({ status: 'claimed', owner: 'other', attempts: 2 }));
+    expect(await store.release('s', '0x1', 'me', { now: 55_000, expectAttempts: 1 })).toBe(true);
+    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.UpdateExpression).toBe('SET #dueAt = :dueAt');
+    expect(input.ConditionExpression).toBe('#status IN (:from0) AND #owner = :owner AND #attempts = :expect');
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ':from0': 'claimed',
+      ':owner': 'me',
+      ':expect': 1,
+      ':dueAt': 55_000,
+    });
+    expect(await store.release('s', '0x1', 'me', { now: 55_000, expectAttempts: 1 })).toBe(false);
+  });
+
   it('a revive: only a suppressed record', async () => {
     mock.on(UpdateCommand).resolves({ Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 1 } });
     await store.revive('s', '0x2', 'me', { now: 5, claimTimeoutMs: 30_000 });
