@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { POLLER_MEMORY_MB } from '../infra/constructs/poller';
 import { MAX_RUN_MS } from '../lambda/handler';
+import { PollingSchema } from '../lambda/config/schema';
 import { stackInventory } from './cost/inventory';
 import { buildCostModel, type RunFigures } from './cost/model';
 import { evaluateGoals } from './evaluate';
@@ -30,6 +31,8 @@ import { LATENCY_INTERVALS_SECONDS, measureLatency } from './sections/latency';
 import { measureScale, scaleLine } from './sections/scale';
 import { POLLER_TIMEOUT } from '../infra/constructs/poller';
 
+/** The product's polling defaults (the cost model's per-shard and per-source figures use them). */
+const PRODUCT_POLLING = PollingSchema.parse({});
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** How long tokenResolver caches a secret (lambda/config/tokens.ts, maxAgeSeconds default). */
 const SECRET_CACHE_SECONDS = 300;
@@ -168,6 +171,8 @@ try {
     ]),
     secretCacheSeconds: SECRET_CACHE_SECONDS,
     inventory,
+    defaultIntervalSeconds: PRODUCT_POLLING.intervalSeconds,
+    sourcesPerShard: PRODUCT_POLLING.sourcesPerShard,
     customMetrics: { idle: idle.emfMetricsIdle.length, busy: burst.emfMetrics.length },
     perEvent: {
       writeUnits: burst.perEvent.writeCapacityUnits,

@@ -51,6 +51,7 @@ const cost: CostModel = buildCostModel({
   secretCacheSeconds: SECRET_CACHE_SECONDS,
   inventory: stackInventory(flags.config),
   defaultIntervalSeconds: PollingSchema.parse({}).intervalSeconds,
+  sourcesPerShard: PollingSchema.parse({}).sourcesPerShard,
   customMetrics: { idle: idle.emfMetricsIdle.length, busy: burst.emfMetrics.length },
   perEvent: {
     writeUnits: burst.perEvent.writeCapacityUnits,

@@ -14,7 +14,6 @@
 import {
   FREE_TIER,
   KMS_REQUESTS_PER_MONTH_ESTIMATE,
-  SOURCES_PER_SHARD_ASSUMED,
   LAMBDA_PLATFORM_LOG_BYTES,
   LOG_EVENT_OVERHEAD_BYTES,
   MINUTES_PER_MONTH,
@@ -57,8 +56,8 @@ export interface CostInputs {
   readonly inventory: InventoryResult;
   /** The config schema's default poll interval (the per-shard and per-source figures use it). Default 10. */
   readonly defaultIntervalSeconds?: number;
-  /** Sources one shard polls. Default SOURCES_PER_SHARD_ASSUMED. */
-  readonly sourcesPerShard?: number;
+  /** Sources one shard polls: the config schema's polling.sourcesPerShard default. */
+  readonly sourcesPerShard: number;
   /** Custom metrics per source: emitted every hour (idle) and in hours with events. */
   readonly customMetrics: { readonly idle: number; readonly busy: number };
   readonly perEvent: {
@@ -351,7 +350,7 @@ function tokenReadsPerMonth(inv: InventoryResult['asWritten'], runsPerMonth: num
 /** One shard at the default interval, and what each further source adds. */
 function shardCost(input: CostInputs): Pick<CostModel, 'shard' | 'marginal' | 'marginalUsd' | 'scale'> {
   const interval = input.defaultIntervalSeconds ?? 10;
-  const perShard = input.sourcesPerShard ?? SOURCES_PER_SHARD_ASSUMED;
+  const perShard = input.sourcesPerShard;
   const fastest = [...input.runs].sort(([a], [b]) => a - b)[0];
   const [measuredAt, run] = input.runs.has(interval) ? [interval, input.runs.get(interval)!] : (fastest ?? []);
   if (run === undefined || measuredAt === undefined) return {};

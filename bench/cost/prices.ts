@@ -58,8 +58,3 @@ export const LOG_EVENT_OVERHEAD_BYTES = 26;
 export const LAMBDA_PLATFORM_LOG_BYTES = 300;
 /** KMS requests a month (SNS data keys for the encrypted topics, alarms): docs/DEPLOY.md's estimate, not measured. */
 export const KMS_REQUESTS_PER_MONTH_ESTIMATE = 36_000;
-/**
- * Sources one shard (one schedule, one ≈ 1-minute invocation a minute) polls: the low end of the
- * 25–50 the sharded poller is designed for (issue 12), so the Lambda share per source is not flattered.
- */
-export const SOURCES_PER_SHARD_ASSUMED = 25;

@@ -239,7 +239,10 @@ describe('another attempt', () => {
   });
 
   it('a release: our claim, attempts unchanged, due now; refused when it is not ours as it was', async () => {
-    mock.on(UpdateCommand).resolvesOnce({}).rejectsOnce(refused({ status: 'claimed', owner: 'other', attempts: 2 }));
+    mock
+      .on(UpdateCommand)
+      .resolvesOnce({})
+      .rejectsOnce(refused({ status: 'claimed', owner: 'other', attempts: 2 }));
     expect(await store.release('s', '0x1', 'me', { now: 55_000, expectAttempts: 1 })).toBe(true);
     const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(input.UpdateExpression).toBe('SET #dueAt = :dueAt');
