@@ -64,7 +64,7 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
       atMost(
         `scale, ${at}: CPU a shard needs (vCPU; ${s.memoryMb} MB gets ${s.vcpuAllotted.toFixed(3)})`,
         s.vcpuNeeded,
-        s.vcpuAllotted,
+        Math.round(s.vcpuAllotted * 1000) / 1000,
         'vCPU',
       ),
     );
