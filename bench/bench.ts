@@ -12,11 +12,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { POLLER_MEMORY_MB } from '../infra/constructs/poller';
-import { MAX_RUN_MS } from '../lambda/handler';
-import { PollingSchema } from '../lambda/config/schema';
 import { stackInventory } from './cost/inventory';
-import { buildCostModel, type RunFigures } from './cost/model';
+import { costModelOf } from './cost-inputs';
 import { evaluateGoals } from './evaluate';
 import { startBenchStack } from './lib/bench-stack';
 import { describeMachine, machineLine } from './lib/machine';
@@ -25,17 +22,12 @@ import { writeResults, type BenchOptions, type BenchResults } from './results';
 import { buildLambdaBundle } from './sections/bundle';
 import { measureBurst, measureBurstMemory } from './sections/burst';
 import { measureColdStart, measureFirstInvocation } from './sections/cold-start';
-import type { InvocationCost } from './sections/idle';
 import { measureIdle } from './sections/idle';
 import { LATENCY_INTERVALS_SECONDS, measureLatency } from './sections/latency';
 import { measureScale, scaleLine } from './sections/scale';
 import { POLLER_TIMEOUT } from '../infra/constructs/poller';
 
-/** The product's polling defaults (the cost model's per-shard and per-source figures use them). */
-const PRODUCT_POLLING = PollingSchema.parse({});
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** How long tokenResolver caches a secret (lambda/config/tokens.ts, maxAgeSeconds default). */
-const SECRET_CACHE_SECONDS = 300;
 
 function sizeList(value: string): number[] {
   const sizes = value.split(',').map((part) => Number(part.trim()));
@@ -153,37 +145,7 @@ try {
   for (const line of scale.map(scaleLine)) say(`    ${line}`);
   say(`7/7 cost model: counting the fixed resources of ${options.costConfig}'s stack…`);
   const inventory = stackInventory(options.costConfig);
-  const figures = (x: InvocationCost): RunFigures => ({
-    ticks: x.ticks,
-    writeUnits: x.writeCapacityUnits,
-    readUnits: x.readCapacityUnits,
-    readRequests: x.dynamoDbReads,
-    logBytes: x.logBytes,
-    logLines: x.logLines,
-  });
-  const cost = buildCostModel({
-    memoryMb: POLLER_MEMORY_MB,
-    maxRunMs: MAX_RUN_MS,
-    runWorkMs: idle.runWorkMsMedian,
-    runs: new Map([
-      [60, figures(idle.at60)],
-      [10, figures(idle.at10)],
-    ]),
-    secretCacheSeconds: SECRET_CACHE_SECONDS,
-    inventory,
-    defaultIntervalSeconds: PRODUCT_POLLING.intervalSeconds,
-    sourcesPerShard: PRODUCT_POLLING.sourcesPerShard,
-    customMetrics: { idle: idle.emfMetricsIdle.length, busy: burst.emfMetrics.length },
-    perEvent: {
-      writeUnits: burst.perEvent.writeCapacityUnits,
-      readUnits: burst.perEvent.readCapacityUnits,
-      readRequests: burst.perEvent.dynamoDbReads,
-      snsPublishes: burst.perEvent.snsCalls,
-      sesRecipients: burst.perEvent.sesRecipients,
-      smsMessages: burst.perEvent.smsMessages,
-      lambdaMs: burst.wallMs / burst.events,
-    },
-  });
+  const cost = costModelOf(idle, burst, inventory);
   const { file: _file, dir: _dir, packages, ...bundleFigures } = bundle;
   const partial = {
     schema: 1 as const,

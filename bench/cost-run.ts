@@ -9,15 +9,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { POLLER_MEMORY_MB } from '../infra/constructs/poller';
-import { PollingSchema } from '../lambda/config/schema';
-import { SECRET_CACHE_SECONDS } from '../lambda/config/runtime';
-import { MAX_RUN_MS } from '../lambda/handler';
 import { machineLine } from './lib/machine';
 import { readResults } from './results';
-import type { InvocationCost } from './sections/idle';
 import { stackInventory } from './cost/inventory';
-import { buildCostModel, type CostModel, type RunFigures } from './cost/model';
+import type { CostModel } from './cost/model';
+import { costModelOf } from './cost-inputs';
 import { renderDeployCostSection, renderDeploymentCost, replaceBetweenMarkers } from './cost/render';
 
 const DEPLOY_GUIDE = 'docs/DEPLOY.md';
@@ -31,38 +27,7 @@ const flags = new Command()
   .opts<{ config: string; results: string; writeDocs: boolean }>();
 
 const results = readResults(flags.results);
-const figures = (x: InvocationCost): RunFigures => ({
-  ticks: x.ticks,
-  writeUnits: x.writeCapacityUnits,
-  readUnits: x.readCapacityUnits,
-  readRequests: x.dynamoDbReads,
-  logBytes: x.logBytes,
-  logLines: x.logLines,
-});
-const { idle, burst } = results;
-const cost: CostModel = buildCostModel({
-  memoryMb: POLLER_MEMORY_MB,
-  maxRunMs: MAX_RUN_MS,
-  runWorkMs: idle.runWorkMsMedian,
-  runs: new Map([
-    [idle.at60.intervalSeconds, figures(idle.at60)],
-    [idle.at10.intervalSeconds, figures(idle.at10)],
-  ]),
-  secretCacheSeconds: SECRET_CACHE_SECONDS,
-  inventory: stackInventory(flags.config),
-  defaultIntervalSeconds: PollingSchema.parse({}).intervalSeconds,
-  sourcesPerShard: PollingSchema.parse({}).sourcesPerShard,
-  customMetrics: { idle: idle.emfMetricsIdle.length, busy: burst.emfMetrics.length },
-  perEvent: {
-    writeUnits: burst.perEvent.writeCapacityUnits,
-    readUnits: burst.perEvent.readCapacityUnits,
-    readRequests: burst.perEvent.dynamoDbReads,
-    snsPublishes: burst.perEvent.snsCalls,
-    sesRecipients: burst.perEvent.sesRecipients,
-    smsMessages: burst.perEvent.smsMessages,
-    lambdaMs: burst.wallMs / burst.events,
-  },
-});
+const cost: CostModel = costModelOf(results.idle, results.burst, stackInventory(flags.config));
 
 process.stdout.write(`${renderDeploymentCost(cost, flags.config, 'text').join('\n')}\n`);
 if (flags.writeDocs) {
