@@ -1,7 +1,7 @@
 /**
  * Settings every AWS SDK client of the poller shares, in two profiles:
  *
- * - `default` (DynamoDB, Secrets Manager): the SDK's own retry strategy (backoff on throttling
+ * - `default` (DynamoDB; the token reads of aws/json-call.ts use the same timeouts and agents): the SDK's own retry strategy (backoff on throttling
  *   and transient errors inside one call) and short timeouts, so that a dead endpoint cannot
  *   hang a tick. Those calls are idempotent or conditional, so an SDK retry is harmless.
  * - `send` (SES SendEmail, SNS Publish: alerts and ops messages): exactly ONE attempt per call
@@ -99,7 +99,7 @@ export function awsClientConfig(options: AwsClientOptions = {}) {
  * (a possible second SMS). Dropping them first makes that rare. One pair per process, shared.
  */
 let agents: { httpAgent: HttpAgent; httpsAgent: HttpsAgent } | undefined;
-function keptConnections() {
+export function keptConnections() {
   agents ??= {
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50, timeout: CLIENT_DEFAULTS.idleSocketMs }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50, timeout: CLIENT_DEFAULTS.idleSocketMs }),

@@ -2,15 +2,13 @@
  * Where each source's token comes from: in AWS an SSM Parameter Store SecureString parameter
  * (the stack's default: a standard parameter costs nothing, is KMS-encrypted with the AWS managed
  * aws/ssm key, and is put after deploy with `aws ssm put-parameter`) or, still accepted, a Secrets
- * Manager secret — both read through Powertools Parameters, cached for `maxAgeSeconds`, so a
- * changed token takes effect within minutes without a deploy; locally an environment variable or
- * the config itself. Every token read is registered with the log redaction before anything else
- * sees it. `readStoredToken` is shared with the Telegram bot token's reader.
+ * Manager secret — each read with one signed call (aws/json-call.ts) and cached for
+ * `maxAgeSeconds`, so a changed token takes effect within minutes without a deploy; locally an
+ * environment variable or the config itself. Every token read is registered with the log
+ * redaction before anything else sees it. `readStoredToken` is shared with the Telegram bot
+ * token's reader.
  */
-import { ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { awsClientConfig } from '../aws/clients';
+import { AwsCallError, jsonCall, SECRETS_MANAGER, SSM } from '../aws/json-call';
 import { registerSecret } from '../obs/telemetry';
 import { TokenUnavailableError } from '../qrmenu/errors';
 import { SECRET_CACHE_SECONDS } from './runtime';
@@ -41,42 +39,56 @@ export class StoredTokenMissing extends Error {
   override readonly name = 'StoredTokenMissing';
 }
 
-export interface StoredTokenProviders {
-  readonly ssm?: Pick<SSMProvider, 'get'>;
-  readonly secrets?: Pick<SecretsProvider, 'get'>;
-}
+/**
+ * Reads a stored value from its store, uncached: what the store holds (undefined when it holds
+ * no string), StoredTokenMissing when the parameter does not exist, the store's error otherwise.
+ */
+export type StoredValueRead = (ref: StoredTokenRef) => Promise<string | undefined>;
 
-/** One provider per store (and its cache) for every token; timeouts as every other client of the poller. */
-let ssmProvider: SSMProvider | undefined;
-let secretsProvider: SecretsProvider | undefined;
+/** The read in AWS: SSM `GetParameter` (decrypted) or Secrets Manager `GetSecretValue`. */
+export const readFromAws: StoredValueRead = async (ref) => {
+  if ('ssm' in ref) {
+    try {
+      const answer = await jsonCall(SSM, 'GetParameter', { Name: ref.ssm, WithDecryption: true });
+      const value = (answer.Parameter as { Value?: unknown } | undefined)?.Value;
+      return typeof value === 'string' ? value : undefined;
+    } catch (error) {
+      if (error instanceof AwsCallError && error.name === 'ParameterNotFound')
+        throw new StoredTokenMissing(`${ref.ssm} does not exist yet`);
+      throw error;
+    }
+  }
+  const answer = await jsonCall(SECRETS_MANAGER, 'GetSecretValue', { SecretId: ref.secret });
+  return typeof answer.SecretString === 'string' ? answer.SecretString : undefined;
+};
+
+/** Values read, per store and name, until when they may be used (one cache per process, for every token). */
+const cache = new Map<string, { readonly value: string; readonly until: number }>();
 
 /**
  * The token's current value, trimmed; undefined when the store holds nothing usable (an empty
- * secret). Throws StoredTokenMissing when the parameter does not exist yet, and the store's own
- * error when it cannot be read (unreachable, throttled, denied).
+ * secret). A non-empty value is cached for `maxAgeSeconds`. Throws StoredTokenMissing when the
+ * parameter does not exist yet, and the store's own error when it cannot be read (unreachable,
+ * throttled, denied).
  */
 export async function readStoredToken(
   ref: StoredTokenRef,
   maxAgeSeconds: number,
-  providers: StoredTokenProviders = {},
+  read: StoredValueRead = readFromAws,
 ): Promise<string | undefined> {
-  let value: unknown;
-  if ('ssm' in ref) {
-    ssmProvider ??= providers.ssm ? undefined : new SSMProvider({ clientConfig: awsClientConfig() });
-    const provider = providers.ssm ?? ssmProvider!;
-    try {
-      value = await provider.get(ref.ssm, { decrypt: true, maxAge: maxAgeSeconds, throwOnMissing: true });
-    } catch (error) {
-      if (error instanceof ParameterNotFoundError) throw new StoredTokenMissing(`${ref.ssm} does not exist yet`);
-      throw error;
-    }
-  } else {
-    secretsProvider ??= providers.secrets ? undefined : new SecretsProvider({ clientConfig: awsClientConfig() });
-    const provider = providers.secrets ?? secretsProvider!;
-    value = await provider.get(ref.secret, { maxAge: maxAgeSeconds });
-  }
+  const key = 'ssm' in ref ? `ssm:${ref.ssm}` : `secret:${ref.secret}`;
+  const cached = cache.get(key);
+  if (cached && Date.now() < cached.until) return cached.value;
+  const value = await read(ref);
   const token = typeof value === 'string' ? value.trim() : '';
-  return token === '' ? undefined : token;
+  if (token === '') return undefined;
+  cache.set(key, { value: token, until: Date.now() + maxAgeSeconds * 1000 });
+  return token;
+}
+
+/** Forgets every cached value (tests). */
+export function clearStoredTokenCache(): void {
+  cache.clear();
 }
 
 export interface TokenResolverOptions {

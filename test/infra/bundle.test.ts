@@ -2,7 +2,8 @@
  * The poller's bundle, really built by esbuild through NodejsFunction: index.mjs with the sealed
  * alerts-config.json next to it (tokens pointing at their SSM parameters), importable by Node as the
  * Lambda runtime would import it, without the SDK's default credential chain (no STS/SSO client),
- * running a poll against the emulators on environment credentials alone, and a new asset hash
+ * running a poll against the emulators on environment credentials alone (its token read from an
+ * SSM parameter with the bundle's own signed call: test/support/aws-json-fake.ts), and a new asset hash
  * whenever the config changes (or a deploy would keep running the old config).
  */
 import { execFile } from 'node:child_process';
@@ -17,6 +18,7 @@ import { AlertsConfigSchema, parseAlertsConfig } from '../../lambda/config/schem
 import { SEALED_CONFIG_FORMAT, sealConfig } from '../../lambda/config/sealed';
 import { POLLER_NODE_OPTIONS } from '../../infra/constructs/poller';
 import { createSimulator } from '../../local/simulator';
+import { startAwsJsonFake } from '../support/aws-json-fake';
 import { freshTable } from '../support/harness';
 import { SAMPLE_CONFIG, synthesize, type Synthesized } from './support';
 
@@ -99,6 +101,8 @@ describe("the poller's bundle", () => {
     expect(chain).toEqual([]);
     expect(sources.some((s) => s.endsWith('lambda/aws/lambda-credentials.ts'))).toBe(true);
     expect(sources.some((s) => s.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
+    // Tokens are read with one signed call (lambda/aws/json-call.ts), not through service clients.
+    expect(sources.filter((s) => /client-ssm|client-secrets-manager|powertools\/parameters/.test(s))).toEqual([]);
     const code = readFileSync(join(assetDir(sample), 'index.mjs'), 'utf8');
     expect(code).not.toMatch(/AssumeRoleWithWebIdentity|GetRoleCredentials|sso-oidc/);
   });
@@ -107,6 +111,8 @@ describe("the poller's bundle", () => {
     timeout: 90_000,
   }, async () => {
     const sim = await createSimulator({ token: 'bundle-test-token', seed: 12 });
+    const ssm = await startAwsJsonFake('eu-central-1', { accessKeyId: 'local', secretAccessKey: 'local' });
+    ssm.parameters.set('/qrmenu-alerts/bundled/lenina/token', 'bundle-test-token');
     try {
       const client = new DynamoDBClient({ maxAttempts: 2 });
       const table = await freshTable(client);
@@ -119,7 +125,7 @@ describe("the poller's bundle", () => {
             id: 'lenina',
             url: sim.url,
             tls: { fingerprint256: sim.fingerprint256 },
-            token: { value: 'bundle-test-token' },
+            token: { ssm: '/qrmenu-alerts/bundled/lenina/token' },
           },
         ],
         routes: [{ name: 'log', email: ['log@bundle.example'] }],
@@ -144,6 +150,7 @@ describe("the poller's bundle", () => {
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodb,
           AWS_ENDPOINT_URL_SES: emulators.ses,
+          AWS_ENDPOINT_URL_SSM: ssm.endpoint,
           POWERTOOLS_LOG_LEVEL: 'ERROR',
           [RUNTIME_ENV.stateTable]: table,
           [RUNTIME_ENV.configJson]: JSON.stringify(sealConfig(config)),
@@ -151,6 +158,12 @@ describe("the poller's bundle", () => {
       });
       const report = JSON.parse(stdout.trim().split('\n').at(-1)!);
       expect(report).toMatchObject({ polls: 1, errors: 0, delivered: 1 });
+      expect(ssm.calls).toEqual([
+        {
+          target: 'AmazonSSM.GetParameter',
+          input: { Name: '/qrmenu-alerts/bundled/lenina/token', WithDecryption: true },
+        },
+      ]);
       const store = (await (await fetch(`${emulators.ses}/store`)).json()) as {
         emails: { destination: { to: string[] }; body: { text?: string; html?: string } }[];
       };
@@ -160,6 +173,7 @@ describe("the poller's bundle", () => {
       );
     } finally {
       await sim.close();
+      await ssm.close();
     }
   });
 

@@ -2,16 +2,17 @@
  * Failed Bot API calls in the delivery port's kinds, with advice and never the token: 429 →
  * throttled with retry_after, 401/404 → the token, 403/400 → the chat (a group upgraded gives its
  * new id), 5xx/timeouts/resets → transient and ambiguous, refused connections → transient, not
- * ambiguous. And the bot token's resolver: environment, value, Secrets Manager (mocked here: no
- * emulator speaks it), registered with the log redaction.
+ * ambiguous. And the bot token's resolver: environment, value, SSM Parameter Store and Secrets
+ * Manager (the loopback stand-in of test/support/aws-json-fake.ts), registered with the log
+ * redaction.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { GrammyError, HttpError } from 'grammy/web';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { clearStoredTokenCache } from '../../lambda/config/tokens';
 import { redactSecrets } from '../../lambda/obs/telemetry';
 import { classifyTelegramError } from '../../lambda/notify/telegram/errors';
 import { telegramTokenResolver, TelegramTokenUnavailableError } from '../../lambda/notify/telegram/token';
+import { type AwsJsonFake, startAwsJsonFake } from '../support/aws-json-fake';
 
 const TOKEN = '123456:AAsecret-token-value';
 
@@ -90,8 +91,19 @@ describe('Telegram error kinds', () => {
   });
 });
 
-const secrets = mockClient(SecretsManagerClient);
-afterEach(() => secrets.reset());
+let aws: AwsJsonFake;
+const saved = { ssm: process.env.AWS_ENDPOINT_URL_SSM, secrets: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER };
+beforeAll(async () => {
+  aws = await startAwsJsonFake();
+  process.env.AWS_ENDPOINT_URL_SSM = aws.endpoint;
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.endpoint;
+});
+afterAll(async () => {
+  clearStoredTokenCache();
+  await aws.close();
+  process.env.AWS_ENDPOINT_URL_SSM = saved.ssm;
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved.secrets;
+});
 
 describe('bot token', () => {
   it('comes from TELEGRAM_BOT_TOKEN by default, and is redacted from logs once read', async () => {
@@ -111,13 +123,23 @@ describe('bot token', () => {
     expect((bad as Error).message).not.toContain('abc def');
   });
 
+  it('reads its SSM parameter (the stack default), decrypted', async () => {
+    aws.parameters.set('/qrmenu-alerts/demo/telegram/token', '222:AAfrom-ssm');
+    await expect(telegramTokenResolver({ ssm: '/qrmenu-alerts/demo/telegram/token' })()).resolves.toBe(
+      '222:AAfrom-ssm',
+    );
+    expect(aws.calls.at(-1)).toEqual({
+      target: 'AmazonSSM.GetParameter',
+      input: { Name: '/qrmenu-alerts/demo/telegram/token', WithDecryption: true },
+    });
+    expect(redactSecrets('url /bot222:AAfrom-ssm/getMe')).toBe('url /bot***/getMe');
+  });
+
   it('reads the secret, cached, and re-reads it after the cache expires', async () => {
-    secrets
-      .on(GetSecretValueCommand, { SecretId: 'qrmenu-alerts/demo/telegram' })
-      .resolves({ SecretString: '111:AAone' });
+    aws.secrets.set('qrmenu-alerts/demo/telegram', '111:AAone');
     const resolve = telegramTokenResolver({ secret: 'qrmenu-alerts/demo/telegram' }, { maxAgeSeconds: 300 });
     await expect(resolve()).resolves.toBe('111:AAone');
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: '111:AAtwo' });
+    aws.secrets.set('qrmenu-alerts/demo/telegram', '111:AAtwo');
     await expect(resolve()).resolves.toBe('111:AAone'); // cached
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
@@ -129,13 +151,10 @@ describe('bot token', () => {
   });
 
   it('explains an unreadable or empty secret', async () => {
-    secrets
-      .on(GetSecretValueCommand)
-      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    aws.failNext(1, 400, 'AccessDeniedException', 'not authorized');
     const denied = await telegramTokenResolver({ secret: 'qrmenu-alerts/x/telegram' })().catch((e: unknown) => e);
     expect((denied as Error).message).toMatch(/could not be read from Secrets Manager .*may read it/);
-    secrets.reset();
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: '  ' });
+    aws.secrets.set('qrmenu-alerts/y/telegram', '  ');
     const empty = await telegramTokenResolver({ secret: 'qrmenu-alerts/y/telegram' })().catch((e: unknown) => e);
     expect((empty as Error).message).toContain('put-secret-value --secret-id qrmenu-alerts/y/telegram');
   });

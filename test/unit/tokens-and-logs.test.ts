@@ -1,24 +1,40 @@
 /**
  * Where tokens come from, and that a token, once read, never reaches a log line: the Powertools
  * logger's replacer blanks it out of whatever a caller hands it. SSM Parameter Store and Secrets
- * Manager are mocked here (no emulator of either runs here); this tests the adapter's own error
- * handling only.
+ * Manager are the loopback stand-in of test/support/aws-json-fake.ts (it checks each request's
+ * signature), reached through AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL_SECRETS_MANAGER as in AWS
+ * through the regional endpoints; the SDK's own SSMClient is pointed at it once, to keep the
+ * stand-in honest about the protocol.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { tokenResolver } from '../../lambda/config/tokens';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AwsCallError, jsonCall, SSM } from '../../lambda/aws/json-call';
+import { clearStoredTokenCache, tokenResolver } from '../../lambda/config/tokens';
 import { createLogger } from '../../lambda/obs/telemetry';
 import { TokenUnavailableError } from '../../lambda/qrmenu/errors';
+import { type AwsJsonFake, startAwsJsonFake } from '../support/aws-json-fake';
 
-const secrets = mockClient(SecretsManagerClient);
-const ssm = mockClient(SSMClient);
+let aws: AwsJsonFake;
+const saved = { ssm: process.env.AWS_ENDPOINT_URL_SSM, secrets: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER };
+beforeAll(async () => {
+  aws = await startAwsJsonFake();
+  process.env.AWS_ENDPOINT_URL_SSM = aws.endpoint;
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.endpoint;
+});
+afterAll(async () => {
+  await aws.close();
+  process.env.AWS_ENDPOINT_URL_SSM = saved.ssm;
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved.secrets;
+});
 afterEach(() => {
-  secrets.reset();
-  ssm.reset();
+  aws.parameters.clear();
+  aws.secrets.clear();
+  aws.calls.length = 0;
+  clearStoredTokenCache();
   vi.restoreAllMocks();
 });
+
+const quickRetries = { backoffMs: () => 1 };
 
 describe('tokens', () => {
   it('reads a token from the environment variable the source names', async () => {
@@ -36,12 +52,13 @@ describe('tokens', () => {
 
   it('reads a token from its SSM SecureString parameter, decrypted, cached, re-read after the cache expires', async () => {
     const name = '/qrmenu-alerts/demo/ssm-a/token';
-    ssm.on(GetParameterCommand, { Name: name, WithDecryption: true }).resolves({ Parameter: { Value: ' tok-one ' } });
+    aws.parameters.set(name, ' tok-one ');
     const resolve = tokenResolver({ id: 'ssm-a', token: { ssm: name } }, { maxAgeSeconds: 300 });
     await expect(resolve()).resolves.toBe('tok-one');
-    ssm.on(GetParameterCommand, { Name: name, WithDecryption: true }).resolves({ Parameter: { Value: 'tok-two' } });
+    expect(aws.calls).toEqual([{ target: 'AmazonSSM.GetParameter', input: { Name: name, WithDecryption: true } }]);
+    aws.parameters.set(name, 'tok-two');
     await expect(resolve()).resolves.toBe('tok-one'); // cached: one read per 5 minutes
-    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
+    expect(aws.calls).toHaveLength(1);
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       vi.setSystemTime(Date.now() + 301_000);
@@ -52,7 +69,6 @@ describe('tokens', () => {
   });
 
   it('says how to put the token when its parameter does not exist yet (kind secret, not a rejection)', async () => {
-    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'ParameterNotFound', $metadata: {} }));
     const error = await tokenResolver({ id: 'ssm-b', token: { ssm: '/qrmenu-alerts/demo/ssm-b/token' } })().catch(
       (e: unknown) => e,
     );
@@ -63,23 +79,20 @@ describe('tokens', () => {
     );
   });
 
-  it('calls an SSM parameter it may not read kind secret, unreadable, naming Parameter Store', async () => {
-    ssm
-      .on(GetParameterCommand)
-      .rejects(
-        Object.assign(new Error('not authorized to perform: ssm:GetParameter'), { name: 'AccessDeniedException' }),
-      );
+  it('calls an SSM parameter it may not read kind secret, unreadable, naming Parameter Store (no retry)', async () => {
+    aws.failNext(1, 400, 'AccessDeniedException', 'not authorized to perform: ssm:GetParameter');
+    aws.parameters.set('/qrmenu-alerts/demo/ssm-c/token', 'would-be-read-on-a-retry');
     const error = await tokenResolver({ id: 'ssm-c', token: { ssm: '/qrmenu-alerts/demo/ssm-c/token' } })().catch(
       (e: unknown) => e,
     );
     expect(error).toMatchObject({ kind: 'secret', how: 'unreadable' });
     expect((error as Error).message).toMatch(
-      /could not be read from SSM Parameter Store \(\/qrmenu-alerts\/demo\/ssm-c\/token\).*not a rejected token/,
+      /could not be read from SSM Parameter Store \(\/qrmenu-alerts\/demo\/ssm-c\/token\): not authorized.*not a rejected token/,
     );
   });
 
   it('blanks a token read from SSM out of every later log line', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ssm-secret-token-77' } });
+    aws.parameters.set('/qrmenu-alerts/demo/ssm-d/token', 'ssm-secret-token-77');
     const token = await tokenResolver({ id: 'ssm-d', token: { ssm: '/qrmenu-alerts/demo/ssm-d/token' } })();
     const written: string[] = [];
     const capture = (chunk: string | Uint8Array) => {
@@ -94,20 +107,17 @@ describe('tokens', () => {
   });
 
   it('reads a token from Secrets Manager (still accepted: token: { secret })', async () => {
-    secrets
-      .on(GetSecretValueCommand, { SecretId: 'qrmenu-alerts/demo/a/token' })
-      .resolves({ SecretString: 'from-the-secret-42' });
+    aws.secrets.set('qrmenu-alerts/demo/a/token', 'from-the-secret-42');
     await expect(tokenResolver({ id: 'a', token: { secret: 'qrmenu-alerts/demo/a/token' } })()).resolves.toBe(
       'from-the-secret-42',
     );
+    expect(aws.calls).toEqual([
+      { target: 'secretsmanager.GetSecretValue', input: { SecretId: 'qrmenu-alerts/demo/a/token' } },
+    ]);
   });
 
   it('calls an unreadable secret kind secret (its own metric), never a rejected token, and not a crash', async () => {
-    secrets
-      .on(GetSecretValueCommand)
-      .rejects(
-        Object.assign(new Error('User is not authorized to perform GetSecretValue'), { name: 'AccessDeniedException' }),
-      );
+    aws.failNext(1, 400, 'AccessDeniedException', 'User is not authorized to perform GetSecretValue');
     const error = await tokenResolver({ id: 'b', token: { secret: 'qrmenu-alerts/demo/b/token' } })().catch(
       (e: unknown) => e,
     );
@@ -120,19 +130,20 @@ describe('tokens', () => {
   });
 
   it.each([
-    ['throttled', 'ThrottlingException', 'Rate exceeded'],
-    ['unreachable', 'TimeoutError', 'connect ETIMEDOUT secretsmanager.eu-central-1.amazonaws.com'],
-    ['in an internal error', 'InternalServiceError', 'We encountered an internal error'],
-  ])('calls Secrets Manager %s kind secret too', async (_what, name, message) => {
-    secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error(message), { name, $retryable: {} }));
-    const error = await tokenResolver({ id: 'e', token: { secret: `qrmenu-alerts/demo/e-${name}/token` } })().catch(
+    ['throttled', 400, 'ThrottlingException', 'Rate exceeded'],
+    ['in an internal error', 500, 'InternalServiceError', 'We encountered an internal error'],
+  ])('calls Secrets Manager %s three times running kind secret too', async (_what, status, type, message) => {
+    aws.failNext(3, status, type, message);
+    aws.secrets.set(`qrmenu-alerts/demo/e-${type}/token`, 'would-be-read-on-a-fourth-attempt');
+    const error = await tokenResolver({ id: 'e', token: { secret: `qrmenu-alerts/demo/e-${type}/token` } })().catch(
       (e: unknown) => e,
     );
     expect(error).toMatchObject({ kind: 'secret', how: 'unreadable' });
+    expect((error as Error).message).toContain(message);
   });
 
   it('says how to put the token when the secret is still empty', async () => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: '   ' });
+    aws.secrets.set('qrmenu-alerts/demo/c/token', '   ');
     const error = await tokenResolver({ id: 'c', token: { secret: 'qrmenu-alerts/demo/c/token' } })().catch(
       (e: unknown) => e,
     );
@@ -140,6 +151,74 @@ describe('tokens', () => {
     expect((error as Error).message).toContain(
       'aws secretsmanager put-secret-value --secret-id qrmenu-alerts/demo/c/token',
     );
+  });
+});
+
+describe('the signed JSON call (aws/json-call.ts)', () => {
+  it('is answered like the SDK is: SSMClient and jsonCall read the same parameter from the stand-in', async () => {
+    aws.parameters.set('/p/one', 'value-1');
+    const sdk = new SSMClient({ endpoint: aws.endpoint });
+    const viaSdk = await sdk.send(new GetParameterCommand({ Name: '/p/one', WithDecryption: true }));
+    const ours = await jsonCall(SSM, 'GetParameter', { Name: '/p/one', WithDecryption: true });
+    expect(ours).toEqual({ Parameter: expect.objectContaining({ Value: 'value-1' }) });
+    expect(viaSdk.Parameter?.Value).toBe('value-1');
+    const sdkMissing = await sdk.send(new GetParameterCommand({ Name: '/p/none' })).catch((e: unknown) => e);
+    const ourMissing = await jsonCall(SSM, 'GetParameter', { Name: '/p/none' }).catch((e: unknown) => e);
+    expect(sdkMissing).toBeInstanceOf(ParameterNotFound);
+    expect(ourMissing).toBeInstanceOf(AwsCallError);
+    expect(ourMissing).toMatchObject({
+      name: 'ParameterNotFound',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    sdk.destroy();
+  });
+
+  it('is refused when the request is signed with other credentials (the stand-in checks SigV4)', async () => {
+    aws.parameters.set('/p/two', 'value-2');
+    const wrong = async () => ({
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      secretAccessKey: 'not-the-key',
+    });
+    const error = await jsonCall(SSM, 'GetParameter', { Name: '/p/two' }, { credentials: wrong }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403, attempts: 1 } });
+  });
+
+  it('retries throttling and 5xx, then answers; gives up after maxAttempts', async () => {
+    aws.parameters.set('/p/three', 'value-3');
+    aws.failNext(1, 400, 'ThrottlingException');
+    aws.failNext(1, 503, 'ServiceUnavailable');
+    await expect(jsonCall(SSM, 'GetParameter', { Name: '/p/three' }, quickRetries)).resolves.toMatchObject({
+      Parameter: { Value: 'value-3' },
+    });
+    aws.failNext(3, 500, 'InternalServerError');
+    await expect(jsonCall(SSM, 'GetParameter', { Name: '/p/three' }, quickRetries)).rejects.toMatchObject({
+      name: 'InternalServerError',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 500, attempts: 3 },
+    });
+  });
+
+  it('gives up on an attempt left unanswered after its timeout and tries again', async () => {
+    aws.parameters.set('/p/four', 'value-4');
+    aws.hangNext(1);
+    const started = performance.now();
+    await expect(
+      jsonCall(SSM, 'GetParameter', { Name: '/p/four' }, { ...quickRetries, requestTimeoutMs: 150 }),
+    ).resolves.toMatchObject({ Parameter: { Value: 'value-4' } });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('names a missing region and reads an HTML error page as its status', async () => {
+    await expect(jsonCall(SSM, 'GetParameter', {}, { env: {} })).rejects.toThrow(/set AWS_REGION/);
+    aws.htmlNext(1, 502);
+    await expect(jsonCall(SSM, 'GetParameter', {}, { maxAttempts: 1 })).rejects.toMatchObject({
+      name: 'ServiceUnavailable',
+      message: 'HTTP 502',
+      $metadata: { httpStatusCode: 502 },
+    });
   });
 });
 

@@ -11,8 +11,8 @@ import {
   readStoredToken,
   StoredTokenMissing,
   storeOf,
-  type StoredTokenProviders,
   type StoredTokenRef,
+  type StoredValueRead,
 } from '../../config/tokens';
 import { registerSecret } from '../../obs/telemetry';
 
@@ -34,8 +34,8 @@ export interface TelegramTokenOptions {
   readonly maxAgeSeconds?: number;
   /** Default process.env. */
   readonly env?: NodeJS.ProcessEnv;
-  /** Default: the providers shared with the QR-menu tokens, with the poller's client timeouts. */
-  readonly providers?: StoredTokenProviders;
+  /** How the stored value is read. Default: the signed AWS call the QR-menu tokens use (config/tokens.ts). */
+  readonly read?: StoredValueRead;
 }
 
 /** Does this look like a bot token? (Used to refuse a pasted line with quotes or spaces early.) */
@@ -65,7 +65,7 @@ export function telegramTokenResolver(
           `${service} holds no bot token yet (${name}): ${putTokenCommand(ref, 'bot-token.txt')}`,
         );
       try {
-        token = await readStoredToken(ref, options.maxAgeSeconds ?? SECRET_CACHE_SECONDS, options.providers);
+        token = await readStoredToken(ref, options.maxAgeSeconds ?? SECRET_CACHE_SECONDS, options.read);
       } catch (error) {
         if (error instanceof StoredTokenMissing) throw empty();
         throw new TelegramTokenUnavailableError(
