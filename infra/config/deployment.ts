@@ -116,7 +116,8 @@ export const AwsSectionSchema = z.strictObject({
   /** The operator: these addresses subscribe to the ops topic (alarms, possible gaps). */
   ops: z.strictObject({ emails: z.array(z.email()).default([]) }).default({ emails: [] }),
   /**
-   * Create the CloudWatch dashboard (graphs per source). Default: false. It costs 3 USD a month
+   * Create the CloudWatch dashboard (graphs per source; past 10 sources, the 10 with the most of
+   * each metric: infra/constructs/dashboard.ts). Default: false. It costs 3 USD a month
    * (beyond the free tier's 3 dashboards) plus, since its graphs read per-source metrics the poller
    * then emits, up to 0.30 USD a month per graphed metric and source (lambda/domain/metrics.ts,
    * DASHBOARD_METRICS; docs/DEPLOY.md, section 7).

@@ -1,8 +1,11 @@
 /**
  * The CloudWatch dashboard `qrmenu-alerts-<deployment>`: alarm states at the top, then per
- * metric family one graph with a line per source — events (received, new, suppressed,
- * duplicates), deliveries (delivered, retries, failed, latency), poll health (successes and each
- * kind of error, possible gaps), tick latency — and the poller Lambda itself.
+ * metric family one graph — events (received, new, suppressed, duplicates), deliveries
+ * (delivered, retries, failed, latency), poll health (successes and each kind of error, possible
+ * gaps), tick latency — and the poller Lambda itself. Up to NAMED_LINES_UP_TO sources each graph
+ * has a line per source and metric, named after the source, with percentiles; beyond, each
+ * metric is one Metrics Insights query showing the TOP_SOURCES sources with the most (by source
+ * id; maxima instead of percentiles), so the dashboard keeps one size for 11 or 500 sources.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -12,6 +15,10 @@ import { METRIC, type MetricName } from '../../lambda/domain/metrics';
 import type { PollerMetrics } from './poller-metrics';
 
 const MINUTE = Duration.minutes(1);
+/** Up to this many sources, every graph has a named line per source (nine metrics × 10 = 90 in the largest graph). */
+export const NAMED_LINES_UP_TO = 10;
+/** Beyond, each metric's graph shows the sources with the most of it: this many. */
+export const TOP_SOURCES = 10;
 
 export interface PollerDashboardProps {
   readonly dashboardName: string;
@@ -28,7 +35,12 @@ export class PollerDashboard extends Construct {
   constructor(scope: Construct, id: string, props: PollerDashboardProps) {
     super(scope, id);
     const { metrics, sources } = props;
-    const perSource = (names: readonly MetricName[], statistic: string) =>
+    const named = sources.length <= NAMED_LINES_UP_TO;
+    const perSource = (names: readonly MetricName[], statistic: string): cloudwatch.IMetric[] =>
+      named ? namedLines(names, statistic) : topLines(names, statistic);
+    const topLines = (names: readonly MetricName[], statistic: string) =>
+      names.map((name) => metrics.topSources(name, statistic === 'Sum' ? 'SUM' : 'MAX', TOP_SOURCES, MINUTE));
+    const namedLines = (names: readonly MetricName[], statistic: string) =>
       sources.flatMap((source) =>
         names.map((name) =>
           metrics.of(name, source.id, {
@@ -38,9 +50,10 @@ export class PollerDashboard extends Construct {
           }),
         ),
       );
+    const top = named ? '' : ` — the ${TOP_SOURCES} sources with the most`;
     const graph = (title: string, left: cloudwatch.IMetric[], unit?: string) =>
       new cloudwatch.GraphWidget({
-        title,
+        title: `${title}${top}`,
         left,
         width: 12,
         height: 6,
@@ -88,18 +101,22 @@ export class PollerDashboard extends Construct {
           'Sum',
         ),
       ),
-      graph(
-        'Tick latency (p50, p99)',
-        [...perSource([METRIC.tickLatency], 'p50'), ...perSource([METRIC.tickLatency], 'p99')],
-        'ms',
-      ),
+      named
+        ? graph(
+            'Tick latency (p50, p99)',
+            [...perSource([METRIC.tickLatency], 'p50'), ...perSource([METRIC.tickLatency], 'p99')],
+            'ms',
+          )
+        : graph('Tick latency (maximum)', perSource([METRIC.tickLatency], 'Maximum'), 'ms'),
     );
     this.dashboard.addWidgets(
-      graph(
-        'Delivery latency, first seen → sent (p50, p99)',
-        [...perSource([METRIC.deliveryLatency], 'p50'), ...perSource([METRIC.deliveryLatency], 'p99')],
-        'ms',
-      ),
+      named
+        ? graph(
+            'Delivery latency, first seen → sent (p50, p99)',
+            [...perSource([METRIC.deliveryLatency], 'p50'), ...perSource([METRIC.deliveryLatency], 'p99')],
+            'ms',
+          )
+        : graph('Delivery latency, first seen → sent (maximum)', perSource([METRIC.deliveryLatency], 'Maximum'), 'ms'),
       new cloudwatch.GraphWidget({
         title: 'Poller Lambda',
         left: [

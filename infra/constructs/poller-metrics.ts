@@ -40,6 +40,24 @@ export class PollerMetrics {
     return this.metric(name, { service: METRICS_SERVICE, [SOURCE_DIMENSION]: sourceId }, options);
   }
 
+  /**
+   * The `limit` sources with the highest `fn` of one dashboard metric, a line each labelled by
+   * the metric's name and its source id: one Metrics Insights query, whatever the number of sources (a graph holds at
+   * most 500 metrics; a line per source of nine metrics outgrows it past 55 sources).
+   * Metrics Insights aggregates with AVG, COUNT, MAX, MIN and SUM only: no percentiles.
+   */
+  topSources(name: MetricName, fn: 'SUM' | 'MAX', limit: number, period: Duration): cloudwatch.MathExpression {
+    if (!DASHBOARD_METRICS.has(name)) throw new Error(`${name} is not emitted per source (see METRIC_USE)`);
+    return new cloudwatch.MathExpression({
+      expression:
+        `SELECT ${fn}("${name}") FROM SCHEMA("${this.namespace}", service, ${SOURCE_DIMENSION}) ` +
+        `WHERE service = '${METRICS_SERVICE}' GROUP BY ${SOURCE_DIMENSION} ORDER BY ${fn}() DESC LIMIT ${limit}`,
+      // A dynamic label: the metric's name, then what CloudWatch labels each line with (the source id).
+      label: `${name} \${LABEL}`,
+      period,
+    });
+  }
+
   private metric(name: string, dimensionsMap: Record<string, string>, options: MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.namespace,

@@ -1,54 +1,32 @@
 /**
- * One schedule per shard (infra/constructs/poll-schedule.ts): the example config is one shard and
- * one schedule (the whole stack); a generated 120-source chain is five shards, five schedules each
- * naming its shard, one dead-letter queue and one role for all, reserved concurrency for two runs
- * per shard, and cdk-nag clean. The chain's schedules are synthesized in a stack of their own (the
- * poller function and PollSchedule, as infra/stack.ts wires them): the whole stack of 120 sources
- * is over CloudFormation's 500 resources while alarms and secrets are made per source.
+ * One schedule per shard (infra/constructs/poll-schedule.ts), and 500 restaurants in one
+ * deployment: the example config is one shard and one schedule; a generated 500-source chain,
+ * the whole stack with the dashboard on, is twenty shards, twenty schedules each naming its shard,
+ * one dead-letter queue and one role for all, reserved concurrency for two runs per shard, as
+ * many alarms as one source has, within CloudFormation's limits (500 resources, a 1 MB template)
+ * and the dashboard's (a graph holds at most 500 metrics), and cdk-nag clean.
  */
-import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { shardCount } from '../../lambda/config/shards';
 import { loadDeploymentConfig, parseDeploymentConfig, reservedConcurrencyOf } from '../../infra/config/deployment';
-import { PollSchedule } from '../../infra/constructs/poll-schedule';
+import { NAMED_LINES_UP_TO, TOP_SOURCES } from '../../infra/constructs/dashboard';
+import { METRIC } from '../../lambda/domain/metrics';
 import { SAMPLE_CONFIG, synthesize, type Synthesized } from './support';
 
 const CHAIN = {
   ...SAMPLE_CONFIG,
   name: 'chain',
-  sources: Array.from({ length: 120 }, (_, i) => ({ id: `r${i}`, url: `https://203.0.113.${(i % 250) + 1}:8443` })),
+  aws: { ...SAMPLE_CONFIG.aws, dashboard: true },
+  sources: Array.from({ length: 500 }, (_, i) => ({ id: `r${i}`, url: `https://203.0.113.${(i % 250) + 1}:8443` })),
 };
 
 let example: Synthesized;
-let chain: { app: App; template: Template; nag: AwsSolutionsChecks };
-
-/** The chain's poll schedules beside a stand-in of the poller function, with cdk-nag on. */
-function chainSchedules() {
-  const app = new App();
-  const nag = new AwsSolutionsChecks(app, { verbose: true });
-  Validations.of(app).addPlugins(nag);
-  const stack = new Stack(app, 'Chain');
-  const fn = new lambda.Function(stack, 'PollerFunction', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('export const handler = async () => {};'),
-    role: new iam.Role(stack, 'PollerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }),
-  });
-  new PollSchedule(stack, 'PollSchedule', {
-    fn,
-    description: 'Runs the chain poller once a minute',
-    shards: shardCount(parseDeploymentConfig(CHAIN)),
-  });
-  return { app, template: Template.fromStack(stack), nag };
-}
+let chain: Synthesized;
 
 beforeAll(() => {
   example = synthesize(loadDeploymentConfig('config/example.yaml'), { bundle: false });
-  chain = chainSchedules();
+  chain = synthesize(CHAIN, { bundle: false });
 }, 180_000);
 
 const schedules = (s: { template: Template }) =>
@@ -65,11 +43,13 @@ describe('one schedule per shard', () => {
     example.template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
   });
 
-  it('120 sources: five schedules, shards 0–4, one dead-letter queue and one role', () => {
-    expect(shardCount(parseDeploymentConfig(CHAIN))).toBe(5);
+  it('500 sources: twenty schedules, shards 0–19, one dead-letter queue and one role', () => {
+    expect(shardCount(parseDeploymentConfig(CHAIN))).toBe(20);
     const found = schedules(chain);
-    expect(found).toHaveLength(5);
-    expect(found.map((p) => JSON.parse(p.Target.Input).shard).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(found).toHaveLength(20);
+    expect(found.map((p) => JSON.parse(p.Target.Input).shard).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     for (const p of found) {
       expect(p.ScheduleExpression).toBe('rate(1 minute)');
       expect(p.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
@@ -81,14 +61,57 @@ describe('one schedule per shard', () => {
   });
 
   it('reserves two runs per shard, and refuses fewer', () => {
-    expect(reservedConcurrencyOf(parseDeploymentConfig(CHAIN))).toBe(10);
+    expect(reservedConcurrencyOf(parseDeploymentConfig(CHAIN))).toBe(40);
     expect(() => parseDeploymentConfig({ ...CHAIN, aws: { ...CHAIN.aws, reservedConcurrency: 6 } })).toThrow(
-      'aws.reservedConcurrency: 6 is fewer than the 10 runs',
+      'aws.reservedConcurrency: 6 is fewer than the 40 runs',
     );
     expect(() => parseDeploymentConfig({ ...CHAIN, aws: { ...CHAIN.aws, reservedConcurrency: null } })).not.toThrow();
   });
 
-  it('cdk-nag finds nothing unacknowledged with five schedules', () => {
+  it('cdk-nag finds nothing unacknowledged with twenty schedules', () => {
     expect(chain.nag.validateScope(chain.app).violations).toEqual([]);
   });
 });
+
+describe('500 sources in one stack', () => {
+  const json = () => JSON.stringify(chain.template.toJSON());
+
+  it("fits CloudFormation: far below 500 resources and a 1 MB template, as many alarms as one source's", () => {
+    const resources = Object.keys(chain.template.toJSON().Resources);
+    expect(resources.length).toBeLessThan(100);
+    expect(Buffer.byteLength(json())).toBeLessThan(512 * 1024);
+    const alarms = (s: Synthesized) => Object.keys(s.template.findResources('AWS::CloudWatch::Alarm')).length;
+    expect(alarms(chain)).toBe(alarms(synthesize({ ...CHAIN, sources: CHAIN.sources.slice(0, 1) }, { bundle: false })));
+  });
+
+  it('keeps the dashboard one size: each metric one Metrics Insights query of the top sources, no graph over 500 metrics', () => {
+    const [dashboard] = Object.values(chain.template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.parse(resolveJoin(dashboard!.Properties.DashboardBody)) as {
+      widgets: { type: string; properties: { metrics?: unknown[]; title?: string } }[];
+    };
+    const graphs = body.widgets.filter((w) => w.type === 'metric');
+    for (const g of graphs) expect(g.properties.metrics?.length ?? 0).toBeLessThanOrEqual(500);
+    const text = JSON.stringify(body);
+    expect(Buffer.byteLength(text)).toBeLessThan(20 * 1024);
+    expect(text).toContain(
+      `SELECT SUM(\\"${METRIC.eventsNew}\\") FROM SCHEMA(\\"QrmenuAlerts/chain\\", service, source) WHERE service = 'qrmenu-alerts' GROUP BY source ORDER BY SUM() DESC LIMIT ${TOP_SOURCES}`,
+    );
+    expect(text).not.toContain('"r499"');
+    expect(graphs.some((g) => g.properties.title?.includes(`the ${TOP_SOURCES} sources with the most`))).toBe(true);
+  });
+
+  it(`names a line per source up to ${NAMED_LINES_UP_TO} sources`, () => {
+    const small = synthesize({ ...CHAIN, sources: CHAIN.sources.slice(0, NAMED_LINES_UP_TO) }, { bundle: false });
+    const [dashboard] = Object.values(small.template.findResources('AWS::CloudWatch::Dashboard'));
+    const text = resolveJoin(dashboard!.Properties.DashboardBody);
+    expect(text).toContain(`"source","r${NAMED_LINES_UP_TO - 1}"`);
+    expect(text).not.toContain('SELECT');
+  });
+});
+
+/** A DashboardBody's text: `Fn::Join` of strings and references (references as placeholders). */
+function resolveJoin(body: unknown): string {
+  if (typeof body === 'string') return body;
+  const [sep, parts] = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts.map((p) => (typeof p === 'string' ? p : 'REF')).join(sep);
+}
