@@ -3,11 +3,13 @@
  * send — goes out at the next run's first tick, not after the claim timeout: the run releases
  * the claims it did not send (due now) when it ends. Over DynamoDB Local and the simulator, on a
  * manual clock. Before this, such a call waited the 30-s claim timeout: at 2-s polling it made
- * the latency's p95 ≈ 33 s in the bench.
+ * the latency's p95 ≈ 33 s in the bench. A release that fails, answers late or slowly loses
+ * nothing and sends nothing twice: a refused or failed release leaves the claim to its timeout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../local/simulator';
 import { StateStore } from '../../lambda/state/store';
+import { type DynamoFault, FaultyDynamoDb } from '../support/faulty-dynamodb';
 import {
   countingDynamoDbClient,
   freshTable,
@@ -37,36 +39,83 @@ afterAll(async () => {
   await sim.close();
 });
 
+const settings = { sendBudgetMs: 10_000 };
+
+/**
+ * A baseline run, then a run whose last tick comes 14 s before its lease ends (less than the lease
+ * margin and a send): the new call is claimed but not sent. Returns the call.
+ */
+async function claimedButNotSent(on: PollerKit, deliverer: RecordingDeliverer) {
+  const first = makePoller(on, { settings, deliverer });
+  await first.begin(clock.now() + 60_000);
+  await first.tick(clock.now() + 60_000);
+  await first.end();
+  const leaseUntil = clock.now() + 60_000;
+  const run = makePoller(on, { settings, deliverer });
+  await run.begin(leaseUntil);
+  clock.advance(46_000);
+  const call = on.sim.inject({ code: 'waiter_call' });
+  const tick = await run.tick(leaseUntil);
+  expect(tick).toMatchObject({ claimed: 1, delivered: 0, left: 1 });
+  await run.end();
+  expect(deliverer.deliveries).toHaveLength(0);
+  return call;
+}
+
+/** One scheduled run, `afterMs` after the last. */
+async function nextRun(on: PollerKit, deliverer: RecordingDeliverer, afterMs: number) {
+  clock.advance(afterMs);
+  const next = makePoller(on, { settings, deliverer });
+  const until = clock.now() + 60_000;
+  await next.begin(until);
+  await next.tick(until);
+  await next.end();
+}
+
 describe('a claim the run had no time to send', () => {
   it('is sent at the next run’s first tick, not after the claim timeout', async () => {
-    const settings = { sendBudgetMs: 10_000 };
     const deliverer = new RecordingDeliverer();
     deliverer.now = clock.now;
-    // A first run takes the baseline.
-    const first = makePoller(kit, { settings, deliverer });
-    await first.begin(clock.now() + 60_000);
-    await first.tick(clock.now() + 60_000);
-    await first.end();
-
-    // A run whose last tick comes 14 s before its lease ends (less than the lease margin and a send): the new call is claimed but not sent.
-    const leaseUntil = clock.now() + 60_000;
-    const run = makePoller(kit, { settings, deliverer });
-    await run.begin(leaseUntil);
-    clock.advance(46_000);
-    const call = sim.inject({ code: 'waiter_call' });
-    const tick = await run.tick(leaseUntil);
-    expect(tick).toMatchObject({ claimed: 1, delivered: 0, left: 1 });
-    await run.end();
-    expect(deliverer.deliveries).toHaveLength(0);
-
+    const call = await claimedButNotSent(kit, deliverer);
     // The next scheduled run, 3 s later (well inside the 30-s claim timeout), sends it at once.
-    clock.advance(3_000);
-    const next = makePoller(kit, { settings, deliverer });
-    const nextUntil = clock.now() + 60_000;
-    await next.begin(nextUntil);
-    await next.tick(nextUntil);
-    await next.end();
+    await nextRun(kit, deliverer, 3_000);
     expect(deliverer.deliveries.map((d) => d.hash)).toEqual([call.hash]);
     expect(deliverer.deliveries[0]!.at! - call.enqueuedAt).toBeLessThan(TEST_SETTINGS.claimTimeoutMs);
+  });
+});
+
+describe('a fault at the release', () => {
+  const faultyClock = clock;
+  it.each<[string, DynamoFault, 'next run' | 'claim timeout']>([
+    ['refused before it reached the table', { kind: 'error' }, 'claim timeout'],
+    ['applied, its answer lost', { kind: 'late' }, 'next run'],
+    ['slow (20 s), then applied', { kind: 'slow', ms: 20_000 }, 'next run'],
+  ])('%s: the call is sent once, at the %s', async (_what, fault, when) => {
+    const faults = new FaultyDynamoDb(faultyClock);
+    const faultySim = await createSimulator({ token: TOKEN, tls: false, now: clock.now, seed: 12 });
+    try {
+      const on: PollerKit = {
+        clock,
+        sim: faultySim,
+        token: TOKEN,
+        store: new StateStore({ tableName: await freshTable(faults.client), client: faults.client }),
+      };
+      const deliverer = new RecordingDeliverer();
+      deliverer.now = clock.now;
+      faults.failNext('release', fault);
+      const call = await claimedButNotSent(on, deliverer);
+      expect(faults.injected).toEqual([{ kind: 'release', fault: fault.kind }]);
+      await nextRun(on, deliverer, 3_000);
+      if (when === 'claim timeout') {
+        // The claim is still held: the next run leaves it; the one after the timeout sends it.
+        expect(deliverer.deliveries).toHaveLength(0);
+        await nextRun(on, deliverer, TEST_SETTINGS.claimTimeoutMs);
+      }
+      expect(deliverer.deliveries.map((d) => d.hash)).toEqual([call.hash]);
+      await nextRun(on, deliverer, TEST_SETTINGS.claimTimeoutMs + 60_000);
+      expect(deliverer.count(call.hash, 'sns')).toBe(1);
+    } finally {
+      await faultySim.close();
+    }
   });
 });

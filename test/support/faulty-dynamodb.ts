@@ -4,15 +4,25 @@
  * error — the answer that arrives after the caller gave up. Middleware on the real client, so the
  * store's own handling (conditions, returned items, retries) is what is tested.
  *
- *   kinds   lease, checkpoint, lookup, claim, mark, take-over, due-list (from the command and its input)
+ *   kinds   lease, checkpoint, lookup, claim, mark, take-over, release, due-list (from the command and its input)
  *   faults  error   throttled before reaching the table (nothing applied)
  *           late    applied, then a timeout is thrown to the caller
  *           slow    the manual clock moves `ms` while the call is under way, then it succeeds
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RECORD_ATTR } from '../../lambda/domain/record';
 import type { ManualClock } from './harness';
 
-export const CALL_KINDS = ['lease', 'checkpoint', 'lookup', 'claim', 'mark', 'take-over', 'due-list'] as const;
+export const CALL_KINDS = [
+  'lease',
+  'checkpoint',
+  'lookup',
+  'claim',
+  'mark',
+  'take-over',
+  'release',
+  'due-list',
+] as const;
 export type CallKind = (typeof CALL_KINDS)[number];
 export type DynamoFault = { kind: 'error' } | { kind: 'late' } | { kind: 'slow'; ms: number };
 
@@ -27,6 +37,8 @@ export function callKind(command: string, input: Record<string, unknown>): CallK
   const key = input.Key as Record<string, unknown> | undefined;
   if (plain(key?.sk) === 'state')
     return String(input.UpdateExpression).includes('#leaseUntil = ') ? 'lease' : 'checkpoint';
+  // The end-of-run release sets the due time alone (StateStore.release).
+  if (String(input.UpdateExpression) === `SET #${RECORD_ATTR.dueAt} = :dueAt`) return 'release';
   const to = plain((input.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':to']);
   return to === 'claimed' ? 'take-over' : 'mark';
 }
