@@ -11,6 +11,7 @@ import { markdownTable, ms, textTable, usd, type Row } from './lib/table';
 import { MINUTES_PER_MONTH, PRICES } from './cost/prices';
 import { renderDeploymentCost } from './cost/render';
 import type { BenchResults } from './results';
+import { burstOverQuotaBound, quotaRates } from './sections/burst';
 import { scaleLine } from './sections/scale';
 
 export type Format = 'text' | 'markdown';
@@ -18,7 +19,8 @@ export type Format = 'text' | 'markdown';
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const num = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 /** Digits a goal's figure is shown with, by its unit. */
-const goalDigits = (unit: string) => (unit === 'vCPU' ? 3 : unit === 'USD/month' ? 2 : 1);
+const DIGITS: Readonly<Record<string, number>> = { vCPU: 3, 'USD/month': 2, '×': 2, sends: 0 };
+const goalDigits = (unit: string) => DIGITS[unit] ?? 1;
 
 export function renderReport(r: BenchResults, format: Format): string {
   const out: string[] = [];
@@ -105,6 +107,37 @@ export function renderReport(r: BenchResults, format: Format): string {
       ['events per second', ...bursts.map((x) => num(x.eventsPerSecond, 0))],
       ['claims (first PutItem → last)', ...bursts.map((x) => ms(x.phases.claimMs))],
       ['deliveries (first send → last)', ...bursts.map((x) => ms(x.phases.deliverMs))],
+      [
+        `quota-bound minimum of what they sent${r.burst.pacing ? ` (${quotaRates(r.burst.pacing)})` : ''}`,
+        ...bursts.map((x) =>
+          x.pacing
+            ? `${ms(x.pacing.quotaBoundMs)} (${x.pacing.sent.emailRecipients} e-mail recipients, ${x.pacing.sent.smsUnits} SMS units)`
+            : 'n/a',
+        ),
+      ],
+      [
+        'deliveries ÷ quota-bound minimum',
+        ...bursts.map((x) => {
+          const ratio = burstOverQuotaBound(x);
+          return Number.isFinite(ratio) ? `${num(ratio)} ×` : 'n/a';
+        }),
+      ],
+      [
+        'sends refused by throttling (or failed)',
+        ...bursts.map((x) => (x.pacing ? String(x.pacing.throttled) : 'n/a')),
+      ],
+      [
+        'sends deferred to a later tick by the pacer',
+        ...bursts.map((x) => (x.pacing ? String(x.pacing.deferred) : 'n/a')),
+      ],
+      [
+        'quota-bound minimum of the whole burst',
+        ...bursts.map((x) =>
+          x.pacing
+            ? `${ms(x.pacing.wholeBurst.quotaBoundMs)} (${x.pacing.wholeBurst.emailRecipients} e-mail recipients, ${x.pacing.wholeBurst.smsUnits} SMS units)`
+            : 'n/a',
+        ),
+      ],
       [
         'median call: PutItem / SES / SNS / UpdateItem',
         ...bursts.map(

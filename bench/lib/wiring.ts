@@ -11,7 +11,7 @@ import { awsClientConfig } from '../../lambda/aws/clients';
 import { parseAlertsConfig, type AlertsConfig } from '../../lambda/config/schema';
 import { createPollHandler, qrMenuFetcher, SAFETY_MS, type PollHandler } from '../../lambda/handler';
 import { createDeliverer } from '../../lambda/notify/deliverer';
-import type { Deliverer } from '../../lambda/domain/delivery';
+import type { Deliverer, DeliveryResult } from '../../lambda/domain/delivery';
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
 import { metricsNamespace } from '../../lambda/domain/metrics';
@@ -93,6 +93,8 @@ export interface WireOptions {
   readonly clock?: Clock;
   /** Default: the Powertools logger (stdout). */
   readonly log?: Log;
+  /** Told every delivery's answer (per channel: sent, failed, or deferred by the pacer). */
+  readonly onDelivered?: (result: DeliveryResult) => void;
 }
 
 export function wireHandler(options: WireOptions): WiredHandler {
@@ -110,7 +112,11 @@ export function wireHandler(options: WireOptions): WiredHandler {
     sns: meter.attach(createSnsClient(), 'sns'),
   });
   const deliverer: Deliverer = {
-    deliver: (request) => meter.withLabel(request.event.hash, () => real.deliver(request)),
+    deliver: async (request) => {
+      const result = await meter.withLabel(request.event.hash, () => real.deliver(request));
+      options.onDelivered?.(result);
+      return result;
+    },
   };
   const handler = createPollHandler({
     config,

@@ -3,7 +3,8 @@
  * handler wiring (StateStore on DynamoDB Local, createDeliverer on the SES and SNS emulators).
  * The source is warmed first (its first poll records the backlog without sending), then one
  * empty invocation is counted (the per-invocation cost: lease, due-list, checkpoint), then the
- * burst is injected and one invocation claims, delivers and marks it all.
+ * burst is injected and one invocation claims, delivers and marks it all — or what of it the
+ * account's send quotas let one tick send: the rest the pacer defers to a later tick (`pacing`).
  * `measureBurstMemory` runs the same burst through the built bundle in a child process with the
  * function's NODE_OPTIONS, as Lambda runs it, and reads that process's peak memory.
  */
@@ -14,7 +15,9 @@ import { pathToFileURL } from 'node:url';
 import { POLLER_MEMORY_MB, POLLER_NODE_OPTIONS } from '../../infra/constructs/poller';
 import { POLLER_TIMEOUT_SECONDS, RUNTIME_ENV } from '../../lambda/config/runtime';
 import { sealConfig } from '../../lambda/config/sealed';
-import { matchingRoutes } from '../../lambda/core/routing';
+import { emailsOf, matchingRoutes } from '../../lambda/core/routing';
+import type { DeliveryResult } from '../../lambda/domain/delivery';
+import { quotaBoundBurstMs, quotaShare } from '../../lambda/notify/deliverer';
 import { QrMenuClient } from '../../lambda/qrmenu/client';
 import { createSimulator } from '../../local/simulator';
 import { AwsMeter, summarizeCalls, type CallRecord, type CallSummary } from '../lib/aws-meter';
@@ -67,6 +70,59 @@ export interface BurstResult {
     readonly deliverMs: number;
     readonly medianCallMs: Readonly<Record<string, number>>;
   };
+  /**
+   * The deliveries against the account's send quotas. Absent in results.json files written
+   * before it was measured (bench/summary.ts still renders those).
+   */
+  readonly pacing?: BurstPacing;
+}
+
+/** What the sends count against a quota, as the pacer counts it (core/send-rate.ts). */
+export interface QuotaUnits {
+  /** SES: the recipients of the e-mails. */
+  readonly emailRecipients: number;
+  /** SNS: the phones each publish reaches, at least 1 a publish. */
+  readonly smsUnits: number;
+}
+
+export interface BurstPacing {
+  /** The invocation's share of the quotas, per second (`delivery.sesPerSecond`, `snsPerSecond` / shards). */
+  readonly sesPerSecond: number;
+  readonly snsPerSecond: number;
+  /** What the invocation sent (successful SES sends, SNS publishes). */
+  readonly sent: QuotaUnits;
+  /**
+   * `quotaBoundBurstMs` (notify/deliverer.ts) for `sent`: the least time, first send to last,
+   * those sends can take without exceeding the quotas. `phases.deliverMs` is measured against it.
+   */
+  readonly quotaBoundMs: number;
+  /** Every event of the burst (its routes' recipients and phones), and its quota-bound minimum. */
+  readonly wholeBurst: QuotaUnits & { readonly quotaBoundMs: number };
+  /**
+   * SES and SNS sends the deliverer reported failed: refused by throttling (SES `Throttling` /
+   * "Maximum sending rate exceeded", SNS `Throttled*`, kind `throttled`) or by any other error.
+   * The emulators never throttle, so here this counts the deliverer's own failures; it must be 0.
+   */
+  readonly throttled: number;
+  /**
+   * SES and SNS sends the pacer answered "not before T": the quotas would not let them start
+   * before the tick's deadline, so they were not attempted (not a failure; a later tick sends
+   * them). Fewer than the `undelivered` events: the events the tick had no time left to hand to
+   * the deliverer at all are not counted here.
+   */
+  readonly deferred: number;
+}
+
+/** "SES 14/s, SNS 20/s": the quota shares a burst was paced to, as the goals and the report name them. */
+export function quotaRates(pacing: Pick<BurstPacing, 'sesPerSecond' | 'snsPerSecond'>): string {
+  const rate = (perSecond: number) => `${Math.round(perSecond * 100) / 100}/s`;
+  return `SES ${rate(pacing.sesPerSecond)}, SNS ${rate(pacing.snsPerSecond)}`;
+}
+
+/** The deliveries' time over its quota-bound minimum (NaN when not measured): 1 is as fast as the quotas allow. */
+export function burstOverQuotaBound(burst: Pick<BurstResult, 'phases' | 'pacing'>): number {
+  const bound = burst.pacing?.quotaBoundMs;
+  return bound === undefined || bound <= 0 ? Number.NaN : burst.phases.deliverMs / bound;
 }
 
 /**
@@ -87,7 +143,14 @@ export async function measureBurst(
     const source = { id: 'burst', url: sim.url, fingerprint256: sim.fingerprint256! };
     const config = benchConfig([source], BURST_INTERVAL_SECONDS, deliveryConcurrency);
     const meter = new AwsMeter();
-    const { handler } = wireHandler({ config, tableName: await stack.newTable(), topicArn: stack.topicArn, meter });
+    let results: DeliveryResult[] = [];
+    const { handler } = wireHandler({
+      config,
+      tableName: await stack.newTable(),
+      topicArn: stack.topicArn,
+      meter,
+      onDelivered: (result) => results.push(result),
+    });
     const invoke = () => handler({}, lambdaContext(Date.now() + BURST_REMAINING_MS));
 
     const warm = await withCapturedOutput(() => invoke());
@@ -107,6 +170,7 @@ export async function measureBurst(
     const sesBefore = await stack.sesStoreCount();
 
     const mark = meter.mark();
+    results = [];
     const started = Date.now();
     const run = await withCapturedOutput(() => invoke());
     const wallMs = Date.now() - started;
@@ -116,10 +180,37 @@ export async function measureBurst(
     const publishedHashes = new Set(ok('sns').map((c) => c.label));
     const lastOf = (service: 'sns' | 'ses') => Math.max(...ok(service).map((c) => c.endedAt)) - started;
     const per = (key: keyof CallSummary) => ((burst[key] as number) - (emptyInvocation[key] as number)) / events;
-    const sms = injected.reduce((sum, e) => {
-      const facts = { sourceId: source.id, code: e.wire.code, tableName: e.wire.table_repr.name };
-      return sum + new Set(matchingRoutes(config, facts).flatMap((r) => r.sms)).size;
-    }, 0);
+    const routed = injected.map((e) => {
+      const routes = matchingRoutes(config, {
+        sourceId: source.id,
+        code: e.wire.code,
+        tableName: e.wire.table_repr.name,
+      });
+      return { hash: e.hash, recipients: emailsOf(routes).length, phones: new Set(routes.flatMap((r) => r.sms)).size };
+    });
+    const sms = routed.reduce((sum, e) => sum + e.phones, 0);
+    const share = quotaShare(config);
+    const units = (of: readonly { recipients: number; phones: number }[]): QuotaUnits => ({
+      emailRecipients: of.reduce((sum, e) => sum + e.recipients, 0),
+      smsUnits: of.reduce((sum, e) => sum + Math.max(1, e.phones), 0),
+    });
+    const boundOf = (u: QuotaUnits) =>
+      quotaBoundBurstMs(config, { emailRecipients: u.emailRecipients, smsMessages: u.smsUnits });
+    const wholeBurst = units(routed);
+    const sent: QuotaUnits = {
+      emailRecipients: burst.sesRecipients,
+      smsUnits: units(routed.filter((e) => publishedHashes.has(e.hash))).smsUnits,
+    };
+    const sends = results.flatMap((r) => r.channels).filter((c) => c.channel === 'email' || c.channel === 'sns');
+    const pacing: BurstPacing = {
+      sesPerSecond: share.ses,
+      snsPerSecond: share.sns,
+      sent,
+      quotaBoundMs: boundOf(sent),
+      wholeBurst: { ...wholeBurst, quotaBoundMs: boundOf(wholeBurst) },
+      throttled: sends.filter((c) => !c.ok && c.deferred !== true).length,
+      deferred: sends.filter((c) => !c.ok && c.deferred === true).length,
+    };
     return {
       events,
       answerBytes: answer.bytes,
@@ -147,6 +238,7 @@ export async function measureBurst(
       emfMetrics: emfMetricKeys(run.capture.lines),
       concurrency: config.delivery.concurrency,
       phases: phasesOf(calls),
+      pacing,
     };
   } finally {
     await sim.close();
