@@ -40,8 +40,9 @@ export function costModelOf(idle: IdleResult, burst: BurstResult, inventory: Inv
       writeUnits: burst.perEvent.writeCapacityUnits,
       readUnits: burst.perEvent.readCapacityUnits,
       readRequests: burst.perEvent.dynamoDbReads,
-      snsPublishes: burst.perEvent.snsCalls,
-      sesRecipients: burst.perEvent.sesRecipients,
+      // What every event costs in sends: over the runs that sent the whole burst (the first sends about half).
+      snsPublishes: (burst.drain?.perEvent ?? burst.perEvent).snsCalls,
+      sesRecipients: (burst.drain?.perEvent ?? burst.perEvent).sesRecipients,
       smsMessages: burst.perEvent.smsMessages,
       lambdaMs: burst.wallMs / burst.events,
     },

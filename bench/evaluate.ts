@@ -84,7 +84,17 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
  * time the send quotas allow for what they sent, and no send is refused (throttled or failed).
  * A burst measured before these figures existed (no `pacing`) meets neither.
  */
-export function burstGoalChecks(burst: Pick<BurstResult, 'events' | 'phases' | 'pacing'>): GoalCheck[] {
+export function burstGoalChecks(burst: Pick<BurstResult, 'events' | 'phases' | 'pacing' | 'drain'>): GoalCheck[] {
+  const drained = burst.drain
+    ? [
+        atMost(
+          `burst of ${burst.events} events: undelivered after the ${burst.drain.invocations} scheduled runs that sent it`,
+          burst.drain.undelivered,
+          GOALS.eventsLost,
+          'events',
+        ),
+      ]
+    : [];
   return [
     atMost(
       `burst of ${burst.events} events: deliveries' time ÷ the quota-bound minimum of what they sent` +
@@ -95,9 +105,10 @@ export function burstGoalChecks(burst: Pick<BurstResult, 'events' | 'phases' | '
     ),
     atMost(
       `burst of ${burst.events} events: sends refused by throttling or failed`,
-      burst.pacing?.throttled ?? Number.NaN,
+      burst.drain?.throttled ?? burst.pacing?.throttled ?? Number.NaN,
       GOALS.burstThrottled,
       'sends',
     ),
+    ...drained,
   ];
 }

@@ -139,6 +139,24 @@ export function renderReport(r: BenchResults, format: Format): string {
         ),
       ],
       [
+        'scheduled runs (a minute apart) until every event was delivered',
+        ...bursts.map((x) =>
+          x.drain ? `${x.drain.invocations}, ${x.drain.undelivered} undelivered, ${x.drain.throttled} refused` : 'n/a',
+        ),
+      ],
+      [
+        'first send → last, over those runs (the whole burst’s quota-bound minimum)',
+        ...bursts.map((x) => (x.drain ? `${ms(x.drain.deliverMs)} (${ms(x.drain.quotaBoundMs)})` : 'n/a')),
+      ],
+      [
+        'per event over those runs: SES recipients / SNS publishes / DynamoDB writes',
+        ...bursts.map((x) =>
+          x.drain
+            ? `${num(x.drain.perEvent.sesRecipients)} / ${num(x.drain.perEvent.snsCalls)} / ${num(x.drain.perEvent.dynamoDbWrites)}`
+            : 'n/a',
+        ),
+      ],
+      [
         'median call: PutItem / SES / SNS / UpdateItem',
         ...bursts.map(
           (x) =>

@@ -5,12 +5,15 @@
  * empty invocation is counted (the per-invocation cost: lease, due-list, checkpoint), then the
  * burst is injected and one invocation claims, delivers and marks it all — or what of it the
  * account's send quotas let one tick send: the rest the pacer defers to a later tick (`pacing`).
+ * Then the next scheduled runs (a minute apart, as EventBridge starts them) send the rest
+ * (`drain`): every event delivered, none refused, and what each event cost in sends.
  * `measureBurstMemory` runs the same burst through the built bundle in a child process with the
  * function's NODE_OPTIONS, as Lambda runs it, and reads that process's peak memory.
  */
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { POLLER_MEMORY_MB, POLLER_NODE_OPTIONS } from '../../infra/constructs/poller';
 import { POLLER_TIMEOUT_SECONDS, RUNTIME_ENV } from '../../lambda/config/runtime';
@@ -75,7 +78,32 @@ export interface BurstResult {
    * before it was measured (bench/summary.ts still renders those).
    */
   readonly pacing?: BurstPacing;
+  /** The burst invocation and the scheduled runs after it, until every event is delivered. Absent in older results. */
+  readonly drain?: BurstDrain;
 }
+
+export interface BurstDrain {
+  /** Invocations, the burst's included, each started a minute after the one before (at most MAX_DRAIN_INVOCATIONS). */
+  readonly invocations: number;
+  /** Events without a successful SNS publish after them (the goal: 0). */
+  readonly undelivered: number;
+  /** SES and SNS sends refused by throttling or failed, over all of them (the goal: 0). */
+  readonly throttled: number;
+  /** The burst's first send to its last, over all of them: the quota-bound minimum plus the runs' ends, where no send starts. */
+  readonly deliverMs: number;
+  /** The whole burst's quota-bound minimum (pacing.wholeBurst). */
+  readonly quotaBoundMs: number;
+  /** What each event cost, over all of them: SES sends and recipients, SNS publishes, DynamoDB writes (releases and take-overs of the deferred included). */
+  readonly perEvent: {
+    readonly sesCalls: number;
+    readonly sesRecipients: number;
+    readonly snsCalls: number;
+    readonly dynamoDbWrites: number;
+  };
+}
+
+/** Scheduled runs after the burst's, at most, to send what the quotas deferred (1,000 events at 14/s need two). */
+const MAX_DRAIN_INVOCATIONS = 4;
 
 /** What the sends count against a quota, as the pacer counts it (core/send-rate.ts). */
 export interface QuotaUnits {
@@ -202,13 +230,56 @@ export async function measureBurst(
       smsUnits: units(routed.filter((e) => publishedHashes.has(e.hash))).smsUnits,
     };
     const sends = results.flatMap((r) => r.channels).filter((c) => c.channel === 'email' || c.channel === 'sns');
+    const refused = (of: typeof sends) => of.filter((c) => !c.ok && c.deferred !== true).length;
+    const sesEmulatorEmails = (await stack.sesStoreCount()) - sesBefore;
+    const logBytes = run.capture.bytes();
+    const emfMetrics = emfMetricKeys(run.capture.lines);
+
+    // The next scheduled runs, a minute apart, until every event has its SNS publish.
+    let invocations = 1;
+    const unpublished = () => {
+      const published = new Set(
+        meter
+          .since(mark)
+          .filter((c) => c.service === 'sns' && c.ok)
+          .map((c) => c.label),
+      );
+      return injected.filter((e) => !published.has(e.hash)).length;
+    };
+    while (unpublished() > 0 && invocations < MAX_DRAIN_INVOCATIONS) {
+      await sleep(started + invocations * 60_000 - Date.now());
+      await withCapturedOutput(() => invoke());
+      invocations += 1;
+    }
+    const all = meter.since(mark);
+    const allSummary = summarizeCalls(all);
+    const allSends = results.flatMap((r) => r.channels).filter((c) => c.channel === 'email' || c.channel === 'sns');
+    const perAll = (key: keyof CallSummary) =>
+      ((allSummary[key] as number) - invocations * (emptyInvocation[key] as number)) / events;
+    const sendCalls = all.filter((c) => (c.service === 'ses' || c.service === 'sns') && c.ok);
+    const drain: BurstDrain = {
+      invocations,
+      undelivered: unpublished(),
+      throttled: refused(allSends),
+      deliverMs:
+        sendCalls.length === 0
+          ? 0
+          : Math.max(...sendCalls.map((c) => c.endedAt)) - Math.min(...sendCalls.map((c) => c.startedAt)),
+      quotaBoundMs: boundOf(wholeBurst),
+      perEvent: {
+        sesCalls: perAll('sesCalls'),
+        sesRecipients: perAll('sesRecipients'),
+        snsCalls: perAll('snsCalls'),
+        dynamoDbWrites: perAll('dynamoDbWrites'),
+      },
+    };
     const pacing: BurstPacing = {
       sesPerSecond: share.ses,
       snsPerSecond: share.sns,
       sent,
       quotaBoundMs: boundOf(sent),
       wholeBurst: { ...wholeBurst, quotaBoundMs: boundOf(wholeBurst) },
-      throttled: sends.filter((c) => !c.ok && c.deferred !== true).length,
+      throttled: refused(sends),
       deferred: sends.filter((c) => !c.ok && c.deferred === true).length,
     };
     return {
@@ -232,13 +303,14 @@ export async function measureBurst(
         smsMessages: sms / events,
       },
       dynamoDbWritesPerEventAllIn: burst.dynamoDbWrites / events,
-      sesEmulatorEmails: (await stack.sesStoreCount()) - sesBefore,
+      sesEmulatorEmails,
       undelivered: injected.filter((e) => !publishedHashes.has(e.hash)).length,
-      logBytes: run.capture.bytes(),
-      emfMetrics: emfMetricKeys(run.capture.lines),
+      logBytes,
+      emfMetrics,
       concurrency: config.delivery.concurrency,
       phases: phasesOf(calls),
       pacing,
+      drain,
     };
   } finally {
     await sim.close();

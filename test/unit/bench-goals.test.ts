@@ -9,7 +9,7 @@ import { burstGoalChecks } from '../../bench/evaluate';
 import { GOALS } from '../../bench/lib/goals';
 import { renderReport } from '../../bench/report';
 import { type BenchResults, readResults } from '../../bench/results';
-import type { BurstPacing, BurstResult } from '../../bench/sections/burst';
+import type { BurstDrain, BurstPacing, BurstResult } from '../../bench/sections/burst';
 
 const pacing = (over: Partial<BurstPacing> = {}): BurstPacing => ({
   sesPerSecond: 14,
@@ -57,6 +57,37 @@ describe('the burst goals', () => {
     expect(ratio!.met).toBe(false);
     expect(refused!.met).toBe(false);
     expect(burstGoalChecks(burst(0, pacing({ quotaBoundMs: 0 })))[0]!.met).toBe(false);
+  });
+});
+
+describe('the burst drained by the scheduled runs after it', () => {
+  const drain = (over: Partial<BurstDrain> = {}): BurstDrain => ({
+    invocations: 2,
+    undelivered: 0,
+    throttled: 0,
+    deliverMs: 93_573,
+    quotaBoundMs: 82_000,
+    perEvent: { sesCalls: 1, sesRecipients: 1.154, snsCalls: 1, dynamoDbWrites: 3 },
+    ...over,
+  });
+
+  it('meets when every event was delivered and no send was refused over all the runs', () => {
+    const checks = burstGoalChecks({ ...burst(40_371), drain: drain() });
+    expect(checks).toHaveLength(3);
+    expect(checks[2]).toMatchObject({
+      what: 'burst of 1000 events: undelivered after the 2 scheduled runs that sent it',
+      measured: 0,
+      met: true,
+    });
+  });
+
+  it('misses when an event is still undelivered, or a later run had a send refused', () => {
+    expect(burstGoalChecks({ ...burst(40_371), drain: drain({ undelivered: 3 }) })[2]!.met).toBe(false);
+    // The first run refused nothing; the second did: the drain's count is the one judged.
+    expect(burstGoalChecks({ ...burst(40_371), drain: drain({ throttled: 2 }) })[1]).toMatchObject({
+      measured: 2,
+      met: false,
+    });
   });
 });
 
