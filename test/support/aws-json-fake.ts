@@ -39,6 +39,33 @@ export interface AwsJsonFake {
   close(): Promise<void>;
 }
 
+/**
+ * Starts the stand-in for a test file (beforeAll) with the token reads routed to it
+ * (AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL_SECRETS_MANAGER), and stops it and puts the
+ * variables back afterwards (afterAll). Returns a getter of the running stand-in.
+ */
+export function useAwsJsonFake(hooks: {
+  beforeAll: (fn: () => Promise<void>) => void;
+  afterAll: (fn: () => Promise<void>) => void;
+}): () => AwsJsonFake {
+  let fake: AwsJsonFake | undefined;
+  const saved = { ssm: process.env.AWS_ENDPOINT_URL_SSM, secrets: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER };
+  hooks.beforeAll(async () => {
+    fake = await startAwsJsonFake();
+    process.env.AWS_ENDPOINT_URL_SSM = fake.endpoint;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = fake.endpoint;
+  });
+  hooks.afterAll(async () => {
+    await fake?.close();
+    process.env.AWS_ENDPOINT_URL_SSM = saved.ssm;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved.secrets;
+  });
+  return () => {
+    if (!fake) throw new Error('the AWS stand-in is not started yet (use it inside a test)');
+    return fake;
+  };
+}
+
 export async function startAwsJsonFake(
   region = process.env.AWS_REGION ?? 'eu-central-1',
   credentials: FakeCredentials = {

@@ -7,12 +7,12 @@
  * redaction.
  */
 import { GrammyError, HttpError } from 'grammy/web';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearStoredTokenCache } from '../../lambda/config/tokens';
 import { redactSecrets } from '../../lambda/obs/telemetry';
 import { classifyTelegramError } from '../../lambda/notify/telegram/errors';
 import { telegramTokenResolver, TelegramTokenUnavailableError } from '../../lambda/notify/telegram/token';
-import { type AwsJsonFake, startAwsJsonFake } from '../support/aws-json-fake';
+import { type AwsJsonFake, useAwsJsonFake } from '../support/aws-json-fake';
 
 const TOKEN = '123456:AAsecret-token-value';
 
@@ -91,19 +91,12 @@ describe('Telegram error kinds', () => {
   });
 });
 
+const fake = useAwsJsonFake({ beforeAll, afterAll });
 let aws: AwsJsonFake;
-const saved = { ssm: process.env.AWS_ENDPOINT_URL_SSM, secrets: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER };
-beforeAll(async () => {
-  aws = await startAwsJsonFake();
-  process.env.AWS_ENDPOINT_URL_SSM = aws.endpoint;
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.endpoint;
+beforeEach(() => {
+  aws = fake();
 });
-afterAll(async () => {
-  clearStoredTokenCache();
-  await aws.close();
-  process.env.AWS_ENDPOINT_URL_SSM = saved.ssm;
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved.secrets;
-});
+afterAll(() => clearStoredTokenCache());
 
 describe('bot token', () => {
   it('comes from TELEGRAM_BOT_TOKEN by default, and is redacted from logs once read', async () => {

@@ -7,24 +7,17 @@
  * stand-in honest about the protocol.
  */
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsCallError, jsonCall, SSM } from '../../lambda/aws/json-call';
 import { clearStoredTokenCache, tokenResolver } from '../../lambda/config/tokens';
 import { createLogger } from '../../lambda/obs/telemetry';
 import { TokenUnavailableError } from '../../lambda/qrmenu/errors';
-import { type AwsJsonFake, startAwsJsonFake } from '../support/aws-json-fake';
+import { type AwsJsonFake, useAwsJsonFake } from '../support/aws-json-fake';
 
+const fake = useAwsJsonFake({ beforeAll, afterAll });
 let aws: AwsJsonFake;
-const saved = { ssm: process.env.AWS_ENDPOINT_URL_SSM, secrets: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER };
-beforeAll(async () => {
-  aws = await startAwsJsonFake();
-  process.env.AWS_ENDPOINT_URL_SSM = aws.endpoint;
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.endpoint;
-});
-afterAll(async () => {
-  await aws.close();
-  process.env.AWS_ENDPOINT_URL_SSM = saved.ssm;
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved.secrets;
+beforeEach(() => {
+  aws = fake();
 });
 afterEach(() => {
   aws.parameters.clear();
