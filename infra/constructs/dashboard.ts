@@ -60,6 +60,12 @@ export class PollerDashboard extends Construct {
         ...(unit ? { leftYAxis: { label: unit, showUnits: false } } : {}),
       });
 
+    /** p50 and p99 per source while lines are named; the maxima of the top sources beyond (no percentiles there). */
+    const latency = (title: string, name: MetricName) =>
+      named
+        ? graph(`${title} (p50, p99)`, [...perSource([name], 'p50'), ...perSource([name], 'p99')], 'ms')
+        : graph(`${title} (maximum)`, perSource([name], 'Maximum'), 'ms');
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(3),
@@ -101,22 +107,10 @@ export class PollerDashboard extends Construct {
           'Sum',
         ),
       ),
-      named
-        ? graph(
-            'Tick latency (p50, p99)',
-            [...perSource([METRIC.tickLatency], 'p50'), ...perSource([METRIC.tickLatency], 'p99')],
-            'ms',
-          )
-        : graph('Tick latency (maximum)', perSource([METRIC.tickLatency], 'Maximum'), 'ms'),
+      latency('Tick latency', METRIC.tickLatency),
     );
     this.dashboard.addWidgets(
-      named
-        ? graph(
-            'Delivery latency, first seen → sent (p50, p99)',
-            [...perSource([METRIC.deliveryLatency], 'p50'), ...perSource([METRIC.deliveryLatency], 'p99')],
-            'ms',
-          )
-        : graph('Delivery latency, first seen → sent (maximum)', perSource([METRIC.deliveryLatency], 'Maximum'), 'ms'),
+      latency('Delivery latency, first seen → sent', METRIC.deliveryLatency),
       new cloudwatch.GraphWidget({
         title: 'Poller Lambda',
         left: [
