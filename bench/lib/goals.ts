@@ -13,7 +13,7 @@ export const GOALS = {
    * 1,000 events in one answer (issue 12, goal 5): the deliveries (first send → last) take at most
    * 15 % more than the least time the account's send quotas allow for what they sent
    * (`quotaBoundBurstMs`: SES 14 recipients/s, SNS 20 SMS/s by default). The pacer
-   * (core/send-rate.ts, notify/send-pacer.ts) itself allows up to ≈ 8 % more: it serves sends in
+   * (core/send-rate.ts, notify/pacing/send-pacer.ts) itself allows up to ≈ 8 % more: it serves sends in
    * arrival order and never splits one, so a 2-recipient e-mail that does not fit a second's
    * last slot waits for the next second — at worst 13 of 14 units a second (14/13 = 1.077; SNS
    * 20/19 = 1.053), where the bound assumes every second full. A second's sends start when the

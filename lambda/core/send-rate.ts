@@ -7,7 +7,7 @@
  * cost / perSecond seconds, as SES itself allows such a message and refuses the next ones.
  *
  * Pure functions over an immutable {@link RateWindow}; the caller passes the time. The stateful
- * dispatcher that waits for the planned instants is notify/send-pacer.ts.
+ * dispatcher that waits for the planned instants is notify/pacing/send-pacer.ts.
  */
 
 export const RATE_WINDOW_MS = 1_000;

@@ -53,7 +53,8 @@ import { createSesClient, sendAlertEmail } from './ses';
 import { createSnsClient, maxMessageBytes, publishAlert } from './sns';
 import { CLIENT_DEFAULTS, type SendClientOptions } from '../aws/clients';
 import { shardCount } from '../config/shards';
-import { type PacerClock, realPacerClock, SendPacer } from './send-pacer';
+import { SendPacer } from './pacing/send-pacer';
+import { type PacerClock, realPacerClock } from './pacing/turns';
 import { leastBurstMs } from '../core/send-rate';
 
 export interface DelivererOptions {

@@ -4,7 +4,7 @@
  * each bot's updates apart), an alert to send, and the simulated staff of local/telegram-emulator.ts.
  */
 import { randomInt } from 'node:crypto';
-import type { TelegramClock } from '../../lambda/notify/telegram/pacer';
+import type { PacerClock } from '../../lambda/notify/pacing/turns';
 import type { TelegramAlertInput } from '../../lambda/notify/telegram/texts';
 export {
   clearTelegramFaults,
@@ -20,7 +20,7 @@ export {
  * everything already started run up to its next I/O (one macrotask), so whoever was handed a turn
  * just before makes its request at the time of that turn, not after the next sleep.
  */
-export class TestClock implements TelegramClock {
+export class TestClock implements PacerClock {
   readonly sleeps: number[] = [];
   constructor(public t = Date.UTC(2020, 0, 6, 18, 0, 0)) {}
   now = (): number => this.t;

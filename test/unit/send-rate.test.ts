@@ -1,5 +1,5 @@
 /**
- * Pacing to the account's send quotas (lambda/core/send-rate.ts, lambda/notify/send-pacer.ts) on
+ * Pacing to the account's send quotas (lambda/core/send-rate.ts, lambda/notify/pacing/send-pacer.ts) on
  * a manual clock: a burst of 1,000 sends never puts more than the rate into any one-second window,
  * recipients count as SES counts them, a send that cannot start by its deadline is told when it
  * may and counts nothing, and each shard's invocation gets its share.
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { EMPTY_WINDOW, earliestStart, leastBurstMs, planStarts, recordStart } from '../../lambda/core/send-rate';
 import { quotaBoundBurstMs, quotaShare } from '../../lambda/notify/deliverer';
-import { SendPacer } from '../../lambda/notify/send-pacer';
+import { SendPacer } from '../../lambda/notify/pacing/send-pacer';
 import { ManualClock, seededRandom } from '../support/harness';
 
 /** The most units started in any one-second window [t, t + 1 s) of these starts. */

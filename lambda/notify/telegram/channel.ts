@@ -17,7 +17,8 @@ import type { DeliveryErrorKind } from '../../domain/delivery';
 import type { Locale } from '../../core/texts';
 import { encodeAckData } from './callback-data';
 import { classifyTelegramError, TelegramError, type TelegramFailure } from './errors';
-import { Pacer, realClock, type TelegramClock } from './pacer';
+import { type PacerClock, realPacerClock } from '../pacing/turns';
+import { Pacer } from './pacer';
 import { DEFAULT_PACING, pacedChat, type PacingLimits } from './pacing';
 import {
   ackButtonLabel,
@@ -56,7 +57,7 @@ export interface TelegramChannelOptions {
   /** Event codes whose message carries the acknowledgement button. Default {@link DEFAULT_ACKNOWLEDGE_CODES}. */
   readonly acknowledgeCodes?: readonly string[];
   /** Default: the real clock. Pacing sleeps and deadlines use it. */
-  readonly clock?: TelegramClock;
+  readonly clock?: PacerClock;
   readonly pacing?: Partial<PacingLimits>;
   /** Default {@link TELEGRAM_DEFAULTS}.requestTimeoutMs. */
   readonly requestTimeoutMs?: number;
@@ -138,7 +139,7 @@ export interface BotIdentity {
 }
 
 export class TelegramChannel {
-  private readonly clock: TelegramClock;
+  private readonly clock: PacerClock;
   private readonly pacer: Pacer;
   private readonly acknowledgeCodes: ReadonlySet<string>;
   private readonly requestTimeoutMs: number;
@@ -146,7 +147,7 @@ export class TelegramChannel {
   private api: { token: string; api: Api } | undefined;
 
   constructor(private readonly options: TelegramChannelOptions) {
-    this.clock = options.clock ?? realClock;
+    this.clock = options.clock ?? realPacerClock;
     this.pacer = new Pacer(this.clock, { ...DEFAULT_PACING, ...options.pacing });
     this.acknowledgeCodes = new Set(options.acknowledgeCodes ?? DEFAULT_ACKNOWLEDGE_CODES);
     this.requestTimeoutMs = options.requestTimeoutMs ?? TELEGRAM_DEFAULTS.requestTimeoutMs;

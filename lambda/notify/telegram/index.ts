@@ -31,7 +31,6 @@ export {
   type AckReference,
 } from './callback-data';
 export { TelegramError, type TelegramFailure } from './errors';
-export { realClock, type TelegramClock } from './pacer';
 export { DEFAULT_PACING, type PacingLimits } from './pacing';
 export {
   displayName,
