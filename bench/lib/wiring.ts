@@ -7,7 +7,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { awsClientConfig } from '../../lambda/aws/clients';
+import { awsClientConfig, CLIENT_DEFAULTS } from '../../lambda/aws/clients';
 import { parseAlertsConfig, type AlertsConfig } from '../../lambda/config/schema';
 import { createPollHandler, qrMenuFetcher, SAFETY_MS, type PollHandler } from '../../lambda/handler';
 import { createDeliverer } from '../../lambda/notify/deliverer';
@@ -17,6 +17,7 @@ import { createSnsClient } from '../../lambda/notify/sns';
 import { metricsNamespace } from '../../lambda/domain/metrics';
 import { createLogger, createSourceMetrics } from '../../lambda/obs/telemetry';
 import type { Clock, Log } from '../../lambda/domain/ports';
+import { LEASE_MARGIN_MS } from '../../lambda/poller/source-poller';
 import { StateStore } from '../../lambda/state/store';
 import type { AwsMeter } from './aws-meter';
 
@@ -141,3 +142,11 @@ export function lambdaContext(
 
 /** Remaining time that lets the handler tick exactly once: its stopAt falls 1 s after the start. */
 export const ONE_TICK_REMAINING_MS = SAFETY_MS + 1_000;
+
+/**
+ * Remaining time of a short follow-up run that also sends what it claims (the last invocation of
+ * a measured run): it polls for 18 s, and a send started then still has its whole budget before
+ * the lease's margin (lambda/poller/decisions.ts, sendDeadline). With ONE_TICK_REMAINING_MS its
+ * claims would wait for a run that never comes.
+ */
+export const FOLLOW_UP_REMAINING_MS = SAFETY_MS + CLIENT_DEFAULTS.sendTimeoutMs + LEASE_MARGIN_MS;

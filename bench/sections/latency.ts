@@ -15,7 +15,14 @@ import { AwsMeter } from '../lib/aws-meter';
 import type { BenchStack } from '../lib/bench-stack';
 import { withCapturedOutput } from '../lib/capture';
 import { distribution, type Distribution } from '../lib/stats';
-import { BENCH_TOKEN, ONE_TICK_REMAINING_MS, benchConfig, lambdaContext, wireHandler } from '../lib/wiring';
+import {
+  BENCH_TOKEN,
+  benchConfig,
+  FOLLOW_UP_REMAINING_MS,
+  lambdaContext,
+  ONE_TICK_REMAINING_MS,
+  wireHandler,
+} from '../lib/wiring';
 
 /** EventBridge Scheduler starts the poller once a minute. */
 export const SCHEDULE_MS = 60_000;
@@ -96,7 +103,8 @@ async function prepareSource(stack: BenchStack, intervalSeconds: number, seed: n
         const at = start + k * SCHEDULE_MS;
         await sleep(Math.max(0, at - Date.now()));
         const last = k === options.invocations;
-        const remaining = last ? ONE_TICK_REMAINING_MS : POLLER_TIMEOUT.toMilliseconds();
+        // The last one picks up what arrived after the previous run's last poll, and sends it.
+        const remaining = last ? FOLLOW_UP_REMAINING_MS : POLLER_TIMEOUT.toMilliseconds();
         runs.push(handler({}, lambdaContext(Date.now() + remaining, Date.now, `run-${k}`)));
       }
       await traffic;

@@ -1,6 +1,7 @@
 /**
  * The delivery phase of a tick: write the outcomes still unwritten, then deliver the new claims
- * (in answer order) and the records whose retry is due, each only if the tick has time for it.
+ * (in answer order) and the records whose retry is due, each only if it may still start (see
+ * {@link SendWindow}: before the tick's deadline, with its whole budget before the lease's end).
  *
  * A send is never repeated because its outcome could not be written: the outcome is kept in
  * memory (a `mark` job) and only the write is retried. Every job of a tick is awaited before the
@@ -12,7 +13,7 @@ import { type DeliveryResult, isTelegramChannel } from '../domain/delivery';
 import { METRIC } from '../domain/metrics';
 import type { SentFacts } from '../domain/ports';
 import { attemptsExhausted, type ClaimedRecord, EVENT_STATUS, messageKey } from '../domain/record';
-import { type DeliveryVerdict, judgeDelivery } from './decisions';
+import { type DeliveryVerdict, judgeDelivery, sendDeadline, type SendWindow } from './decisions';
 import { describeError, type Job, type SourceContext, STORE_WRITE_MIN_MS } from './source-context';
 
 export interface DeliveryReport {
@@ -38,8 +39,8 @@ export async function settleMarks(ctx: SourceContext, until: number): Promise<vo
   );
 }
 
-/** Deliver new claims, then due retries and take-overs, while time allows. */
-export async function deliverDue(ctx: SourceContext, until: number): Promise<DeliveryReport> {
+/** Deliver new claims, then due retries and take-overs, while they may still start. */
+export async function deliverDue(ctx: SourceContext, window: SendWindow): Promise<DeliveryReport> {
   const now = ctx.o.clock.now();
   const sends = [...ctx.jobs].filter(([, job]) => job.step === 'send');
   const due = [...ctx.jobs]
@@ -53,7 +54,7 @@ export async function deliverDue(ctx: SourceContext, until: number): Promise<Del
   await Promise.allSettled(
     [...sends, ...due].map(([recordId, job]) =>
       limit(async () => {
-        const outcome = await runJob(ctx, recordId, job, until);
+        const outcome = await runJob(ctx, recordId, job, window);
         if (outcome === 'delivered') delivered += 1;
         if (outcome === 'left') left += 1;
       }),
@@ -92,8 +93,9 @@ export async function releaseUnsent(ctx: SourceContext, until: number): Promise<
 
 type JobOutcome = DeliveryVerdict['outcome'] | 'left' | 'gone';
 
-async function runJob(ctx: SourceContext, recordId: string, job: Job, until: number): Promise<JobOutcome> {
-  if (ctx.timeLeft(until) < ctx.settings.sendBudgetMs) return 'left';
+async function runJob(ctx: SourceContext, recordId: string, job: Job, window: SendWindow): Promise<JobOutcome> {
+  const deadline = () => sendDeadline(window, ctx.o.clock.now(), ctx.settings.sendBudgetMs);
+  if (deadline() === undefined) return 'left';
   let record: ClaimedRecord;
   if (job.step === 'send') record = job.record;
   else if (job.step === 'due') {
@@ -111,11 +113,12 @@ async function runJob(ctx: SourceContext, recordId: string, job: Job, until: num
         ambiguous: [],
       });
     }
-    if (ctx.timeLeft(until) < ctx.settings.sendBudgetMs) {
-      ctx.jobs.set(recordId, { step: 'send', record }); // ours now: sent by the next tick
-      return 'left';
-    }
   } else return 'left';
+  const until = deadline();
+  if (until === undefined) {
+    ctx.jobs.set(recordId, { step: 'send', record }); // ours now: sent by the next tick
+    return 'left';
+  }
   const result = await send(ctx, record, until);
   const verdict = judgeDelivery(result, { ...record, firstSeenAt: record.phaseAt }, ctx.o.clock.now(), ctx.settings);
   report(ctx, record, result, verdict);

@@ -100,7 +100,11 @@ export class SourcePoller {
     return true;
   }
 
-  /** One poll and everything it leads to, finished by `deadline` (and the lease). Never throws. */
+  /**
+   * One poll and everything it leads to, started by `deadline` (and the lease's margin): the poll,
+   * claims and writes end by then; a send started before it may run its budget past it, never past
+   * the lease's margin (decisions.ts, SendWindow). Never throws.
+   */
   async tick(deadline: number): Promise<TickReport> {
     const { clock, metrics, log } = this.#o;
     const started = clock.now();
@@ -114,7 +118,7 @@ export class SourcePoller {
     try {
       await settleMarks(ctx, until);
       const ingested = await ingest(ctx, until);
-      const delivered = await deliverDue(ctx, until);
+      const delivered = await deliverDue(ctx, { startBy: until, finishBy: this.#leaseUntil - LEASE_MARGIN_MS });
       report = {
         polled: ingested.polled,
         ...(ingested.query ? { query: ingested.query } : {}),

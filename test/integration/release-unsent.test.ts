@@ -1,6 +1,8 @@
 /**
- * A call that arrives in the last seconds of a run — claimed, but with too little time left for a
- * send — goes out at the next run's first tick, not after the claim timeout: the run releases
+ * A call that arrives in the last seconds before a run stops polling is sent in that run: a send
+ * may start up to the tick's deadline, and run its budget past it inside the lease. One that
+ * arrives too near the lease's end — claimed, but with too little time left for a send — goes
+ * out at the next run's first tick, not after the claim timeout: the run releases
  * the claims it did not send (due now) when it ends. Over DynamoDB Local and the simulator, on a
  * manual clock. Before this, such a call waited the 30-s claim timeout: at 2-s polling it made
  * the latency's p95 ≈ 33 s in the bench. A release that fails, answers late or slowly loses
@@ -71,6 +73,25 @@ async function nextRun(on: PollerKit, deliverer: RecordingDeliverer, afterMs: nu
   await next.tick(until);
   await next.end();
 }
+
+describe('a call in the last seconds before the run stops polling', () => {
+  it('is sent in this run when its lease leaves a send its budget: the tick deadline bounds the start', async () => {
+    const deliverer = new RecordingDeliverer();
+    deliverer.now = clock.now;
+    // As the handler runs it: polling stops 57 s in (stopAt), the lease lasts the 90-s timeout.
+    const start = clock.now();
+    const [stopAt, leaseUntil] = [start + 57_000, start + 90_000];
+    const run = makePoller(kit, { settings, deliverer });
+    await run.begin(leaseUntil);
+    await run.tick(stopAt);
+    clock.advance(52_000); // 5 s before stopAt: less than the 10-s send budget
+    const call = kit.sim.inject({ code: 'waiter_call' });
+    expect(await run.tick(stopAt)).toMatchObject({ claimed: 1, delivered: 1, left: 0 });
+    await run.end();
+    expect(deliverer.deliveries.map((d) => d.hash)).toEqual([call.hash]);
+    expect(deliverer.deliveries[0]!.at! - call.enqueuedAt).toBeLessThan(1_000);
+  });
+});
 
 describe('a claim the run had no time to send', () => {
   it('is sent at the next run’s first tick, not after the claim timeout', async () => {

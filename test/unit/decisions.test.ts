@@ -12,6 +12,7 @@ import {
   isPossibleGap,
   judgeDelivery,
   type PollSettings,
+  sendDeadline,
   type TriageContext,
   triage,
 } from '../../lambda/poller/decisions';
@@ -136,6 +137,23 @@ describe('where the cursor may move', () => {
         () => 5,
       ),
     ).toEqual({ cursor: '0xc', cursorAt: 100_000 });
+  });
+});
+
+describe('whether a send may still start', () => {
+  // As the handler runs a tick: polling stops at 57 s, the lease lasts the 90-s timeout less 8 s.
+  const window = { startBy: 57_000, finishBy: 82_000 };
+  it('starts up to the tick deadline, with its whole budget after it', () => {
+    expect(sendDeadline(window, 10_000, 10_000)).toBe(67_000);
+    expect(sendDeadline(window, 52_000, 10_000)).toBe(67_000);
+    expect(sendDeadline(window, 57_000, 10_000)).toBe(67_000);
+    expect(sendDeadline(window, 57_001, 10_000)).toBeUndefined();
+  });
+  it('never runs past the end of the lease', () => {
+    const nearEnd = { startBy: 80_000, finishBy: 82_000 };
+    expect(sendDeadline(nearEnd, 70_000, 10_000)).toBe(82_000);
+    expect(sendDeadline(nearEnd, 72_001, 10_000)).toBeUndefined();
+    expect(sendDeadline(nearEnd, 75_000, 10_000)).toBeUndefined();
   });
 });
 
