@@ -70,7 +70,7 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals' | 'durationSeconds'>
   if (largest && largest.sources > 1)
     checks.push(
       atMost(
-        `scale, ${largest.sources} sources: cost per source (list prices, no free tier)`,
+        `scale, ${largest.sources} sources: cost of watching one more (list prices, no free tier; its calls apart)`,
         largest.usdPerSourceMonth,
         GOALS.usdPerSourceMonth,
         'USD/month',

@@ -332,7 +332,7 @@ function renderScale(
       'vCPU needed / allotted',
       'peak RSS (heap)',
       'GB-s a month',
-      'USD per source a month',
+      'USD per source a month: watching it (+ its calls)',
     ],
     (r.scale ?? []).map((s) => [
       String(s.sources),
@@ -343,19 +343,24 @@ function renderScale(
       `${num(s.vcpuNeeded, 3)} / ${num(s.vcpuAllotted, 3)}`,
       `${num(s.peakMb, 1)} MB (${num(s.peakHeapMb, 1)})`,
       Math.round(s.gbSecondsPerMonth).toLocaleString('en-US'),
-      usd(s.usdPerSourceMonth),
+      s.callsPerSourceMonth === undefined || s.callsUsdPerSourceMonth === undefined
+        ? usd(s.usdPerSourceMonth)
+        : `${usd(s.usdPerSourceMonth)} (+ ${usd(s.callsUsdPerSourceMonth)} for ${Math.round(s.callsPerSourceMonth).toLocaleString('en-US')} calls)`,
     ]),
   );
-  note('What a source costs a month, by service (USD):');
+  note(
+    "What a source costs a month, by service (USD). Watching it: Lambda, DynamoDB (its source item's writes each run, and reads), logs and metrics; its calls: their records' writes and SNS publishes, at the simulated traffic all month long:",
+  );
   table(
     [
       'sources',
       'Lambda',
       'DynamoDB',
-      'SNS publishes',
       'CloudWatch Logs',
       'custom metrics',
-      'DynamoDB writes per source per run',
+      'calls: DynamoDB writes',
+      'calls: SNS publishes',
+      'DynamoDB writes per source per run (to its source item)',
       'log bytes per source per run',
       'metric series',
     ],
@@ -363,10 +368,11 @@ function renderScale(
       String(s.sources),
       usd(s.usdItems.lambda),
       usd(s.usdItems.dynamodb),
-      usd(s.usdItems.sns),
       usd(s.usdItems.logs),
       usd(s.usdItems.metrics),
-      num(s.dynamoWritesPerSource, 1),
+      usd(s.usdItems.callWrites),
+      usd(s.usdItems.sns),
+      `${num(s.dynamoWritesPerSource, 1)} (${s.stateWritesPerSource === undefined ? 'n/a' : num(s.stateWritesPerSource, 1)})`,
       Math.round(s.logBytesPerSource).toLocaleString('en-US'),
       String(s.metricSeries),
     ]),

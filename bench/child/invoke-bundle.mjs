@@ -8,11 +8,22 @@
  * "remainingMs": n, "id": "..." }`; for each, stdout gets the handler's own log lines and then
  * one line `BENCH_RESULT {json}`. The handler's configuration comes from the environment, as in
  * Lambda (ALERTS_CONFIG, STATE_TABLE_NAME, AWS_ENDPOINT_URL_*…).
+ * With BENCH_CPU_PROFILE_DIR set, each invocation is also profiled (V8's sampling profiler) into
+ * `<dir>/<id>.cpuprofile`, to see where a shard's CPU goes (the profiler adds its own CPU time).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const MARK = 'BENCH_RESULT ';
 const { handler } = await import(process.argv[2]);
+const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+const profiler = profileDir ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+}
 
 for await (const line of createInterface({ input: process.stdin })) {
   const { event, remainingMs, id } = JSON.parse(line);
@@ -24,6 +35,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, 25);
+  if (profiler) await profiler.post('Profiler.start');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let report;
@@ -36,6 +48,10 @@ for await (const line of createInterface({ input: process.stdin })) {
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(join(profileDir, `${id}.cpuprofile`), JSON.stringify(profile));
+  }
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   const result = {
     id,

@@ -1,13 +1,14 @@
 /**
  * An HTTP proxy on loopback in front of an emulator that records every request it passes on: the
  * AWS operation (the `X-Amz-Target` header of JSON protocols, the `Action` field of the Query
- * protocol), when the answer ended, its status, the event's hash for SNS `Publish`, and the items
- * of a DynamoDB batch. The scale bench points the bundled handler (which it cannot instrument) at
+ * protocol), when the answer ended, its status, the event's hash for SNS `Publish`, the items
+ * of a DynamoDB batch and the sort key of a single-item DynamoDB call. The scale bench points the bundled handler (which it cannot instrument) at
  * these proxies to time each publish and count DynamoDB requests from outside.
  */
 import { once } from 'node:events';
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TABLE_SCHEMA } from '../../lambda/state/keys';
 
 export interface ProxiedCall {
   /** "Publish", "DynamoDB_20120810.UpdateItem", … */
@@ -18,6 +19,8 @@ export interface ProxiedCall {
   readonly hash?: string;
   /** DynamoDB BatchGetItem / BatchWriteItem: the items asked for or written. */
   readonly items?: number;
+  /** DynamoDB GetItem / PutItem / UpdateItem / DeleteItem: the sort key of its item (SOURCE_STATE_SK for a source's). */
+  readonly sortKey?: string;
 }
 
 /**
@@ -29,6 +32,18 @@ export function publishedHash(form: URLSearchParams): string | undefined {
     const message = JSON.parse(form.get('Message') ?? '') as { default?: string };
     const envelope = JSON.parse(message.default ?? '') as { hash?: unknown };
     return typeof envelope.hash === 'string' ? envelope.hash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The sort key (a string) of a single-item DynamoDB request body (JSON protocol): its `Key`'s, or its `Item`'s. */
+export function itemSortKey(body: string): string | undefined {
+  type Item = Record<string, { S?: unknown } | undefined>;
+  try {
+    const input = JSON.parse(body) as { Key?: Item; Item?: Item };
+    const sk = (input.Key ?? input.Item)?.[TABLE_SCHEMA.sortKey]?.S;
+    return typeof sk === 'string' ? sk : undefined;
   } catch {
     return undefined;
   }
@@ -85,6 +100,7 @@ export class RecordingProxy {
       const operation = typeof target === 'string' ? target : (form?.get('Action') ?? 'unknown');
       const hash = operation === 'Publish' && form ? publishedHash(form) : undefined;
       const items = form ? undefined : batchItems(operation, body.toString('utf8'));
+      const sortKey = form || items !== undefined ? undefined : itemSortKey(body.toString('utf8'));
       const upstream = request(
         {
           host: this.target.hostname,
@@ -104,6 +120,7 @@ export class RecordingProxy {
               status: answer.statusCode ?? 0,
               ...(hash !== undefined ? { hash } : {}),
               ...(items !== undefined ? { items } : {}),
+              ...(sortKey !== undefined ? { sortKey } : {}),
             }),
           );
         },

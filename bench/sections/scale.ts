@@ -11,8 +11,10 @@
  *   p95 latency from an event entering its server's queue to the end of its SNS publish;
  *   CPU time per tick per source, and the share of a vCPU a shard needs next to what a 128 MB
  *   Lambda gets (Lambda gives CPU in proportion to memory: a full vCPU at 1,769 MB);
- *   peak memory of one invocation; GB-s a month; and what each source costs a month (Lambda,
- *   DynamoDB, SNS publishes, CloudWatch Logs and metrics, at list prices, without the free tier).
+ *   peak memory of one invocation; GB-s a month; and what each source costs a month at list
+ *   prices without the free tier, in two parts: watching it (Lambda, its source item's writes
+ *   each run, reads, CloudWatch Logs and metrics), which is the marginal cost issue 12 bounds, and
+ *   its calls at the simulated traffic (their records' writes and SNS publishes).
  * The shards run side by side on this machine's cores, with the simulators and emulators:
  * latency here is an upper bound of what Lambda, with a core per invocation share, would show.
  */
@@ -21,8 +23,8 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { POLLER_MEMORY_MB } from '../../infra/constructs/poller';
-import { CLIENT_DEFAULTS } from '../../lambda/aws/clients';
 import { RUNTIME_ENV } from '../../lambda/config/runtime';
+import { SOURCE_STATE_SK } from '../../lambda/state/keys';
 import { sealConfig } from '../../lambda/config/sealed';
 import { shardCount, shardEvent } from '../../lambda/config/shards';
 import { MAX_RUN_MS, SAFETY_MS } from '../../lambda/handler';
@@ -32,7 +34,7 @@ import type { BenchStack } from '../lib/bench-stack';
 import { emfMetricKeys } from '../lib/emf';
 import { RecordingProxy } from '../lib/recording-proxy';
 import { distribution, type Distribution } from '../lib/stats';
-import { BENCH_TOKEN, ONE_TICK_REMAINING_MS, benchConfig } from '../lib/wiring';
+import { BENCH_TOKEN, FOLLOW_UP_REMAINING_MS, ONE_TICK_REMAINING_MS, benchConfig } from '../lib/wiring';
 import { lambdaEnv } from './cold-start';
 import { SCHEDULE_MS } from './latency';
 
@@ -41,8 +43,6 @@ export const MB_PER_VCPU = 1_769;
 const MARK = 'BENCH_RESULT ';
 const SIMULATORS_CHILD = fileURLToPath(new URL('../child/simulators.ts', import.meta.url));
 const INVOKE_CHILD = fileURLToPath(new URL('../child/invoke-bundle.mjs', import.meta.url));
-/** The follow-up invocation: a few ticks, with time to deliver (lambda/aws/clients.ts sendTimeoutMs). */
-const FOLLOW_UP_REMAINING_MS = SAFETY_MS + CLIENT_DEFAULTS.sendTimeoutMs + 8_000;
 const WRITE_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
 
 export interface ScaleOptions {
@@ -80,11 +80,19 @@ export interface ScaleResult {
   readonly peakHeapMb: number;
   readonly memoryMb: number;
   readonly gbSecondsPerMonth: number;
-  /** Per source per month, list prices, no free tier. */
+  /**
+   * What watching one source costs a month (list prices, no free tier): Lambda, DynamoDB (the
+   * source item's lease and saves each run, and reads), logs and metrics — calls not included.
+   */
   readonly usdPerSourceMonth: number;
-  readonly usdItems: Readonly<Record<'lambda' | 'dynamodb' | 'sns' | 'logs' | 'metrics', number>>;
-  /** DynamoDB write requests of the measured invocations, per source. */
+  /** What its calls add a month at this run's traffic: their records' writes and SNS publishes. Absent from runs before 2026-12-02 (their usdPerSourceMonth included them). */
+  readonly callsUsdPerSourceMonth?: number;
+  /** Calls a month per source at this run's traffic (eventsPerSourcePerMinute, all month long). */
+  readonly callsPerSourceMonth?: number;
+  readonly usdItems: Readonly<Record<'lambda' | 'dynamodb' | 'logs' | 'metrics' | 'callWrites' | 'sns', number>>;
+  /** DynamoDB write requests of the measured invocations, per source; of them, to its source item. */
   readonly dynamoWritesPerSource: number;
+  readonly stateWritesPerSource?: number;
   readonly logBytesPerSource: number;
   readonly metricSeries: number;
 }
@@ -264,7 +272,11 @@ export async function measureScaleSize(
     const output = measured.flatMap((m) => m.output);
     const logBytes = output.reduce((sum, line) => sum + Buffer.byteLength(line) + 1 + LOG_EVENT_OVERHEAD_BYTES, 0);
     const metricSeries = emfMetricKeys(output).length;
-    const writes = dynamoCalls.filter((c) => WRITE_OPERATIONS.some((op) => c.operation.endsWith(op))).length;
+    const writeCalls = dynamoCalls.filter((c) => WRITE_OPERATIONS.some((op) => c.operation.endsWith(op)));
+    const writes = writeCalls.length;
+    // The source item is written a fixed number of times a run (lease, first-run checkpoint,
+    // release), whatever the run's length or traffic; every other write is an event record's.
+    const stateWrites = writeCalls.filter((c) => c.sortKey === SOURCE_STATE_SK).length;
     const reads = dynamoCalls
       .filter((c) => !WRITE_OPERATIONS.some((op) => c.operation.endsWith(op)))
       .reduce((sum, c) => sum + (c.items ?? 1), 0);
@@ -276,23 +288,28 @@ export async function measureScaleSize(
     const fullRunBilledSeconds = (wallMs + (MAX_RUN_MS - runMs)) / 1000;
     const gbSecondsPerMonth = shards * MINUTES_PER_MONTH * fullRunBilledSeconds * (POLLER_MEMORY_MB / 1024);
     const scaleToMonth = MINUTES_PER_MONTH * (MAX_RUN_MS / runMs);
-    const usd = {
+    const watching = {
       lambda:
         gbSecondsPerMonth * PRICES.lambdaArmGbSecond +
         ((shards * MINUTES_PER_MONTH) / 1e6) *
           (PRICES.lambdaRequestsPerMillion + PRICES.schedulerInvocationsPerMillion),
       dynamodb:
-        ((writes * scaleToMonth) / 1e6) * PRICES.dynamoWriteUnitsPerMillion +
+        ((stateWrites * MINUTES_PER_MONTH) / 1e6) * PRICES.dynamoWriteUnitsPerMillion +
         ((reads * scaleToMonth) / 1e6) * PRICES.dynamoReadUnitsPerMillion,
-      sns: ((publishes * scaleToMonth) / 1e6) * PRICES.snsPublishesPerMillion,
+      // Every line the run wrote, its calls' lines included: an upper bound of watching's share.
       logs:
         ((logBytes * scaleToMonth + shards * MINUTES_PER_MONTH * LAMBDA_PLATFORM_LOG_BYTES) / 1e9) *
         PRICES.logsIngestedPerGb,
       metrics: metricSeries * PRICES.customMetricPerMonth,
     };
-    const perSource = Object.fromEntries(
-      Object.entries(usd).map(([k, v]) => [k, v / sources]),
-    ) as ScaleResult['usdItems'];
+    const calls = {
+      callWrites: (((writes - stateWrites) * scaleToMonth) / 1e6) * PRICES.dynamoWriteUnitsPerMillion,
+      sns: ((publishes * scaleToMonth) / 1e6) * PRICES.snsPublishesPerMillion,
+    };
+    const perSource = (items: Record<string, number>) =>
+      Object.fromEntries(Object.entries(items).map(([k, v]) => [k, v / sources]));
+    const usdItems = { ...perSource(watching), ...perSource(calls) } as ScaleResult['usdItems'];
+    const total = (items: Record<string, number>) => Object.values(items).reduce((a, b) => a + b, 0) / sources;
     return {
       sources,
       shards,
@@ -310,9 +327,12 @@ export async function measureScaleSize(
       peakHeapMb: Math.max(...measured.map((m) => m.peakHeapMb)),
       memoryMb: POLLER_MEMORY_MB,
       gbSecondsPerMonth,
-      usdPerSourceMonth: Object.values(perSource).reduce((a, b) => a + b, 0),
-      usdItems: perSource,
+      usdPerSourceMonth: total(watching),
+      callsUsdPerSourceMonth: total(calls),
+      callsPerSourceMonth: (injected.length * scaleToMonth) / sources,
+      usdItems,
       dynamoWritesPerSource: writes / sources,
+      stateWritesPerSource: stateWrites / sources,
       logBytesPerSource: logBytes / sources,
       metricSeries,
     };
@@ -336,11 +356,14 @@ export async function measureScale(
   return results;
 }
 
-/** The line issue 12 asks for, one per size. */
+/** The line issue 12 asks for, one per size (n/a for a figure a results.json from before it lacks). */
 export function scaleLine(r: ScaleResult): string {
+  const fixed = (value: number | undefined, digits: number) =>
+    value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
   return (
-    `scale: sources=${r.sources} shards=${r.shards} p95_ms=${Math.round(r.latency.p95)} ` +
-    `cpu_ms_per_tick=${r.cpuMsPerTick.toFixed(2)} peak_mb=${r.peakMb.toFixed(1)} ` +
-    `gb_s_month=${Math.round(r.gbSecondsPerMonth)} usd_per_source_month=${r.usdPerSourceMonth.toFixed(3)}`
+    `scale: sources=${r.sources} shards=${r.shards} p95_ms=${fixed(r.latency.p95, 0)} ` +
+    `cpu_ms_per_tick=${fixed(r.cpuMsPerTick, 2)} peak_mb=${fixed(r.peakMb, 1)} ` +
+    `gb_s_month=${fixed(r.gbSecondsPerMonth, 0)} usd_per_source_month=${fixed(r.usdPerSourceMonth, 3)} ` +
+    `calls_usd_per_source_month=${fixed(r.callsUsdPerSourceMonth, 3)} calls_per_source_month=${fixed(r.callsPerSourceMonth, 0)}`
   );
 }
