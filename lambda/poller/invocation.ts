@@ -45,7 +45,9 @@ export async function runInvocation(options: InvocationOptions): Promise<Invocat
   const readPresses = async (loop: PressLoop): Promise<void> => {
     await loop.begin(options.leaseUntil);
     try {
-      while (clock.now() < stopAt) {
+      // A long poll waits whole seconds: with less than one left it would answer at once, again
+      // and again (a hot loop on a manual clock); presses of that last second are the next run's.
+      while (stopAt - clock.now() >= 1_000) {
         if (!loop.holdsLease) {
           await clock.sleep(intervalMs);
           await loop.begin(options.leaseUntil);

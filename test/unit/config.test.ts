@@ -24,7 +24,7 @@ describe('the config schema', () => {
       name: 'default',
       locale: 'ru',
       polling: {
-        intervalSeconds: 2,
+        intervalSeconds: 1.75,
         retentionSeconds: 300,
         reconcileSeconds: 30,
         deliverBacklog: false,
