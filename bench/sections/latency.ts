@@ -55,7 +55,10 @@ export interface LatencyResult {
 }
 
 export async function measureLatency(stack: BenchStack, options: LatencyOptions): Promise<LatencyResult[]> {
-  const prepared = await Promise.all(options.intervalsSeconds.map((n) => prepareSource(stack, n, options.seed + n)));
+  // One seed per interval, a whole number (an interval may be 1.75 s).
+  const prepared = await Promise.all(
+    options.intervalsSeconds.map((n) => prepareSource(stack, n, options.seed + Math.round(n * 100))),
+  );
   try {
     const { result } = await withCapturedOutput(async () => {
       for (const p of prepared) await p.warm();
