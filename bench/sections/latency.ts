@@ -74,7 +74,7 @@ export async function measureLatency(stack: BenchStack, options: LatencyOptions)
 async function prepareSource(stack: BenchStack, intervalSeconds: number, seed: number) {
   const sim = await createSimulator({ token: BENCH_TOKEN, seed });
   const config = benchConfig(
-    [{ id: `every-${intervalSeconds}s`, url: sim.url, fingerprint256: sim.fingerprint256! }],
+    [{ id: `every-${String(intervalSeconds).replace('.', '-')}s`, url: sim.url, fingerprint256: sim.fingerprint256! }],
     intervalSeconds,
   );
   const meter = new AwsMeter();
