@@ -1,9 +1,9 @@
 /**
  * The one dispatcher behind every paced channel (SES and SNS sends, Telegram messages): callers
  * ask for a turn and wait; a single loop hands turns out at the instants a pure rule plans
- * (core/send-rate.ts for the account quotas, notify/telegram/pacing.ts for the Bot API limits), sleeping
- * on the injected clock in between — one sleeper at a time, so a manual test clock gives exact
- * times. A turn the rule says cannot start by its deadline is answered "not before T" at once and
+ * (core/send-rate.ts for the account quotas, notify/telegram/pacing.ts for the Bot API's
+ * limits), sleeping on the injected clock in between — one sleeper at a time, so a manual test
+ * clock gives exact times. A turn the rule says cannot start by its deadline is answered "not before T" at once and
  * counts nothing: the poller leaves that send for a later tick, nothing is dropped.
  *
  *   const queue = new TurnQueue(clock, rule, initialState);
