@@ -2,9 +2,9 @@
  * The poll cycle's decisions, as pure functions of values (no I/O, no clock of their own):
  * which hash to ask for, what each event of an answer is (new / repeat / reissue / suppressed /
  * baseline), where the cursor may move, when a silence may have hidden events, whether a send may
- * still start, and what a delivery attempt's outcome means for the record. The phases (ingest.ts, delivery.ts) carry them out;
- * the rule for repeats and reused hashes is in queue-knowledge.ts, the retry budget in
- * lambda/domain/record.ts.
+ * still start, and what a delivery attempt's outcome means for the record. The phases
+ * (ingest.ts, delivery.ts) carry them out; the rule for repeats and reused hashes is in
+ * queue-knowledge.ts, the retry budget in lambda/domain/record.ts.
  */
 import type { Channel, DeliveryErrorKind, DeliveryResult } from '../domain/delivery';
 import type { QrEvent } from '../domain/event';
