@@ -23,7 +23,7 @@ import { DEMO_CONFIG } from './demo-config';
 import { startSimulatedWaiters } from './simulated-waiters';
 import { FeedPrinter } from './feed-printer';
 import { drainQueue, LOCAL_TABLE, phoneMessage, startLocalStack, tokenEnvName, type LocalStack } from './local-stack';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDb } from '../lambda/state/dynamodb';
 import { localDateOf } from '../lambda/report/day';
 import { sendDailyReport } from '../lambda/report/send';
 import { createSesClient } from '../lambda/notify/ses';
@@ -195,7 +195,7 @@ async function reportToday(stack: LocalStack, printer: FeedPrinter): Promise<voi
   const sent = await sendDailyReport({
     config,
     tableName: LOCAL_TABLE,
-    db: new DynamoDBClient({}),
+    db: new DynamoDb(),
     ses: createSesClient(),
     now,
     day: localDateOf(now, config.timeZone),

@@ -1,17 +1,20 @@
 /**
- * Counts and times every AWS SDK call a client makes, with a middleware at the `initialize`
- * step (once per logical call, retries included): the command, when it started and ended,
- * whether it succeeded, DynamoDB's consumed capacity (asked for with ReturnConsumedCapacity,
- * so GSI writes show up) and the number of SES recipients. A label set with `withLabel`
- * (AsyncLocalStorage) follows the call: the bench labels each delivery with its event hash.
+ * Counts and times every AWS request our clients send, at the wire (the endpoint's request
+ * handler, test/support/wire.ts; one record per attempt, as AWS bills them): the command, when it
+ * started and ended, whether it succeeded, DynamoDB's consumed capacity (the store's client is
+ * made with `returnConsumedCapacity: 'INDEXES'`, so GSI writes show up) and the number of SES
+ * recipients. A label set with `withLabel` (AsyncLocalStorage) follows the call: the bench labels
+ * each delivery with its event hash.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RequestHandler } from '../../lambda/aws/endpoint';
+import { interceptingHandler, readBody } from '../../test/support/wire';
 
 export type MeteredService = 'dynamodb' | 'ses' | 'sns';
 
 export interface CallRecord {
   readonly service: MeteredService;
-  /** e.g. 'PutItemCommand', 'PublishCommand'. */
+  /** The action with the SDK's suffix: 'PutItemCommand', 'PublishCommand'. */
   readonly command: string;
   readonly startedAt: number;
   readonly endedAt: number;
@@ -50,13 +53,6 @@ export function isDynamoDbRead(record: CallRecord): boolean {
   );
 }
 
-type Args = { input: Record<string, unknown> };
-type Handler = (args: Args) => Promise<{ output: Record<string, unknown> }>;
-type Middleware = (next: Handler, context: { commandName?: string }) => Handler;
-interface WithMiddlewareStack {
-  readonly middlewareStack: unknown;
-}
-
 export class AwsMeter {
   readonly calls: CallRecord[] = [];
   readonly #label = new AsyncLocalStorage<string>();
@@ -66,11 +62,10 @@ export class AwsMeter {
     this.#now = now;
   }
 
-  /** Meter every call of this client from now on. */
-  attach<C extends WithMiddlewareStack>(client: C, service: MeteredService): C {
-    const middleware: Middleware = (next, context) => async (args) => {
-      const command = String(context.commandName ?? 'unknown');
-      if (service === 'dynamodb' && DYNAMODB_ITEM_COMMANDS.has(command)) args.input.ReturnConsumedCapacity = 'INDEXES';
+  /** A request handler for a client of `service` that meters every request it sends. */
+  handler(service: MeteredService): RequestHandler {
+    return interceptingHandler(async (call, send) => {
+      const command = `${call.action}Command`;
       const startedAt = this.#now();
       const label = this.#label.getStore();
       const base = {
@@ -78,28 +73,23 @@ export class AwsMeter {
         command,
         startedAt,
         ...(label !== undefined ? { label } : {}),
-        ...recipientsOf(service, args.input),
+        ...recipientsOf(service, call.input),
       };
       try {
-        const result = await next(args);
-        const capacity = capacityOf(result.output.ConsumedCapacity);
+        const { text, response } = await readBody((await send()).response);
+        const capacity = service === 'dynamodb' ? capacityOf(parsed(text).ConsumedCapacity) : undefined;
         this.calls.push({
           ...base,
           endedAt: this.#now(),
-          ok: true,
+          ok: response.statusCode < 300,
           ...(capacity !== undefined ? { capacityUnits: capacity } : {}),
         });
-        return result;
+        return { response };
       } catch (error) {
         this.calls.push({ ...base, endedAt: this.#now(), ok: false });
         throw error;
       }
-    };
-    (client.middlewareStack as { add(m: Middleware, o: { step: 'initialize'; name: string }): void }).add(middleware, {
-      step: 'initialize',
-      name: `benchMeter-${service}`,
     });
-    return client;
   }
 
   /** Run `work` with every call it makes labelled. */
@@ -117,10 +107,20 @@ export class AwsMeter {
   }
 }
 
+/** SES: the form's `Destination.{To,Cc,Bcc}Addresses.member.N` fields. */
 function recipientsOf(service: MeteredService, input: Record<string, unknown>): { recipients?: number } {
   if (service !== 'ses') return {};
-  const d = (input.Destination ?? {}) as { ToAddresses?: unknown[]; CcAddresses?: unknown[]; BccAddresses?: unknown[] };
-  return { recipients: (d.ToAddresses?.length ?? 0) + (d.CcAddresses?.length ?? 0) + (d.BccAddresses?.length ?? 0) };
+  return {
+    recipients: Object.keys(input).filter((k) => /^Destination\.(To|Cc|Bcc)Addresses\.member\.\d+$/.test(k)).length,
+  };
+}
+
+function parsed(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }
 
 /** Sum of CapacityUnits (one object, or a list for batch calls). */

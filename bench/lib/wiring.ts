@@ -5,9 +5,8 @@
  * created here so that the AwsMeter can count and time their calls, and each delivery's calls
  * carry the event's hash as their label.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { awsClientConfig, CLIENT_DEFAULTS } from '../../lambda/aws/clients';
+import { CLIENT_DEFAULTS } from '../../lambda/aws/clients';
 import { parseAlertsConfig, type AlertsConfig } from '../../lambda/config/schema';
 import { createPollHandler, qrMenuFetcher, SAFETY_MS, type PollHandler } from '../../lambda/handler';
 import { createDeliverer } from '../../lambda/notify/deliverer';
@@ -18,6 +17,7 @@ import { metricsNamespace } from '../../lambda/domain/metrics';
 import { createLogger, createSourceMetrics } from '../../lambda/obs/telemetry';
 import type { Clock, Log } from '../../lambda/domain/ports';
 import { LEASE_MARGIN_MS } from '../../lambda/poller/source-poller';
+import { DynamoDb } from '../../lambda/state/dynamodb';
 import { StateStore } from '../../lambda/state/store';
 import type { AwsMeter } from './aws-meter';
 
@@ -104,7 +104,11 @@ export function wireHandler(options: WireOptions): WiredHandler {
   const namespace = metricsNamespace(config.name);
   const store = new StateStore({
     tableName: options.tableName,
-    client: meter.attach(new DynamoDBClient(awsClientConfig({ maxAttempts: 4 })), 'dynamodb'),
+    client: new DynamoDb({
+      maxAttempts: 4,
+      returnConsumedCapacity: 'INDEXES',
+      requestHandler: meter.handler('dynamodb'),
+    }),
   });
   const real = createDeliverer({
     config,

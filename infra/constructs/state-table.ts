@@ -22,15 +22,10 @@ export interface StateTableProps {
 
 /**
  * Item actions of the state store on the table: UpdateItem (lease, claims, outcomes, state), PutItem
- * (records), BatchGetItem (which hashes are known), GetItem (reading one record). No DeleteItem (records
- * expire by TTL), no BatchWriteItem, no ConditionCheckItem (no transactions), no Scan.
+ * (records), BatchGetItem (which hashes are known). No GetItem (no single reads), no DeleteItem
+ * (records expire by TTL), no BatchWriteItem, no ConditionCheckItem (no transactions), no Scan.
  */
-export const STATE_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-] as const;
+export const STATE_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
 /** Actions on the sparse `due` index: the store's only Query. */
 export const DUE_INDEX_ACTIONS = ['dynamodb:Query'] as const;

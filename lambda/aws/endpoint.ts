@@ -194,7 +194,8 @@ export function retryable(error: unknown): boolean {
   );
 }
 
-function sharedHandler(connectionTimeoutMs: number): NodeHttpHandler {
+/** The handler endpoints use by default: kept connections (aws/clients.ts), one per connect timeout, shared. */
+export function sharedHandler(connectionTimeoutMs: number = CLIENT_DEFAULTS.connectionTimeoutMs): NodeHttpHandler {
   let handler = handlers.get(connectionTimeoutMs);
   if (handler === undefined) {
     handler = new NodeHttpHandler({

@@ -9,9 +9,8 @@
  * `loadRuntimeConfig`; the state table's name comes from STATE_TABLE_NAME. A failure throws, so
  * that the Lambda's Errors metric (and its alarm) sees it: the report is not retried by itself.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDb } from '../state/dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
-import { awsClientConfig } from '../aws/clients';
 import { RUNTIME_ENV } from '../config/runtime';
 import { ConfigError, type AlertsConfig } from '../config/schema';
 import { systemClock, type Clock, type Log } from '../domain/ports';
@@ -35,7 +34,7 @@ export interface ReportSummary {
 export interface ReportHandlerDeps {
   readonly config: AlertsConfig;
   readonly tableName: string;
-  readonly db: DynamoDBClient;
+  readonly db: DynamoDb;
   readonly ses: SESClient;
   readonly log: Log;
   readonly clock?: Pick<Clock, 'now'>;
@@ -86,7 +85,7 @@ export function createDefaultReportHandler(env: NodeJS.ProcessEnv = process.env)
   return createReportHandler({
     config,
     tableName,
-    db: new DynamoDBClient(awsClientConfig()),
+    db: new DynamoDb(),
     ses: createSesClient(),
     log: createLogger(),
   });

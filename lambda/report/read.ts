@@ -11,8 +11,7 @@
  * gives the figures for a typical day. Items that are not event records of the report's shape
  * (a malformed one) are skipped and counted, never a reason to fail the report.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, type NativeAttributeValue, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDb, NativeAttributeValue } from '../state/dynamodb';
 import { RECORD_ATTR } from '../domain/record';
 import { EVENT_SK_PREFIX, sourcePk, TABLE_SCHEMA } from '../state/keys';
 import type { ReportRecord } from './stats';
@@ -34,7 +33,7 @@ export const REPORT_ATTRIBUTES = [
 ] as const;
 
 export interface ReadDayOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDb;
   readonly tableName: string;
   readonly sourceId: string;
   /** First instant of the day (epoch ms, included). */
@@ -55,11 +54,6 @@ export interface DayRecords {
   readonly pages: number;
   /** Items within the day that were not readable as event records. */
   readonly skipped: number;
-}
-
-/** A document client for the report's reads (`removeUndefinedValues` like the state store). */
-export function reportDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 /** The Query of one page: built from the names of keys.ts and record.ts only. */
@@ -101,13 +95,13 @@ export async function readDayRecords(options: ReadDayOptions): Promise<DayRecord
   let skipped = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await options.db.send(new QueryCommand(dayQueryInput(options, startKey)), {
+    const page = await options.db.query(dayQueryInput(options, startKey), {
       ...(options.abortSignal && { abortSignal: options.abortSignal }),
     });
     pages += 1;
     scanned += page.ScannedCount ?? 0;
     consumedRcu += page.ConsumedCapacity?.CapacityUnits ?? 0;
-    for (const item of page.Items ?? []) {
+    for (const item of page.Items) {
       const record = toReportRecord(item);
       if (record) records.push(record);
       else skipped += 1;

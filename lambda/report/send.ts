@@ -6,7 +6,6 @@
  * out and reported). `buildDailyReport` stops before sending (previews, tests);
  * `sendDailyReport` is what the report Lambda and `npm start` call. The clock is `now`, passed in.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
 import { ConfigError, sourceName, type AlertsConfig } from '../config/schema';
 import type { RenderedEmail } from '../core/email';
@@ -14,7 +13,8 @@ import type { RefusedRecipient } from '../domain/delivery';
 import type { Log } from '../domain/ports';
 import { sendAlertEmail } from '../notify/ses';
 import { isLocalDate, localDay, previousLocalDate, type LocalDate } from './day';
-import { readDayRecords, reportDocumentClient } from './read';
+import type { DynamoDb } from '../state/dynamodb';
+import { readDayRecords } from './read';
 import { renderReportEmail } from './render';
 import { computeDayStats, type DayStats } from './stats';
 
@@ -22,7 +22,7 @@ export interface BuildDailyReportOptions {
   readonly config: AlertsConfig;
   /** The state table (STATE_TABLE_NAME in the Lambda). */
   readonly tableName: string;
-  readonly db: DynamoDBClient;
+  readonly db: DynamoDb;
   /** Epoch ms: the report is about the local day before this instant, unless `day` is given. */
   readonly now: number;
   /** The local date to report ("2026-03-12"), for sending a report again. */
@@ -85,7 +85,7 @@ export async function buildDailyReport(options: BuildDailyReportOptions): Promis
   const { config } = options;
   const date = reportDate(options.now, config.timeZone, options.day);
   const day = localDay(date, config.timeZone);
-  const db = reportDocumentClient(options.db);
+  const { db } = options;
   const read = { records: 0, scanned: 0, pages: 0, consumedRcu: 0, skipped: 0 };
   const sources = [];
   for (const source of config.sources) {

@@ -10,19 +10,7 @@
  * Each call has its own deadline (`callTimeoutMs`), so a slow table cannot hold a tick past its end.
  * Costs: a new event 1 write to claim + 1 to mark; an invocation 1 to take the lease + 1 to save.
  */
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DynamoDBDocumentClient,
-  type NativeAttributeValue,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { awsClientConfig } from '../aws/clients';
+import { ConditionalCheckFailed, DynamoDb, type NativeAttributeValue } from './dynamodb';
 import {
   ACKNOWLEDGE_RULE,
   appliedByUs,
@@ -60,8 +48,8 @@ import { BOT_ATTR, botKey, duePk, EVENT_SK_PREFIX, eventKey, SOURCE_ATTR, source
 
 export interface StateStoreOptions {
   readonly tableName: string;
-  /** Default: a client configured from the environment (AWS_ENDPOINT_URL_DYNAMODB works). */
-  readonly client?: DynamoDBClient;
+  /** Default: a client configured from the environment (AWS_ENDPOINT_URL_DYNAMODB works), 3 attempts a call. */
+  readonly client?: DynamoDb;
   /** Deadline of one store call, the SDK's own retries included. Default 5 000 ms. */
   readonly callTimeoutMs?: number;
 }
@@ -70,15 +58,14 @@ export interface StateStoreOptions {
 export const STORED_LIMITS = { code: 100, table: 200, eventBytes: 100_000 } as const;
 
 export class StateStore implements SourceStore, EventStore, BotStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: DynamoDb;
   readonly #table: string;
   readonly #timeoutMs: number;
 
   constructor(options: StateStoreOptions) {
     this.#table = options.tableName;
     this.#timeoutMs = options.callTimeoutMs ?? 5_000;
-    const client = options.client ?? new DynamoDBClient(awsClientConfig({ maxAttempts: 3 }));
-    this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#db = options.client ?? new DynamoDb({ maxAttempts: 3 });
   }
 
   // --- the source item ---------------------------------------------------------------------
@@ -87,8 +74,8 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     const e = new Expressions();
     const [ownerName, untilName] = [e.name(SOURCE_ATTR.leaseOwner), e.name(SOURCE_ATTR.leaseUntil)];
     try {
-      const out = await this.#db.send(
-        new UpdateCommand({
+      const out = await this.#db.update(
+        {
           TableName: this.#table,
           Key: sourceStateKey(sourceId),
           UpdateExpression: `SET ${ownerName} = ${e.value('owner', owner)}, ${untilName} = ${e.value('until', until)}`,
@@ -96,13 +83,13 @@ export class StateStore implements SourceStore, EventStore, BotStore {
           ...e.build(),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        },
         this.#call(),
       );
       return { acquired: true, state: toSourceState(out.Attributes ?? {}) };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const old = itemOf(error);
+      if (!(error instanceof ConditionalCheckFailed)) throw error;
+      const old = error.item;
       return {
         acquired: false,
         ...(typeof old[SOURCE_ATTR.leaseOwner] === 'string' ? { holder: old[SOURCE_ATTR.leaseOwner] as string } : {}),
@@ -128,19 +115,19 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     }
     if (options.release) remove.push(e.name(SOURCE_ATTR.leaseOwner), e.name(SOURCE_ATTR.leaseUntil));
     try {
-      await this.#db.send(
-        new UpdateCommand({
+      await this.#db.update(
+        {
           TableName: this.#table,
           Key: sourceStateKey(sourceId),
           UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
           ConditionExpression: `${e.name(SOURCE_ATTR.leaseOwner)} = ${e.value('owner', owner)}`,
           ...e.build(),
-        }),
+        },
         this.#call(),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailed) return false;
       throw error;
     }
   }
@@ -172,24 +159,21 @@ export class StateStore implements SourceStore, EventStore, BotStore {
       for (let round = 0; keys && keys.length > 0; round += 1) {
         if (round > 8) throw new Error(`DynamoDB kept ${keys.length} keys unprocessed in BatchGetItem`);
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1_000)));
-        const out: BatchGetCommandOutput = await this.#db.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.#table]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression: projection,
-                ExpressionAttributeNames: e.build().ExpressionAttributeNames,
-              },
-            },
-          }),
+        const out = await this.#db.batchGet(
+          {
+            TableName: this.#table,
+            Keys: keys,
+            ConsistentRead: true,
+            ProjectionExpression: projection,
+            ExpressionAttributeNames: e.build().ExpressionAttributeNames,
+          },
           this.#call(),
         );
-        for (const item of out.Responses?.[this.#table] ?? []) {
+        for (const item of out.Items) {
           const known = toKnownRecord(item);
           found.set(known.recordId, known);
         }
-        keys = out.UnprocessedKeys?.[this.#table]?.Keys;
+        keys = out.UnprocessedKeys;
       }
     }
     return found;
@@ -228,20 +212,20 @@ export class StateStore implements SourceStore, EventStore, BotStore {
       condition += ` OR (${e.name(RECORD_ATTR.firstSeenAt)} = ${e.value('replaces', record.replaces)} AND ${e.name(RECORD_ATTR.status)} IN (${e.values('terminal', TERMINAL_STATUSES)}))`;
     }
     try {
-      await this.#db.send(
-        new PutCommand({
+      await this.#db.put(
+        {
           TableName: this.#table,
           Item: item,
           ConditionExpression: condition,
           ...e.build(),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        },
         this.#call(),
       );
       return 'created';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const current = itemOf(error);
+      if (error instanceof ConditionalCheckFailed) {
+        const current = error.item;
         const intent = { owner: record.owner, status: record.status, firstSeenAt: record.now };
         return appliedByUs(transition, recordFacts(current), intent) ? 'created' : 'exists';
       }
@@ -302,15 +286,15 @@ export class StateStore implements SourceStore, EventStore, BotStore {
       .join(', ');
     let start: Record<string, NativeAttributeValue> | undefined;
     do {
-      const out: QueryCommandOutput = await this.#db.send(
-        new QueryCommand({
+      const out = await this.#db.query(
+        {
           TableName: this.#table,
           IndexName: TABLE_SCHEMA.dueIndex.name,
           KeyConditionExpression: keyCondition,
           ProjectionExpression: projection,
           ...e.build(),
           ExclusiveStartKey: start,
-        }),
+        },
         this.#call(),
       );
       for (const item of out.Items ?? []) {
@@ -345,8 +329,8 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     const rule: TransitionRule = TRANSITIONS.release;
     const e = new Expressions();
     try {
-      await this.#db.send(
-        new UpdateCommand({
+      await this.#db.update(
+        {
           TableName: this.#table,
           Key: eventKey(sourceId, recordId),
           UpdateExpression: `SET ${e.name(RECORD_ATTR.dueAt)} = ${e.value('dueAt', release.now)}`,
@@ -354,12 +338,12 @@ export class StateStore implements SourceStore, EventStore, BotStore {
             `${ruleCondition(e, rule, { owner })} AND ` +
             `${e.name(RECORD_ATTR.attempts)} = ${e.value('expect', release.expectAttempts)}`,
           ...e.build(),
-        }),
+        },
         this.#call(),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailed) return false;
       throw error;
     }
   }
@@ -395,8 +379,8 @@ export class StateStore implements SourceStore, EventStore, BotStore {
       `${ruleCondition(e, rule, { now: take.now })} AND ${e.name(RECORD_ATTR.phase)} = ${e.value('expectPhase', take.expectPhase)}` +
       ` AND attribute_not_exists(${e.name(RECORD_ATTR.ackAt)})`;
     try {
-      const out = await this.#db.send(
-        new UpdateCommand({
+      const out = await this.#db.update(
+        {
           TableName: this.#table,
           Key: eventKey(sourceId, recordId),
           UpdateExpression: `SET ${set.join(', ')}`,
@@ -404,13 +388,13 @@ export class StateStore implements SourceStore, EventStore, BotStore {
           ...e.build(),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        },
         this.#call(),
       );
       return toClaimedRecord(recordId, out.Attributes ?? {});
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = itemOf(error);
+      if (!(error instanceof ConditionalCheckFailed)) throw error;
+      const current = error.item;
       const facts = recordFacts(current);
       if (
         facts.status === EVENT_STATUS.claimed &&
@@ -434,18 +418,18 @@ export class StateStore implements SourceStore, EventStore, BotStore {
   async #leaveDueIndex(sourceId: string, recordId: string): Promise<void> {
     const e = new Expressions();
     try {
-      await this.#db.send(
-        new UpdateCommand({
+      await this.#db.update(
+        {
           TableName: this.#table,
           Key: eventKey(sourceId, recordId),
           UpdateExpression: `REMOVE ${e.name(RECORD_ATTR.duePk)}, ${e.name(RECORD_ATTR.dueAt)}`,
           ConditionExpression: `attribute_exists(${e.name(RECORD_ATTR.ackAt)}) AND ${e.name(RECORD_ATTR.status)} = ${e.value('delivered', EVENT_STATUS.delivered)}`,
           ...e.build(),
-        }),
+        },
         this.#call(),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(error instanceof ConditionalCheckFailed)) throw error;
     }
   }
 
@@ -461,8 +445,8 @@ export class StateStore implements SourceStore, EventStore, BotStore {
       `attribute_exists(${e.name(RECORD_ATTR.pk)}) AND ${e.name(RECORD_ATTR.needsAck)} = ${e.value('yes', ACKNOWLEDGE_RULE.needsAck)}` +
       ` AND attribute_not_exists(${e.name(RECORD_ATTR.ackAt)})`;
     try {
-      const out = await this.#db.send(
-        new UpdateCommand({
+      const out = await this.#db.update(
+        {
           TableName: this.#table,
           Key: eventKey(sourceId, recordId),
           UpdateExpression: `SET ${set.join(', ')}`,
@@ -470,13 +454,13 @@ export class StateStore implements SourceStore, EventStore, BotStore {
           ...e.build(),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        },
         this.#call(),
       );
       return { outcome: 'acknowledged', call: toAcknowledgedCall(out.Attributes ?? {}) };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = itemOf(error);
+      if (!(error instanceof ConditionalCheckFailed)) throw error;
+      const current = error.item;
       if (current[RECORD_ATTR.needsAck] !== true || typeof current[RECORD_ATTR.ackAt] !== 'number')
         return { outcome: 'unknown' };
       const ours = current[RECORD_ATTR.ackPress] === press.pressId;
@@ -495,21 +479,21 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     const e = new Expressions();
     const [ownerName, untilName] = [e.name(SOURCE_ATTR.leaseOwner), e.name(SOURCE_ATTR.leaseUntil)];
     try {
-      const out = await this.#db.send(
-        new UpdateCommand({
+      const out = await this.#db.update(
+        {
           TableName: this.#table,
           Key: botKey(bot),
           UpdateExpression: `SET ${ownerName} = ${e.value('owner', owner)}, ${untilName} = ${e.value('until', until)}`,
           ConditionExpression: `attribute_not_exists(${untilName}) OR ${untilName} < ${e.value('now', now)} OR ${ownerName} = :owner`,
           ...e.build(),
           ReturnValues: 'ALL_NEW',
-        }),
+        },
         this.#call(),
       );
       const offset = out.Attributes?.[BOT_ATTR.offset];
       return { acquired: true, ...(typeof offset === 'number' ? { offset } : {}) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { acquired: false };
+      if (error instanceof ConditionalCheckFailed) return { acquired: false };
       throw error;
     }
   }
@@ -520,19 +504,19 @@ export class StateStore implements SourceStore, EventStore, BotStore {
       ? ` REMOVE ${e.name(SOURCE_ATTR.leaseOwner)}, ${e.name(SOURCE_ATTR.leaseUntil)}`
       : '';
     try {
-      await this.#db.send(
-        new UpdateCommand({
+      await this.#db.update(
+        {
           TableName: this.#table,
           Key: botKey(bot),
           UpdateExpression: `SET ${e.assign(BOT_ATTR.offset, offset)}${remove}`,
           ConditionExpression: `${e.name(SOURCE_ATTR.leaseOwner)} = ${e.value('owner', owner)}`,
           ...e.build(),
-        }),
+        },
         this.#call(),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailed) return false;
       throw error;
     }
   }
@@ -553,21 +537,21 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     const set = [`${e.name(RECORD_ATTR.status)} = ${e.value('to', rule.to[0]!)}`, ...change.set];
     const remove = change.remove.map((a) => e.name(a));
     try {
-      await this.#db.send(
-        new UpdateCommand({
+      await this.#db.update(
+        {
           TableName: this.#table,
           Key: eventKey(sourceId, recordId),
           UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
           ConditionExpression: ruleCondition(e, rule, { owner }),
           ...e.build(),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        },
         this.#call(),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return appliedByUs(transition, recordFacts(itemOf(error)), { owner });
+      if (error instanceof ConditionalCheckFailed) {
+        return appliedByUs(transition, recordFacts(error.item), { owner });
       }
       throw error;
     }
@@ -593,8 +577,8 @@ export class StateStore implements SourceStore, EventStore, BotStore {
       `${e.name(RECORD_ATTR.attempts)} = ${e.name(RECORD_ATTR.attempts)} + ${e.value('one', 1)}`,
     ];
     try {
-      const out = await this.#db.send(
-        new UpdateCommand({
+      const out = await this.#db.update(
+        {
           TableName: this.#table,
           Key: eventKey(sourceId, recordId),
           UpdateExpression: `SET ${set.join(', ')}`,
@@ -610,13 +594,13 @@ export class StateStore implements SourceStore, EventStore, BotStore {
           ...e.build(),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        },
         this.#call(),
       );
       return toClaimedRecord(recordId, out.Attributes ?? {});
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = itemOf(error);
+      if (!(error instanceof ConditionalCheckFailed)) throw error;
+      const current = error.item;
       const attempts = expectAttempts === undefined ? undefined : expectAttempts + 1;
       const intent = { owner, ...(attempts !== undefined ? { attempts } : {}) };
       if (appliedByUs(transition, recordFacts(current), intent)) return toClaimedRecord(recordId, current);
@@ -633,8 +617,8 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     const e = new Expressions();
     const remove = [RECORD_ATTR.duePk, RECORD_ATTR.dueAt, RECORD_ATTR.event].map((a) => e.name(a)).join(', ');
     try {
-      await this.#db.send(
-        new UpdateCommand({
+      await this.#db.update(
+        {
           TableName: this.#table,
           Key: eventKey(sourceId, recordId),
           UpdateExpression: `SET ${e.name(RECORD_ATTR.status)} = ${e.value('to', rule.to[0]!)} REMOVE ${remove}`,
@@ -642,11 +626,11 @@ export class StateStore implements SourceStore, EventStore, BotStore {
             `${ruleCondition(e, rule, { now })} AND ${e.name(RECORD_ATTR.phase)} = ${e.value('standDownPhase', phase)}` +
             ` AND attribute_exists(${e.name(RECORD_ATTR.ackAt)})`,
           ...e.build(),
-        }),
+        },
         this.#call(),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(error instanceof ConditionalCheckFailed)) throw error;
     }
   }
 
@@ -872,16 +856,6 @@ export function toSourceState(item: Record<string, NativeAttributeValue>): Sourc
     poisoned: numbers(item[SOURCE_ATTR.poisoned]),
   };
   return state;
-}
-
-/** The item of a ConditionalCheckFailed error, as plain values (the document client leaves it marshalled). */
-function itemOf(error: ConditionalCheckFailedException): Record<string, unknown> {
-  if (!error.Item) return {};
-  try {
-    return unmarshall(error.Item as Parameters<typeof unmarshall>[0]);
-  } catch {
-    return error.Item as Record<string, unknown>;
-  }
 }
 
 function isValidationError(error: unknown): boolean {

@@ -115,7 +115,7 @@ describe("the poller's bundle", () => {
     ssm.parameters.set('/qrmenu-alerts/bundled/lenina/token', 'bundle-test-token');
     try {
       const client = new DynamoDBClient({ maxAttempts: 2 });
-      const table = await freshTable(client);
+      const table = await freshTable();
       client.destroy();
       const [event] = sim.injectMany(1, { code: 'waiter_call' });
       const config = parseAlertsConfig({

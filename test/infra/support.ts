@@ -3,14 +3,16 @@
  * app once per test file (importing aws-cdk-lib and bundling are the slow parts), and helpers
  * that read IAM policies and nag acknowledgements out of a template or construct tree.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CloudFormationValidatePlugin, Validations, type PolicyViolation } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { parseDeploymentConfig, type DeploymentConfigInput } from '../../infra/config/deployment';
 import { createQrmenuApp, type QrmenuApp } from '../../infra/qrmenu-app';
+import { DYNAMODB_ACTION_OF } from '../../lambda/state/dynamodb';
 
 /** A small restaurant: one source, waiters by table range, a manager for bills, a mailbox for all. */
 export const SAMPLE_CONFIG: DeploymentConfigInput = {
@@ -138,4 +140,27 @@ export function acknowledgements(root: IConstruct): { id: string; reason: string
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
       .map(([id, reason]) => ({ id: id.replace(/^Annotation::/, ''), reason, path: construct.node.path })),
   );
+}
+
+const LAMBDA_ROOT = fileURLToPath(new URL('../../lambda/', import.meta.url));
+
+/** The texts of these lambda/ files that call DynamoDB through lambda/state/dynamodb.ts (that file itself aside). */
+export function dynamoDbSources(files: readonly string[]): string[] {
+  return files
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('state/dynamodb.ts'))
+    .map((file) => readFileSync(join(LAMBDA_ROOT, file), 'utf8'))
+    .filter((text) => /from '(?:\.\.?\/)+(?:state\/)?dynamodb'/.test(text));
+}
+
+/**
+ * The IAM actions those sources call: each `db.<method>(` of the client, by
+ * DYNAMODB_ACTION_OF. A method the map does not know fails: its action would be missing from the grant.
+ */
+export function dynamoDbActions(sources: readonly string[]): string[] {
+  const methods = new Set(sources.flatMap((text) => [...text.matchAll(/\bdb\.(\w+)\(/g)].map((m) => m[1]!)));
+  return [...methods].map((method) => {
+    const action = (DYNAMODB_ACTION_OF as Record<string, string>)[method];
+    if (action === undefined) throw new Error(`db.${method}( is no method of lambda/state/dynamodb.ts`);
+    return `dynamodb:${action}`;
+  });
 }

@@ -29,7 +29,7 @@ describe('a poller that dies between any two steps', () => {
 
   it.each(SEEDS)('seed %i: no event lost, a duplicate only in the deliver→mark window', async (seed) => {
     sim.restart();
-    const store = new StateStore({ tableName: await freshTable(db.client), client: db.client });
+    const store = new StateStore({ tableName: await freshTable(), client: db.client });
     const outcome = await runCrashScenario({ seed, clock, sim, store, token: TOKEN });
     const verdict = judgeScenario(outcome);
     for (const crash of outcome.crashes) crashedAt.add(crash.step);

@@ -126,7 +126,7 @@ describe('a burst paced to the SES and SNS quotas', () => {
       clock,
     });
     const metrics = new RecordingMetrics();
-    const store = new StateStore({ tableName: await freshTable(db.client), client: db.client });
+    const store = new StateStore({ tableName: await freshTable(), client: db.client });
     const poller = makePoller({ clock, sim, store, token: TOKEN }, { deliverer, metrics });
     const leaseUntil = clock.now() + 600_000;
     await poller.begin(leaseUntil);

@@ -55,7 +55,7 @@ async function handlerFor(
     ...(options.concurrency ? { delivery: { concurrency: options.concurrency, cooldownSeconds: 0 } } : {}),
   });
   const deliverer = new RecordingDeliverer();
-  const store = new StateStore({ tableName: await freshTable(db.client), client: db.client });
+  const store = new StateStore({ tableName: await freshTable(), client: db.client });
   const handler = createPollHandler({
     config,
     store,

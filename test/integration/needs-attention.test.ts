@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   sim.restart();
-  const tableName = await freshTable(db.client);
+  const tableName = await freshTable();
   kit = { clock, sim, token: TOKEN, store: new StateStore({ tableName, client: db.client }) };
   printed.length = 0;
   const original = process.stdout.write.bind(process.stdout);

@@ -33,7 +33,7 @@ afterAll(async () => {
 beforeEach(async () => {
   sim.restart();
   sim.setUnknownHashMode('all');
-  const tableName = await freshTable(db.client);
+  const tableName = await freshTable();
   kit = { clock, sim, token: TOKEN, store: new StateStore({ tableName, client: db.client }) };
 });
 

@@ -34,7 +34,7 @@ beforeAll(async () => {
     clock,
     sim,
     token: TOKEN,
-    store: new StateStore({ tableName: await freshTable(db.client), client: db.client }),
+    store: new StateStore({ tableName: await freshTable(), client: db.client }),
   };
 });
 afterAll(async () => {
@@ -119,7 +119,7 @@ describe('a fault at the release', () => {
         clock,
         sim: faultySim,
         token: TOKEN,
-        store: new StateStore({ tableName: await freshTable(faults.client), client: faults.client }),
+        store: new StateStore({ tableName: await freshTable(), client: faults.client }),
       };
       const deliverer = new RecordingDeliverer();
       deliverer.now = clock.now;

@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_ATTR, EVENT_STATUS } from '../../lambda/domain/record';
 import { localDay } from '../../lambda/report/day';
-import { dayQueryInput, readDayRecords, REPORT_ATTRIBUTES, reportDocumentClient } from '../../lambda/report/read';
+import { dayQueryInput, readDayRecords, REPORT_ATTRIBUTES } from '../../lambda/report/read';
 import { eventKey, sourceStateKey, TABLE_SCHEMA } from '../../lambda/state/keys';
 import { countingDynamoDbClient, freshTable } from '../support/harness';
 import { putItems, putRecords, type StoredRecord } from './report-records';
 
 const db = countingDynamoDbClient();
-const doc = reportDocumentClient(db.client);
+const doc = db.client;
 const DAY = localDay('2026-03-12', 'Europe/Moscow');
 const HOUR = 3_600_000;
 let table: string;
@@ -40,11 +40,11 @@ function stored(sourceId: string, at: number, overrides: Partial<StoredRecord> =
 }
 
 beforeAll(async () => {
-  table = await freshTable(db.client);
+  table = await freshTable();
 });
 
 afterAll(() => {
-  db.client.destroy();
+  db.admin.destroy();
 });
 
 describe('reading one day of a source', () => {
@@ -66,8 +66,8 @@ describe('reading one day of a source', () => {
       stored('lenina', DAY.start - 5 * 86_400_000),
       stored('other', DAY.start + 12 * HOUR),
     ];
-    await putRecords(db.client, table, [...inDay, ...outside]);
-    await putItems(db.client, table, [
+    await putRecords(db.admin, table, [...inDay, ...outside]);
+    await putItems(db.admin, table, [
       { ...sourceStateKey('lenina'), cursor: '0x1', [RECORD_ATTR.firstSeenAt]: DAY.start },
     ]);
 
@@ -85,7 +85,7 @@ describe('reading one day of a source', () => {
     // Every event record of the source is read (and billed), the state item is not.
     expect(read.scanned).toBe(inDay.length + 3);
     expect(read.pages).toBe(Math.ceil((inDay.length + 3) / 25) + ((inDay.length + 3) % 25 === 0 ? 1 : 0));
-    expect([...db.counts]).toEqual([['QueryCommand', read.pages]]);
+    expect([...db.counts]).toEqual([['Query', read.pages]]);
 
     const first = read.records.find((r) => r.firstSeenAt === DAY.start)!;
     expect(first).toMatchObject({ needsAck: true, ackAt: DAY.start + 42_000, ackBy: 'Иван', ackById: '1001' });
@@ -109,8 +109,8 @@ describe('reading one day of a source', () => {
   it('skips and counts an item it cannot read as a record, and still reads the rest', async () => {
     const source = `broken-${randomUUID().slice(0, 6)}`;
     const good = stored(source, DAY.start + 9 * HOUR);
-    await putRecords(db.client, table, [good]);
-    await putItems(db.client, table, [
+    await putRecords(db.admin, table, [good]);
+    await putItems(db.admin, table, [
       // No hash: not a record of the report's shape.
       { ...eventKey(source, 'nohash'), [RECORD_ATTR.firstSeenAt]: DAY.start + 9 * HOUR },
       // firstSeenAt as a string: the filter (a number range) leaves it out.
@@ -139,7 +139,7 @@ describe('what reading a day costs', () => {
         }),
       ),
     ).flat();
-    await putRecords(db.client, table, records);
+    await putRecords(db.admin, table, records);
     const read = await readDayRecords({ db: doc, tableName: table, sourceId: source, start: DAY.start, end: DAY.end });
     expect(read.records).toHaveLength(perDay);
     expect(read.scanned).toBe(31 * perDay);

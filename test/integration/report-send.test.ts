@@ -74,9 +74,9 @@ function stored(at: number, overrides: Partial<StoredRecord> = {}): StoredRecord
 }
 
 beforeAll(async () => {
-  table = await freshTable(db.client);
+  table = await freshTable();
   const at = DAY.start + 13 * HOUR;
-  await putRecords(db.client, table, [
+  await putRecords(db.admin, table, [
     stored(at, { ackAt: at + 42_000, ackBy: 'Иван', ackById: '1001' }),
     stored(at + HOUR, { table: '<b>7</b>', code: 'bill_request', escalatedAt: [at + HOUR + 120_000] }),
     stored(at + 2 * HOUR, { needsAck: false, code: 'new_order' }),
@@ -87,7 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  db.client.destroy();
+  db.admin.destroy();
   ses.destroy();
 });
 

@@ -47,7 +47,7 @@ describe('two shards, two concurrent invocations', () => {
     });
     expect(sourcesOfShard(config, 0).map((s) => s.id)).toEqual(['r0', 'r1']);
     expect(sourcesOfShard(config, 1).map((s) => s.id)).toEqual(['r2', 'r3']);
-    const store = new StateStore({ tableName: await freshTable(db.client), client: db.client });
+    const store = new StateStore({ tableName: await freshTable(), client: db.client });
     const deliverer = new RecordingDeliverer();
     /** source id → the containers that polled it. */
     const polledBy = new Map<string, Set<string>>();
@@ -111,7 +111,7 @@ describe('two shards, two concurrent invocations', () => {
     };
     const handler = createPollHandler({
       config,
-      store: new StateStore({ tableName: await freshTable(db.client), client: db.client }),
+      store: new StateStore({ tableName: await freshTable(), client: db.client }),
       deliverer: new RecordingDeliverer(),
       log: new RecordingLog(),
       metricsFor: () => new RecordingMetrics(),
@@ -141,7 +141,7 @@ describe('two shards, two concurrent invocations', () => {
       sources: sims.map((sim, i) => ({ id: `r${i}`, url: sim.url, allowPlainHttp: true, token: { value: TOKEN } })),
       polling: { intervalSeconds: 10, requestTimeoutMs: 1_000, retries: 0, sourcesPerShard: 2, concurrency: 1 },
     });
-    const store = new StateStore({ tableName: await freshTable(db.client), client: db.client });
+    const store = new StateStore({ tableName: await freshTable(), client: db.client });
     const handler = createPollHandler({
       config,
       store,

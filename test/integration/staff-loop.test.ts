@@ -48,7 +48,7 @@ beforeEach(async () => {
     clock,
     sim,
     token: TOKEN,
-    store: new StateStore({ tableName: await freshTable(db.client), client: db.client }),
+    store: new StateStore({ tableName: await freshTable(), client: db.client }),
   };
 });
 

@@ -36,7 +36,7 @@ afterAll(async () => {
 beforeEach(async () => {
   sim.restart();
   faults = new FaultyDynamoDb(clock);
-  store = new StateStore({ tableName: await freshTable(faults.client), client: faults.client });
+  store = new StateStore({ tableName: await freshTable(), client: faults.client });
 });
 
 const kit = () => ({ clock, sim, store, token: TOKEN });

@@ -49,7 +49,7 @@ describe('the token echoed by the server', () => {
       telegram,
       now: clock.now,
     });
-    const store = new StateStore({ tableName: await freshTable(db.client), client: db.client });
+    const store = new StateStore({ tableName: await freshTable(), client: db.client });
     const poller = makePoller({ clock, sim, store, token: TOKEN }, { deliverer });
     await poller.begin(clock.now() + 55_000);
     await poller.tick(clock.now() + 55_000);

@@ -1,17 +1,21 @@
 /**
  * Fault injection at the DynamoDB boundary: a client (pointed at DynamoDB Local) whose calls of a
  * chosen kind fail before they are sent, answer slowly, or are applied and then answer with an
- * error — the answer that arrives after the caller gave up. Middleware on the real client, so the
- * store's own handling (conditions, returned items, retries) is what is tested.
+ * error — the answer that arrives after the caller gave up. Injected at the wire (the client's
+ * request handler, test/support/wire.ts), so the store's own handling (conditions, returned
+ * items, retries) and the client's decoding of an error answer are what is tested.
  *
  *   kinds   lease, checkpoint, lookup, claim, mark, take-over, release, due-list (from the command and its input)
- *   faults  error   throttled before reaching the table (nothing applied)
+ *   faults  error   throttled before reaching the table (nothing applied): DynamoDB's 400 answer
  *           late    applied, then a timeout is thrown to the caller
  *           slow    the manual clock moves `ms` while the call is under way, then it succeeds
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Readable } from 'node:stream';
+import { HttpResponse } from '@smithy/core/transport';
 import { RECORD_ATTR } from '../../lambda/domain/record';
+import { DynamoDb } from '../../lambda/state/dynamodb';
 import type { ManualClock } from './harness';
+import { interceptingHandler, readBody, type WireCall } from './wire';
 
 export const CALL_KINDS = [
   'lease',
@@ -26,13 +30,13 @@ export const CALL_KINDS = [
 export type CallKind = (typeof CALL_KINDS)[number];
 export type DynamoFault = { kind: 'error' } | { kind: 'late' } | { kind: 'slow'; ms: number };
 
-/** Which of the store's calls a command is. */
-export function callKind(command: string, input: Record<string, unknown>): CallKind | undefined {
-  if (command === 'PutItemCommand') return 'claim';
-  if (command === 'BatchGetItemCommand') return 'lookup';
-  if (command === 'QueryCommand') return 'due-list';
-  if (command !== 'UpdateItemCommand') return undefined;
-  // The document client's input may still be plain values here, or already marshalled.
+/** Which of the store's calls an action ("UpdateItem") with its input is. */
+export function callKind(action: string, input: Record<string, unknown>): CallKind | undefined {
+  if (action === 'PutItem') return 'claim';
+  if (action === 'BatchGetItem') return 'lookup';
+  if (action === 'Query') return 'due-list';
+  if (action !== 'UpdateItem') return undefined;
+  // Values are marshalled at the wire ({ S: "state" }); plain ones are accepted too.
   const plain = (value: unknown) => (typeof value === 'object' && value !== null ? (value as { S?: string }).S : value);
   const key = input.Key as Record<string, unknown> | undefined;
   if (plain(key?.sk) === 'state')
@@ -44,7 +48,6 @@ export function callKind(command: string, input: Record<string, unknown>): CallK
 }
 
 export class FaultyDynamoDb {
-  readonly client = new DynamoDBClient({ maxAttempts: 1 });
   /** Faults to apply, in order, to the next calls of each kind. */
   readonly next = new Map<CallKind, DynamoFault[]>();
   /** Or a fault drawn for every call: `(kind) => fault | undefined`. */
@@ -52,26 +55,20 @@ export class FaultyDynamoDb {
   /** What was injected, by kind and fault. */
   readonly injected: { kind: CallKind; fault: DynamoFault['kind'] }[] = [];
   readonly calls = new Map<CallKind, number>();
+  /** The store's client: one attempt per call, so that every injected fault reaches the store. */
+  readonly client: DynamoDb;
 
-  constructor(private readonly clock?: ManualClock) {
-    this.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const kind = callKind(String(context.commandName), (args.input ?? {}) as Record<string, unknown>);
-        if (kind === undefined) return next(args);
+  constructor(clock?: ManualClock) {
+    this.client = faultInjectingDynamoDb({
+      kindOf: (call) => callKind(call.action, call.input),
+      pick: (kind) => {
         this.calls.set(kind, (this.calls.get(kind) ?? 0) + 1);
         const fault = this.next.get(kind)?.shift() ?? this.chooser?.(kind);
-        if (fault === undefined) return next(args);
-        this.injected.push({ kind, fault: fault.kind });
-        if (fault.kind === 'error') throw throttled();
-        if (fault.kind === 'slow') {
-          this.clock?.advance(fault.ms);
-          return next(args);
-        }
-        await next(args);
-        throw timedOut();
+        if (fault !== undefined) this.injected.push({ kind, fault: fault.kind });
+        return fault;
       },
-      { step: 'initialize', name: 'injectFaults' },
-    );
+      ...(clock && { clock }),
+    });
   }
 
   /** Queue faults for the next calls of a kind. */
@@ -80,10 +77,44 @@ export class FaultyDynamoDb {
   }
 }
 
-function throttled(): Error {
-  const error = new Error('Rate of requests exceeds the allowed throughput (injected)');
-  error.name = 'ProvisionedThroughputExceededException';
-  return Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
+/**
+ * A store client (one attempt per call, so every fault reaches the store) whose calls are
+ * classified by `kindOf` and given the fault `pick` returns for their kind (or none).
+ */
+export function faultInjectingDynamoDb<K>(options: {
+  readonly kindOf: (call: WireCall) => K | undefined;
+  readonly pick: (kind: K) => DynamoFault | undefined;
+  /** The manual clock a `slow` fault moves. */
+  readonly clock?: ManualClock;
+}): DynamoDb {
+  return new DynamoDb({
+    maxAttempts: 1,
+    requestHandler: interceptingHandler(async (call, send) => {
+      const kind = options.kindOf(call);
+      const fault = kind === undefined ? undefined : options.pick(kind);
+      if (fault === undefined) return send();
+      if (fault.kind === 'error') return { response: throttled() };
+      if (fault.kind === 'slow') {
+        options.clock?.advance(fault.ms);
+        return send();
+      }
+      await readBody((await send()).response);
+      throw timedOut();
+    }),
+  });
+}
+
+/** DynamoDB's answer to a throttled request: nothing was applied. */
+function throttled(): HttpResponse {
+  const body = JSON.stringify({
+    __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+    message: 'Rate of requests exceeds the allowed throughput (injected)',
+  });
+  return new HttpResponse({
+    statusCode: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.0' },
+    body: Readable.from([Buffer.from(body)]),
+  });
 }
 
 function timedOut(): Error {

@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDb } from '../../lambda/state/dynamodb';
+import { interceptingHandler } from './wire';
 import { ensureStateTable } from '../../local/state-table';
 import type { Simulator } from '../../local/simulator';
 import type {
@@ -48,43 +50,42 @@ export class ManualClock implements Clock {
   }
 }
 
-const WRITE_COMMANDS = new Set([
-  'PutItemCommand',
-  'UpdateItemCommand',
-  'DeleteItemCommand',
-  'BatchWriteItemCommand',
-  'TransactWriteItemsCommand',
-]);
+const WRITE_ACTIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
-/** A DynamoDB client (pointed at DynamoDB Local by the test environment) that counts its requests. */
+/** The SDK's client, for what the tests themselves do to DynamoDB Local (tables, raw items). */
+export const adminDynamoDb = new DynamoDBClient({ maxAttempts: 2 });
+
+/** The store's DynamoDB client (pointed at DynamoDB Local by the test environment), counting its requests by action. */
 export function countingDynamoDbClient(): {
-  client: DynamoDBClient;
+  client: DynamoDb;
+  /** The SDK's client for the test's own setup and checks (not counted). */
+  admin: DynamoDBClient;
   counts: Map<string, number>;
   writes(): number;
   reads(): number;
 } {
-  const client = new DynamoDBClient({ maxAttempts: 2 });
   const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = String(context.commandName);
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRequests' },
-  );
+  const client = new DynamoDb({
+    maxAttempts: 2,
+    requestHandler: interceptingHandler((call, send) => {
+      counts.set(call.action, (counts.get(call.action) ?? 0) + 1);
+      return send();
+    }),
+  });
   const sum = (pick: (name: string) => boolean) => [...counts].filter(([n]) => pick(n)).reduce((s, [, c]) => s + c, 0);
   return {
     client,
+    admin: adminDynamoDb,
     counts,
-    writes: () => sum((n) => WRITE_COMMANDS.has(n)),
-    reads: () => sum((n) => !WRITE_COMMANDS.has(n)),
+    writes: () => sum((n) => WRITE_ACTIONS.has(n)),
+    reads: () => sum((n) => !WRITE_ACTIONS.has(n)),
   };
 }
 
-export async function freshTable(client: DynamoDBClient): Promise<string> {
+/** A new state table in DynamoDB Local, with a random name. */
+export async function freshTable(): Promise<string> {
   const name = `state-${randomUUID().slice(0, 8)}`;
-  await ensureStateTable(client, name);
+  await ensureStateTable(adminDynamoDb, name);
   return name;
 }
 

@@ -1,26 +1,16 @@
 /**
- * The exact DynamoDB commands the store sends for each transition of the record protocol
- * (aws-sdk-client-mock on the document client): every condition is built from the transition
+ * The exact DynamoDB calls the store sends for each transition of the record protocol (read at
+ * the wire from a scripted DynamoDB, test/support/dynamodb-wire-fake.ts): every condition is built from the transition
  * table, and a refused condition whose returned item shows our own earlier write counts as done.
  */
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { QrEvent } from '../../lambda/domain/event';
 import { RecordRejectedError } from '../../lambda/domain/ports';
 import { StateStore } from '../../lambda/state/store';
+import { awsError, DynamoDbWireFake, refused } from '../support/dynamodb-wire-fake';
 
-const client = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-const mock = mockClient(DynamoDBDocumentClient);
-const store = new StateStore({ tableName: 'state', client });
+const mock = new DynamoDbWireFake();
+const store = new StateStore({ tableName: 'state', client: mock.client });
 const event: QrEvent = {
   hash: '0x1',
   code: 'waiter_call',
@@ -31,14 +21,11 @@ const event: QrEvent = {
   raw: {},
   placeholders: [],
 };
-const refused = (item: Record<string, unknown>) =>
-  new ConditionalCheckFailedException({ message: 'refused', $metadata: {}, Item: marshall(item) });
-
 beforeEach(() => mock.reset());
 
 describe('creating a record', () => {
   it('a claim: only if no record exists, due for take-over at the claim timeout', async () => {
-    mock.on(PutCommand).resolves({});
+    mock.on('PutItem').resolves({});
     await store.create('s', {
       recordId: '0x1',
       event,
@@ -48,7 +35,7 @@ describe('creating a record', () => {
       dueAt: 31_000,
       ttlSeconds: 3_600,
     });
-    const input = mock.commandCalls(PutCommand)[0]!.args[0].input;
+    const input = mock.calls('PutItem')[0]!;
     expect(input.ConditionExpression).toBe('attribute_not_exists(#pk)');
     expect(input.Item).toMatchObject({
       pk: 'src#s',
@@ -63,7 +50,7 @@ describe('creating a record', () => {
   });
 
   it('a reissue: also over a terminal record first seen at the given instant', async () => {
-    mock.on(PutCommand).resolves({});
+    mock.on('PutItem').resolves({});
     await store.create('s', {
       recordId: '0x1',
       event,
@@ -73,7 +60,7 @@ describe('creating a record', () => {
       ttlSeconds: 60,
       replaces: 5,
     });
-    const input = mock.commandCalls(PutCommand)[0]!.args[0].input;
+    const input = mock.calls('PutItem')[0]!;
     expect(input.ConditionExpression).toBe(
       'attribute_not_exists(#pk) OR (#firstSeenAt = :replaces AND #status IN (:terminal0, :terminal1, :terminal2, :terminal3))',
     );
@@ -82,7 +69,7 @@ describe('creating a record', () => {
 
   it('refused because our own earlier attempt was applied: created; because another poller has it: exists', async () => {
     mock
-      .on(PutCommand)
+      .on('PutItem')
       .rejectsOnce(refused({ status: 'claimed', owner: 'me', firstSeenAt: 1_000 }))
       .rejectsOnce(refused({ status: 'claimed', owner: 'other', firstSeenAt: 900 }));
     expect(
@@ -94,11 +81,7 @@ describe('creating a record', () => {
   });
 
   it('a record DynamoDB will not hold is a RecordRejectedError, not an outage', async () => {
-    mock
-      .on(PutCommand)
-      .rejects(
-        Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }),
-      );
+    mock.on('PutItem').rejects(awsError('ValidationException', 'Item size has exceeded the maximum allowed size'));
     await expect(
       store.create('s', { recordId: '0x1', event, status: 'claimed', owner: 'me', now: 1, ttlSeconds: 60 }),
     ).rejects.toBeInstanceOf(RecordRejectedError);
@@ -111,7 +94,7 @@ describe('outcomes, by the claimant only', () => {
     ['markRetry', 'retry', ''],
     ['markFailed', 'failed', 'REMOVE #duePk, #dueAt, #event'],
   ] as const)('%s: claimed → %s', async (method, to, remove) => {
-    mock.on(UpdateCommand).resolves({});
+    mock.on('UpdateItem').resolves({});
     const args = {
       now: 5,
       dueAt: 9,
@@ -121,7 +104,7 @@ describe('outcomes, by the claimant only', () => {
       doneChannels: ['email'],
     } as const;
     expect(await store[method]('s', '0x1', 'me', args as never)).toBe(true);
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.ConditionExpression).toBe('#status IN (:from0) AND #owner = :owner');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':from0': 'claimed', ':owner': 'me', ':to': to });
     expect(input.UpdateExpression).toMatch(/^SET #status = :to, /);
@@ -130,7 +113,7 @@ describe('outcomes, by the claimant only', () => {
   });
 
   it('delivered with an escalation step to come: stays due (and keeps the event), the message ids kept', async () => {
-    mock.on(UpdateCommand).resolves({});
+    mock.on('UpdateItem').resolves({});
     await store.markDelivered('s', '0x1', 'me', {
       now: 5,
       channels: ['telegram:-100'],
@@ -139,7 +122,7 @@ describe('outcomes, by the claimant only', () => {
       messages: { 'telegram:-100': '77' },
       sentChannels: ['telegram:-100'],
     });
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.UpdateExpression).not.toContain('REMOVE');
     expect(input.UpdateExpression).toContain('#dueAt = :dueAt');
     expect(input.UpdateExpression).toContain('#messages.#k');
@@ -149,20 +132,20 @@ describe('outcomes, by the claimant only', () => {
   });
 
   it('an escalation step delivered is added to escalatedAt', async () => {
-    mock.on(UpdateCommand).resolves({});
+    mock.on('UpdateItem').resolves({});
     await store.markDelivered('s', '0x1', 'me', { now: 9, channels: ['sns'], phase: 1 });
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.UpdateExpression).toContain('#escalatedAt = list_append(if_not_exists(#escalatedAt, :none), :step)');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':none': [], ':step': [9] });
   });
 
   it('the first press wins: only an attendance call not yet acknowledged', async () => {
-    mock.on(UpdateCommand).resolves({
+    mock.on('UpdateItem').resolves({
       Attributes: { hash: '0x1', code: 'waiter_call', table: '6', firstSeenAt: 1, ackAt: 9, ackBy: 'Иван' },
     });
     const outcome = await store.acknowledge('s', '0x1', { at: 9, by: 'Иван', byId: '7', pressId: 'q1' });
     expect(outcome).toMatchObject({ outcome: 'acknowledged', call: { ackBy: 'Иван', messages: {} } });
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.ConditionExpression).toBe(
       'attribute_exists(#pk) AND #needsAck = :yes AND attribute_not_exists(#ackAt)',
     );
@@ -170,7 +153,7 @@ describe('outcomes, by the claimant only', () => {
 
   it('a press refused: the same press again is recognised, another one finds who took it', async () => {
     mock
-      .on(UpdateCommand)
+      .on('UpdateItem')
       .rejectsOnce(refused({ needsAck: true, ackAt: 9, ackBy: 'Иван', ackPress: 'q1', firstSeenAt: 1 }))
       .rejectsOnce(refused({ needsAck: true, ackAt: 9, ackBy: 'Иван', ackPress: 'q1', firstSeenAt: 1 }))
       .rejectsOnce(refused({ status: 'delivered' }));
@@ -187,11 +170,11 @@ describe('outcomes, by the claimant only', () => {
 
   it('an escalation: delivered, due, not acknowledged, at the phase the caller saw', async () => {
     mock
-      .on(UpdateCommand)
+      .on('UpdateItem')
       .resolves({ Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 1, phase: 1 } });
     const record = await store.escalate('s', '0x1', 'me', { now: 200, claimTimeoutMs: 30_000, expectPhase: 0 });
     expect(record).toMatchObject({ phase: 1, attempts: 1 });
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.ConditionExpression).toBe(
       '#status IN (:from0) AND #dueAt <= :now AND #phase = :expectPhase AND attribute_not_exists(#ackAt)',
     );
@@ -200,7 +183,7 @@ describe('outcomes, by the claimant only', () => {
 
   it('a refused mark: true when the record already shows our outcome, false when another poller took it', async () => {
     mock
-      .on(UpdateCommand)
+      .on('UpdateItem')
       .rejectsOnce(refused({ status: 'delivered', owner: 'me' }))
       .rejectsOnce(refused({ status: 'claimed', owner: 'other' }));
     expect(await store.markDelivered('s', '0x1', 'me', { now: 5, channels: [], phase: 0 })).toBe(true);
@@ -210,7 +193,7 @@ describe('outcomes, by the claimant only', () => {
 
 describe('another attempt', () => {
   it('a take-over: pending, due, and attempts as the caller saw them', async () => {
-    mock.on(UpdateCommand).resolves({
+    mock.on('UpdateItem').resolves({
       Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 3, doneChannels: ['email'] },
     });
     const record = await store.takeOver('s', '0x1', 'me', { now: 50_000, claimTimeoutMs: 30_000, expectAttempts: 2 });
@@ -225,7 +208,7 @@ describe('another attempt', () => {
       needsAck: false,
       messages: {},
     });
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     // An escalation step is taken over only while the call is unacknowledged (finding F6).
     expect(input.ConditionExpression).toBe(
       '#status IN (:from0, :from1) AND #dueAt <= :now AND #attempts = :expect AND (#phase = :alertPhase OR attribute_not_exists(#ackAt))',
@@ -240,11 +223,11 @@ describe('another attempt', () => {
 
   it('a release: our claim, attempts unchanged, due now; refused when it is not ours as it was', async () => {
     mock
-      .on(UpdateCommand)
+      .on('UpdateItem')
       .resolvesOnce({})
       .rejectsOnce(refused({ status: 'claimed', owner: 'other', attempts: 2 }));
     expect(await store.release('s', '0x1', 'me', { now: 55_000, expectAttempts: 1 })).toBe(true);
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.UpdateExpression).toBe('SET #dueAt = :dueAt');
     expect(input.ConditionExpression).toBe('#status IN (:from0) AND #owner = :owner AND #attempts = :expect');
     expect(input.ExpressionAttributeValues).toMatchObject({
@@ -257,9 +240,9 @@ describe('another attempt', () => {
   });
 
   it('a revive: only a suppressed record', async () => {
-    mock.on(UpdateCommand).resolves({ Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 1 } });
+    mock.on('UpdateItem').resolves({ Attributes: { event: JSON.stringify(event), firstSeenAt: 1, attempts: 1 } });
     await store.revive('s', '0x2', 'me', { now: 5, claimTimeoutMs: 30_000 });
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.ConditionExpression).toBe('#status IN (:from0)');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':from0': 'suppressed' });
   });
@@ -267,22 +250,25 @@ describe('another attempt', () => {
 
 describe('reads', () => {
   it('look-ups are strongly consistent and project only what the rule for repeats needs', async () => {
-    mock.on(BatchGetCommand).resolves({ Responses: { state: [] } });
+    mock.on('BatchGetItem').resolves({ Responses: { state: [] } });
     await store.findRecorded('s', ['0x1', '0x1', '0x2']);
-    const input = mock.commandCalls(BatchGetCommand)[0]!.args[0].input;
-    expect(input.RequestItems?.state?.ConsistentRead).toBe(true);
-    expect(input.RequestItems?.state?.Keys).toHaveLength(2);
-    expect(input.RequestItems?.state?.ProjectionExpression).toBe(
+    const state = (mock.calls('BatchGetItem')[0]!.RequestItems as Record<string, Record<string, unknown>>).state!;
+    expect(state.ConsistentRead).toBe(true);
+    expect(state.Keys).toEqual([
+      { pk: 'src#s', sk: 'evt#0x1' },
+      { pk: 'src#s', sk: 'evt#0x2' },
+    ]);
+    expect(state.ProjectionExpression).toBe(
       '#sk, #hash, #status, #owner, #attempts, #firstSeenAt, #code, #table, #dueAt, #phase',
     );
   });
 
   it('pending work comes from the sparse due index of the source', async () => {
-    mock.on(QueryCommand).resolves({ Items: [{ sk: 'evt#0x9@5', dueAt: 7, attempts: 2 }] });
+    mock.on('Query').resolves({ Items: [{ sk: 'evt#0x9@5', dueAt: 7, attempts: 2 }] });
     expect(await store.listDue('s')).toEqual([
       { recordId: '0x9@5', dueAt: 7, attempts: 2, status: 'claimed', phase: 0 },
     ]);
-    expect(mock.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+    expect(mock.calls('Query')[0]!).toMatchObject({
       IndexName: 'due',
       KeyConditionExpression: '#duePk = :duePk',
     });
@@ -291,20 +277,20 @@ describe('reads', () => {
 
 describe('the source item', () => {
   it('the lease: free, expired, or already ours; the state returns with it', async () => {
-    mock.on(UpdateCommand).resolves({ Attributes: { cursor: '0x5', cooldowns: { '6#waiter_call': 99 } } });
+    mock.on('UpdateItem').resolves({ Attributes: { cursor: '0x5', cooldowns: { '6#waiter_call': 99 } } });
     const lease = await store.acquireLease('s', 'me', 10, 90);
     expect(lease).toMatchObject({
       acquired: true,
       state: { cursor: '0x5', cooldowns: { '6#waiter_call': { until: 99, hash: '' } } },
     });
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.ConditionExpression).toBe(
       'attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner',
     );
   });
 
   it('the state is saved only by the lease holder', async () => {
-    mock.on(UpdateCommand).rejectsOnce(refused({ leaseOwner: 'other' }));
+    mock.on('UpdateItem').rejectsOnce(refused({ leaseOwner: 'other' }));
     expect(
       await store.saveState(
         's',
@@ -313,7 +299,7 @@ describe('the source item', () => {
         { release: true },
       ),
     ).toBe(false);
-    const input = mock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = mock.calls('UpdateItem')[0]!;
     expect(input.ConditionExpression).toBe('#leaseOwner = :owner');
     expect(input.UpdateExpression).toMatch(/REMOVE .*#leaseOwner, #leaseUntil$/);
   });

@@ -69,7 +69,7 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 export async function createHostileBench(env: ChaosEnv, log: RunLog = env.log.forRun()): Promise<HostileBench> {
   const clock = new ManualClock(CLOCK_START);
   const sim: Simulator = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed: 4242 });
-  const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+  const store = new StateStore({ tableName: await freshTable(), client: env.ddb });
   const counting = new CountingDeliverer(createDeliverer({ config: chaosConfig(sim.url), topicArn: env.topicArn }));
   const client = new QrMenuClient({ baseUrl: sim.url, token: CHAOS_TOKEN, retries: 0, requestTimeoutMs: 2_000 });
   let pollers = 0;

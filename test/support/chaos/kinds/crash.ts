@@ -36,7 +36,7 @@ export async function runCrashKind(env: ChaosEnv, seed: number): Promise<RunOutc
     retentionSeconds: shortRetention ? 120 : 300,
   });
   try {
-    const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+    const store = new StateStore({ tableName: await freshTable(), client: env.ddb });
     const chaos = serverChaos(sim, mode);
     const outcome = await runCrashScenario({
       seed,

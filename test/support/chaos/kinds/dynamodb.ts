@@ -29,7 +29,7 @@ export async function runDynamoDbKind(env: ChaosEnv, seed: number): Promise<RunO
   const sim = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed });
   const faults = new FaultyDynamoDb(clock);
   try {
-    const store = new StateStore({ tableName: await freshTable(faults.client), client: faults.client });
+    const store = new StateStore({ tableName: await freshTable(), client: faults.client });
     const log = env.log.forRun();
     const deliverer = new RecordingDeliverer();
     const lives = new Lives();
@@ -111,7 +111,6 @@ export async function runDynamoDbKind(env: ChaosEnv, seed: number): Promise<RunO
       ms: performance.now() - started,
     };
   } finally {
-    faults.client.destroy();
     await sim.close();
   }
 }

@@ -41,7 +41,7 @@ export async function runLateSendKind(env: ChaosEnv, seed: number, variant: Late
   const sim = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed });
   let proxy: HoldingProxy | undefined;
   try {
-    const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+    const store = new StateStore({ tableName: await freshTable(), client: env.ddb });
     const log = env.log.forRun();
     const metrics = new RecordingMetrics();
     const lives = new Lives();

@@ -50,7 +50,7 @@ export async function runOutageKind(env: ChaosEnv, seed: number): Promise<RunOut
   const timeline = new Timeline(clock);
   const sim = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed });
   try {
-    const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+    const store = new StateStore({ tableName: await freshTable(), client: env.ddb });
     const log = env.log.forRun();
     const metrics = new RecordingMetrics();
     const lives = new Lives();

@@ -43,7 +43,7 @@ export async function runOverlapKind(env: ChaosEnv, seed: number, variant: Overl
     if (!(error instanceof SimulatedCrash)) unexpected.push(describeError(error));
   };
   try {
-    const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+    const store = new StateStore({ tableName: await freshTable(), client: env.ddb });
     const chaos = serverChaos(sim, 'all', {
       restartChance: 0.05,
       forgetfulShare: 0.3,

@@ -34,7 +34,7 @@ export async function runPartialSesKind(env: ChaosEnv, seed: number): Promise<Ru
   const timeline = new Timeline(clock);
   const sim = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed });
   try {
-    const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+    const store = new StateStore({ tableName: await freshTable(), client: env.ddb });
     const log = env.log.forRun();
     const lives = new Lives();
     const config = chaosConfig(sim.url, { logRecipients: [REFUSED_ADDRESS, ...VERIFIED] });

@@ -43,7 +43,7 @@ export async function runRealDeliveryKind(env: ChaosEnv, seed: number): Promise<
   const clock = new ManualClock(CLOCK_START);
   const sim = await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed, unknownHash: mode });
   try {
-    const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+    const store = new StateStore({ tableName: await freshTable(), client: env.ddb });
     const log = env.log.forRun();
     const chaos = serverChaos(sim, mode);
     const outages = deliverersWithOutages(chaosConfig(sim.url), env.topicArn, env.deadEndpoint);

@@ -50,7 +50,7 @@ export async function runShortRetentionKind(env: ChaosEnv, seed: number): Promis
     retentionSeconds: SERVER_RETENTION_MS / 1000,
   });
   try {
-    const store = new StateStore({ tableName: await freshTable(env.ddb), client: env.ddb });
+    const store = new StateStore({ tableName: await freshTable(), client: env.ddb });
     const log = env.log.forRun();
     const lives = new Lives();
     const deliverer = new RecordingDeliverer();

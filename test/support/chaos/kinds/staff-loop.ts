@@ -82,7 +82,7 @@ export async function runStaffLoopKind(env: ChaosEnv, seed: number): Promise<Run
   const apiRoot = env.endpoints.telegram;
   const bot = freshBotToken();
   try {
-    const tableName = await freshTable(faults.client);
+    const tableName = await freshTable();
     const store = new StateStore({ tableName, client: faults.client });
     const trace = new Trace();
     const traced = tracedStore(store, trace);
@@ -400,7 +400,6 @@ export async function runStaffLoopKind(env: ChaosEnv, seed: number): Promise<Run
     };
   } finally {
     await clearTelegramFaults(apiRoot, bot).catch(() => undefined);
-    faults.client.destroy();
     await sim.close();
   }
 }
@@ -440,7 +439,7 @@ async function readRecords(
   tableName: string,
   calls: readonly StaffCall[],
 ): Promise<Map<string, CallRecord>> {
-  const db = DynamoDBDocumentClient.from(env.ddb);
+  const db = DynamoDBDocumentClient.from(env.admin);
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {

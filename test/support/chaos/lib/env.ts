@@ -1,12 +1,13 @@
 /**
- * What every chaos run shares: a DynamoDB client (pointed at DynamoDB Local through the
- * environment), setup clients for SNS and SQS (topics and stand-in phones of their own for the
+ * What every chaos run shares: the store's DynamoDB client and the SDK's for the runs' own reads
+ * (both pointed at DynamoDB Local through the environment), setup clients for SNS and SQS (topics and stand-in phones of their own for the
  * runs that count what the emulator really received), the shared alerts topic, an endpoint where
  * nothing listens (a dead SES/SNS), the emulators' endpoints (the Telegram stand-in's too), the token, the manual clocks' start,
  * and the suite's log. The AWS_ENDPOINT_URL_* environment must point at the emulators (vitest's
  * test/setup/env.ts does it).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDb } from '../../../../lambda/state/dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
@@ -23,7 +24,10 @@ export const CLOCK_START = Date.UTC(2100, 0, 1, 18, 0, 0);
 export const SOURCE_ID = 'pizzeria';
 
 export interface ChaosEnv {
-  readonly ddb: DynamoDBClient;
+  /** The store's client (three attempts a call, as deployed). */
+  readonly ddb: DynamoDb;
+  /** The SDK's client, for what a run reads back itself. */
+  readonly admin: DynamoDBClient;
   /** For topics, queues and subscriptions of a run's own (short timeouts: these are test calls). */
   readonly sns: SNSClient;
   readonly sqs: SQSClient;
@@ -48,7 +52,8 @@ export async function createChaosEnv(): Promise<ChaosEnv> {
   const snsClient = new SNSClient(SETUP_CLIENT);
   const topic = await snsClient.send(new CreateTopicCommand({ Name: 'qrmenu-alerts-chaos' }));
   return {
-    ddb: new DynamoDBClient({ maxAttempts: 3 }),
+    ddb: new DynamoDb({ maxAttempts: 3 }),
+    admin: new DynamoDBClient({ maxAttempts: 3 }),
     sns: snsClient,
     sqs: new SQSClient({ ...SETUP_CLIENT, endpoint: sns }),
     topicArn: topic.TopicArn!,

@@ -10,11 +10,12 @@
  *                  any call, its kinds named finely enough for the staff loop (escalate, acknowledge, bot lease…).
  * The judge (staff-judge.ts) reads only the Trace, the emulator and the DynamoDB records.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Deliverer, DeliveryRequest, DeliveryResult } from '../../../../lambda/domain/delivery';
 import type { AckOutcome, PressAnswer, StaffBot, StaffPress } from '../../../../lambda/domain/ports';
 import type { ClaimedRecord } from '../../../../lambda/domain/record';
+import type { DynamoDb } from '../../../../lambda/state/dynamodb';
 import type { StateStore } from '../../../../lambda/state/store';
+import { type DynamoFault, faultInjectingDynamoDb } from '../../faulty-dynamodb';
 import type { ManualClock } from '../../harness';
 
 export interface StepClaim {
@@ -233,16 +234,16 @@ export const STAFF_CALL_KINDS = [
   'other',
 ] as const;
 export type StaffCallKind = (typeof STAFF_CALL_KINDS)[number];
-export type StaffDynamoFault = { kind: 'error' } | { kind: 'late' } | { kind: 'slow'; ms: number };
+export type StaffDynamoFault = DynamoFault;
 
 const plain = (value: unknown) => (typeof value === 'object' && value !== null ? (value as { S?: string }).S : value);
 
-/** Which of the store's calls a command is (by its key, update expression and values). */
-export function staffCallKind(command: string, input: Record<string, unknown>): StaffCallKind {
-  if (command === 'PutItemCommand') return 'claim';
-  if (command === 'BatchGetItemCommand' || command === 'GetItemCommand') return 'lookup';
-  if (command === 'QueryCommand') return 'due list';
-  if (command !== 'UpdateItemCommand') return 'other';
+/** Which of the store's calls an action is (by its key, update expression and values at the wire). */
+export function staffCallKind(action: string, input: Record<string, unknown>): StaffCallKind {
+  if (action === 'PutItem') return 'claim';
+  if (action === 'BatchGetItem' || action === 'GetItem') return 'lookup';
+  if (action === 'Query') return 'due list';
+  if (action !== 'UpdateItem') return 'other';
   const key = input.Key as Record<string, unknown> | undefined;
   const pk = String(plain(key?.pk) ?? '');
   const update = String(input.UpdateExpression ?? '');
@@ -259,34 +260,21 @@ export function staffCallKind(command: string, input: Record<string, unknown>): 
 }
 
 export class StaffFaultyDynamoDb {
-  readonly client = new DynamoDBClient({ maxAttempts: 1 });
   chooser: ((kind: StaffCallKind) => StaffDynamoFault | undefined) | undefined;
   readonly injected: { kind: StaffCallKind; fault: StaffDynamoFault['kind'] }[] = [];
   readonly calls = new Map<StaffCallKind, number>();
+  readonly client: DynamoDb;
 
   constructor(clock: ManualClock) {
-    this.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const kind = staffCallKind(String(context.commandName), (args.input ?? {}) as Record<string, unknown>);
+    this.client = faultInjectingDynamoDb({
+      kindOf: (call) => staffCallKind(call.action, call.input),
+      pick: (kind) => {
         this.calls.set(kind, (this.calls.get(kind) ?? 0) + 1);
         const fault = this.chooser?.(kind);
-        if (fault === undefined) return next(args);
-        this.injected.push({ kind, fault: fault.kind });
-        if (fault.kind === 'error') {
-          const error = new Error('Rate of requests exceeds the allowed throughput (injected)');
-          error.name = 'ProvisionedThroughputExceededException';
-          throw Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
-        }
-        if (fault.kind === 'slow') {
-          clock.advance(fault.ms);
-          return next(args);
-        }
-        await next(args);
-        const error = new Error('the answer did not arrive in time (injected; the write was applied)');
-        error.name = 'TimeoutError';
-        throw error;
+        if (fault !== undefined) this.injected.push({ kind, fault: fault.kind });
+        return fault;
       },
-      { step: 'initialize', name: 'injectStaffFaults' },
-    );
+      clock,
+    });
   }
 }
