@@ -1,12 +1,12 @@
 /**
- * Our Bot API client, in place of grammY's `Api` (44 KiB of the Lambda bundle for six methods): a
- * call is `POST <apiRoot>/bot<token>/<method>` with a JSON body (null values dropped, as grammY
- * sends it) on Node's own fetch, the caller's AbortSignal for its timeout, and the answer read up
- * to a size cap whatever the HTTP status (Telegram puts its errors in the body). It returns the
- * method's `result`, or throws BotApiError (Telegram answered `ok: false`) or BotApiHttpError (no
- * readable answer: network, abort, a page that is not JSON, no `ok`, too large). The token is in
- * the URL only, and no message or cause these errors carry holds it. errors.ts classifies them.
- * Types come from grammY (`import type`: no bytes in the bundle).
+ * Our Bot API client, in place of grammY's `Api` (44 KiB of the Lambda bundle for the five
+ * methods we call): a call is `POST <apiRoot>/bot<token>/<method>` with a JSON body (null values
+ * dropped, as grammY sends it) on Node's own fetch, the caller's AbortSignal for its timeout, and
+ * the answer read up to a size cap whatever the HTTP status (Telegram puts its errors in the
+ * body). It returns the method's `result`, or throws BotApiError (Telegram answered `ok: false`)
+ * or BotApiHttpError (no readable answer: network, abort, a page that is not JSON, no `ok`, too
+ * large). The token is in the URL only, and no message or cause these errors carry holds it.
+ * errors.ts classifies them. Types come from grammY (`import type`: no bytes in the bundle).
  */
 import type { ApiMethods, Opts, ResponseParameters } from 'grammy/types';
 import { registerSecret } from '../../obs/telemetry';
@@ -96,6 +96,7 @@ export class BotApiHttpError extends Error {
   }
 }
 
+/** The Bot API for one token; `call` is typed by grammY's method table. */
 export class BotApi {
   private readonly apiRoot: string;
   private readonly fetch: typeof fetch;
