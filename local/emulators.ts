@@ -144,7 +144,7 @@ export async function startSnsEmulator(options: { port?: number } = {}): Promise
 }
 
 /**
- * Start the Telegram Bot API stand-in in this process: `endpoint` is the `apiRoot` for grammY.
+ * Start the Telegram Bot API stand-in in this process: `endpoint` is the channel's `apiRoot`.
  * Both its ports are chosen here (the emulator does not honour `port: 0`).
  */
 export async function startTelegramEmulator(options: TelegramEmulatorOptions = {}): Promise<TelegramEmulator> {

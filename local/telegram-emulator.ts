@@ -23,7 +23,7 @@ export interface TelegramEmulatorOptions {
 }
 
 export interface TelegramEmulator {
-  /** The Bot API root for grammY's `apiRoot` (http://127.0.0.1:port, no trailing "/"). */
+  /** The Bot API root for the channel's `apiRoot` (http://127.0.0.1:port, no trailing "/"). */
   readonly endpoint: string;
   /** The emulator itself (in this process only). */
   readonly server: TelegramServer;

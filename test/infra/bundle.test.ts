@@ -3,8 +3,9 @@
  * alerts-config.json next to it (tokens pointing at their SSM parameters), importable by Node as the
  * Lambda runtime would import it, without the SDK's default credential chain (no STS/SSO client),
  * running a poll against the emulators on environment credentials alone (its token read from an
- * SSM parameter with the bundle's own signed call: test/support/aws-json-fake.ts), and a new asset hash
- * whenever the config changes (or a deploy would keep running the old config).
+ * SSM parameter with the bundle's own signed call: test/support/aws-json-fake.ts), without grammY
+ * (the Telegram channel has its own Bot API client), and a new asset hash whenever the config
+ * changes (or a deploy would keep running the old config).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -105,6 +106,14 @@ describe("the poller's bundle", () => {
     expect(sources.filter((s) => /client-ssm|client-secrets-manager|powertools\/parameters/.test(s))).toEqual([]);
     const code = readFileSync(join(assetDir(sample), 'index.mjs'), 'utf8');
     expect(code).not.toMatch(/AssumeRoleWithWebIdentity|GetRoleCredentials|sso-oidc/);
+  });
+
+  it('holds no grammY: the Telegram channel speaks the Bot API through its own client on fetch', () => {
+    const { sources } = JSON.parse(readFileSync(join(assetDir(sample), 'index.mjs.map'), 'utf8')) as {
+      sources: string[];
+    };
+    expect(sources.filter((s) => /node_modules\/(grammy|@grammyjs|node-fetch|abort-controller)\//.test(s))).toEqual([]);
+    expect(sources.some((s) => s.endsWith('lambda/notify/telegram/bot-api.ts'))).toBe(true);
   });
 
   it("runs in plain Node with the stack's NODE_OPTIONS and credentials from the environment only, records and sends", {

@@ -4,10 +4,10 @@
  * that cannot start before the caller's deadline come back deferred (not attempted) and go on
  * the next tick; a 429 with retry_after (injected by the stand-in's front) makes that chat wait
  * and the send succeed afterwards, while other chats go on; two throttled chats stop everything.
- * A grammY transformer records the clock's time of every request.
+ * A transformer of our Bot API client records the clock's time of every request.
  */
-import type { Transformer } from 'grammy/web';
 import { describe, expect, inject, it } from 'vitest';
+import type { BotApiTransformer } from '../../lambda/notify/telegram/bot-api';
 import { TelegramChannel, type TelegramChatResult } from '../../lambda/notify/telegram/channel';
 import { alertFor, freshBotToken, injectTelegramFault, SimulatedStaff, TestClock } from '../support/telegram';
 
@@ -19,7 +19,7 @@ function setup() {
   const clock = new TestClock();
   const start = clock.now();
   const requests: { method: string; chat: string; at: number }[] = [];
-  const recorder: Transformer = (prev, method, payload, signal) => {
+  const recorder: BotApiTransformer = (prev, method, payload, signal) => {
     requests.push({ method, chat: String((payload as { chat_id?: unknown }).chat_id), at: clock.now() - start });
     return prev(method, payload, signal);
   };

@@ -1,7 +1,7 @@
 /**
  * Vitest global setup: starts the real protocol peers once on loopback and hands their endpoints
  * to every test file through `inject('emulators')` (see env.ts, which points the AWS SDK at them).
- * The Telegram Bot API stand-in is `inject('emulators').telegram` (a grammY `apiRoot`).
+ * The Telegram Bot API stand-in is `inject('emulators').telegram` (the channel's `apiRoot`).
  * Nothing needs to be installed beyond Node, npm and Java 17.
  */
 import type { TestProject } from 'vitest/node';

@@ -1,28 +1,32 @@
 /**
  * Failed Bot API calls in the delivery port's kinds, with advice and never the token: 429 →
  * throttled with retry_after, 401/404 → the token, 403/400 → the chat (a group upgraded gives its
- * new id), 5xx/timeouts/resets → transient and ambiguous, refused connections → transient, not
- * ambiguous. And the bot token's resolver: environment, value, SSM Parameter Store and Secrets
- * Manager (the loopback stand-in of test/support/aws-json-fake.ts), registered with the log
- * redaction.
+ * new id), 5xx/timeouts/resets/unreadable answers → transient and ambiguous, refused connections
+ * → transient, not ambiguous. The errors are built as bot-api.ts throws them (a fetch failure is
+ * undici's `TypeError('fetch failed', { cause })`); telegram-bot-api.test.ts gets them from the
+ * client itself. And the bot token's resolver: environment, value, SSM Parameter Store and
+ * Secrets Manager (the loopback stand-in of test/support/aws-json-fake.ts), registered with the
+ * log redaction.
  */
-import { GrammyError, HttpError } from 'grammy/web';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearStoredTokenCache } from '../../lambda/config/tokens';
 import { redactSecrets } from '../../lambda/obs/telemetry';
+import { BotApiError, BotApiHttpError } from '../../lambda/notify/telegram/bot-api';
 import { classifyTelegramError } from '../../lambda/notify/telegram/errors';
 import { telegramTokenResolver, TelegramTokenUnavailableError } from '../../lambda/notify/telegram/token';
 import { type AwsJsonFake, useAwsJsonFake } from '../support/aws-json-fake';
 
 const TOKEN = '123456:AAsecret-token-value';
 
-function apiError(code: number, description: string, parameters: Record<string, number> = {}): GrammyError {
-  return new GrammyError(
-    `Call to 'sendMessage' failed! (${code}: ${description})`,
-    { ok: false, error_code: code, description, parameters },
-    'sendMessage',
-    {},
-  );
+function apiError(code: number, description: string, parameters: Record<string, number> = {}): BotApiError {
+  return new BotApiError('sendMessage', { error_code: code, description, parameters }, []);
+}
+
+/** What the client throws when fetch rejects: undici's TypeError with the socket error as cause. */
+function fetchFailed(cause: unknown): BotApiHttpError {
+  return new BotApiHttpError('sendMessage', "Network request for 'sendMessage' failed: fetch failed", {
+    cause: new TypeError('fetch failed', { cause }),
+  });
 }
 
 const classify = (error: unknown, timedOut = false) =>
@@ -63,29 +67,48 @@ describe('Telegram error kinds', () => {
   });
 
   it('5xx, timeouts, resets and unreadable answers: transient and ambiguous', () => {
-    expect(classify(apiError(502, 'Bad Gateway'))).toMatchObject({ kind: 'transient', ambiguous: true });
-    expect(classify(new HttpError('Network request failed', new Error('aborted')), true)).toMatchObject({
+    expect(classify(apiError(502, 'Bad Gateway'))).toMatchObject({
       kind: 'transient',
-      reason: 'timeout',
+      reason: 'server',
       ambiguous: true,
     });
-    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    expect(classify(new HttpError('x', reset))).toMatchObject({ kind: 'transient', ambiguous: true });
-    const html = Object.assign(new Error('invalid json response body'), { type: 'invalid-json' });
-    expect(classify(new HttpError('x', html))).toMatchObject({ kind: 'transient', reason: 'server', ambiguous: true });
+    const timeout = new BotApiHttpError('sendMessage', 'x', {
+      cause: new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+    });
+    expect(classify(timeout, true)).toMatchObject({ kind: 'transient', reason: 'timeout', ambiguous: true });
+    const reset = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    expect(classify(fetchFailed(reset))).toMatchObject({ kind: 'transient', reason: 'network', ambiguous: true });
+    const hangUp = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(classify(fetchFailed(hangUp)).message).toMatch(/network error ECONNRESET.*may have been done/);
+    const page = new BotApiHttpError('sendMessage', 'the answer (HTTP 502, text/html) is not JSON: <html>', {
+      unreadable: true,
+      status: 502,
+    });
+    const unreadable = classify(page);
+    expect(unreadable).toMatchObject({ kind: 'transient', reason: 'server', ambiguous: true });
+    expect(unreadable.message).toContain('could not be read (the answer (HTTP 502, text/html) is not JSON');
+  });
+
+  it('an answer with ok: false but no error code: transient and ambiguous', () => {
+    const failure = classify(new BotApiError('sendMessage', {}, []));
+    expect(failure).toMatchObject({ kind: 'transient', reason: 'server', ambiguous: true });
+    expect(failure.errorCode).toBeUndefined();
   });
 
   it('a refused connection never sent anything: transient, not ambiguous', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
-    const failure = classify(new HttpError('x', { cause: refused }));
+    const failure = classify(fetchFailed(refused));
     expect(failure).toMatchObject({ kind: 'transient', reason: 'network' });
     expect(failure.ambiguous).toBeUndefined();
+    expect(failure.message).toContain('cannot reach the Bot API (ECONNREFUSED)');
   });
 
   it('never repeats the token, wherever the text came from', () => {
     const failures = [
       classify(apiError(400, `Bad Request: https://api.telegram.org/bot${TOKEN}/sendMessage`)),
-      classify(new HttpError('x', new Error(`request to /bot${TOKEN}/sendMessage failed`))),
+      classify(
+        new BotApiHttpError('sendMessage', 'x', { cause: new Error(`request to /bot${TOKEN}/sendMessage failed`) }),
+      ),
     ];
     for (const failure of failures) expect(JSON.stringify(failure)).not.toContain(TOKEN);
   });

@@ -1,16 +1,15 @@
 /**
  * The Telegram channel: sends an alert to a route's chats (with an "Иду" / "On my way" button for
  * calls that need someone to come), edits a message once the call is acknowledged, answers
- * presses, and reads presses and chats through getUpdates. Speaks the Bot API through grammY's
- * `Api` (its web build on Node's own fetch: the Node build pulls in node-fetch and 280 KB of
- * Unicode tables), with a configurable `apiRoot` (the emulator locally).
+ * presses, and reads presses and chats through getUpdates. Speaks the Bot API through our small
+ * client on Node's own fetch (bot-api.ts), with a configurable `apiRoot` (the emulator locally).
  *
  * Like the deliverer, it never throws for a delivery problem: each chat gets a result, sent
  * (message id), failed (kind as in port.ts, "ambiguous" when it may have gone anyway) or deferred
  * (pacing would start it after the caller's deadline: not attempted). Chats done on an earlier
  * attempt are passed in and skipped. The token never appears in a result or message.
  */
-import { Api, type Transformer } from 'grammy/web';
+import { BotApi, BotApiError, type BotApiTransformer } from './bot-api';
 import { redact } from '../../qrmenu/errors';
 import { registerSecret } from '../../obs/telemetry';
 import type { DeliveryErrorKind } from '../../domain/delivery';
@@ -63,10 +62,10 @@ export interface TelegramChannelOptions {
   readonly requestTimeoutMs?: number;
   /** Default {@link TELEGRAM_DEFAULTS}.maxThrottleRetries. */
   readonly maxThrottleRetries?: number;
-  /** The fetch grammY uses. Default: the platform's (Node's built-in fetch). */
+  /** The fetch the client uses. Default: the platform's (Node's built-in fetch). */
   readonly fetch?: typeof fetch;
-  /** grammY API transformers, outermost last (tests record each call's time with one). */
-  readonly transformers?: readonly Transformer[];
+  /** Wrappers of every Bot API request, outermost last (tests record each call's time with one). */
+  readonly transformers?: readonly BotApiTransformer[];
 }
 
 export interface TelegramSendRequest {
@@ -144,7 +143,7 @@ export class TelegramChannel {
   private readonly acknowledgeCodes: ReadonlySet<string>;
   private readonly requestTimeoutMs: number;
   private readonly maxThrottleRetries: number;
-  private api: { token: string; api: Api } | undefined;
+  private api: { token: string; api: BotApi } | undefined;
 
   constructor(private readonly options: TelegramChannelOptions) {
     this.clock = options.clock ?? realPacerClock;
@@ -185,7 +184,7 @@ export class TelegramChannel {
           ],
         }
       : undefined;
-    let api: { token: string; api: Api };
+    let api: { token: string; api: BotApi };
     try {
       api = await this.currentApi();
     } catch (error) {
@@ -208,7 +207,7 @@ export class TelegramChannel {
   }
 
   private async sendOne(
-    { api, token }: { token: string; api: Api },
+    { api, token }: { token: string; api: BotApi },
     chatId: TelegramChatId,
     text: string,
     replyMarkup: { inline_keyboard: { text: string; callback_data: string }[][] } | undefined,
@@ -219,10 +218,11 @@ export class TelegramChannel {
     let migratedTo: number | undefined;
     for (let throttles = 0; ; ) {
       const outcome = await this.paced(target, deadline, (signal) =>
-        api.sendMessage(
-          target,
-          text,
+        api.call(
+          'sendMessage',
           {
+            chat_id: target,
+            text,
             parse_mode: 'HTML',
             link_preview_options: { is_disabled: true },
             ...(replyMarkup && { reply_markup: replyMarkup }),
@@ -272,7 +272,7 @@ export class TelegramChannel {
     ack: AckInput,
     options: { readonly deadline?: number } = {},
   ): Promise<TelegramEditResult> {
-    let api: { token: string; api: Api };
+    let api: { token: string; api: BotApi };
     try {
       api = await this.currentApi();
     } catch (error) {
@@ -281,11 +281,16 @@ export class TelegramChannel {
     const text = renderTelegramAck(ack, this.textOptions());
     for (let throttles = 0; ; ) {
       const outcome = await this.paced(chatId, options.deadline, (signal) =>
-        api.api.editMessageText(
-          chatId,
-          messageId,
-          text,
-          { parse_mode: 'HTML', link_preview_options: { is_disabled: true }, reply_markup: { inline_keyboard: [] } },
+        api.api.call(
+          'editMessageText',
+          {
+            chat_id: chatId,
+            message_id: messageId,
+            text,
+            parse_mode: 'HTML',
+            link_preview_options: { is_disabled: true },
+            reply_markup: { inline_keyboard: [] },
+          },
           signal,
         ),
       );
@@ -313,9 +318,13 @@ export class TelegramChannel {
     try {
       const { api, token } = await this.currentApi();
       const outcome = await this.call((signal) =>
-        api.answerCallbackQuery(
-          callbackQueryId,
-          { text: clip(text, PRESS_ANSWER_MAX), ...(options.showAlert && { show_alert: true }) },
+        api.call(
+          'answerCallbackQuery',
+          {
+            callback_query_id: callbackQueryId,
+            text: clip(text, PRESS_ANSWER_MAX),
+            ...(options.showAlert && { show_alert: true }),
+          },
           signal,
         ),
       );
@@ -339,7 +348,8 @@ export class TelegramChannel {
     const timeout = Math.max(0, Math.floor(timeoutSeconds));
     const outcome = await this.call(
       (signal) =>
-        api.getUpdates(
+        api.call(
+          'getUpdates',
           {
             ...(offset !== undefined && { offset }),
             timeout,
@@ -359,7 +369,7 @@ export class TelegramChannel {
   /** Who the bot is (getMe): also the cheapest check that the token works. Throws {@link TelegramError}. */
   async getMe(): Promise<BotIdentity> {
     const { api, token } = await this.currentApiOrThrow();
-    const result = this.settle(await this.call((signal) => api.getMe(signal)), 'getMe', undefined, token);
+    const result = this.settle(await this.call((signal) => api.call('getMe', {}, signal)), 'getMe', undefined, token);
     if (!result.ok) throw new TelegramError(result.failure);
     const me = result.value as { id: number; username?: string; first_name?: string };
     return { id: me.id, firstName: me.first_name ?? '', ...(me.username && { username: me.username }) };
@@ -375,14 +385,14 @@ export class TelegramChannel {
   private async paced<T>(
     chatId: TelegramChatId,
     deadline: number | undefined,
-    request: (signal: GrammySignal) => Promise<T>,
+    request: (signal: AbortSignal) => Promise<T>,
   ): Promise<CallOutcome<T> | { notBefore: number }> {
     const chat = pacedChat(chatId);
     const turn = await this.pacer.turn(chat, deadline);
     if (!turn.go) return { notBefore: turn.notBefore };
     const outcome = await this.call(request);
-    if (!outcome.ok && (outcome.error as { error_code?: unknown }).error_code === 429) {
-      const seconds = Number((outcome.error as { parameters?: { retry_after?: unknown } }).parameters?.retry_after);
+    if (!outcome.ok && outcome.error instanceof BotApiError && outcome.error.errorCode === 429) {
+      const seconds = Number(outcome.error.parameters.retry_after);
       this.pacer.throttled(chat, Number.isFinite(seconds) && seconds > 0 ? seconds * 1_000 : 1_000);
     }
     return outcome;
@@ -390,14 +400,14 @@ export class TelegramChannel {
 
   /** One request with our own timeout (and the caller's signal). */
   private async call<T>(
-    request: (signal: GrammySignal) => Promise<T>,
+    request: (signal: AbortSignal) => Promise<T>,
     timeoutMs = this.requestTimeoutMs,
     outer?: AbortSignal,
   ): Promise<CallOutcome<T>> {
     const timer = AbortSignal.timeout(timeoutMs);
     const signal = outer ? AbortSignal.any([timer, outer]) : timer;
     try {
-      return { ok: true, value: await request(signal as unknown as GrammySignal) };
+      return { ok: true, value: await request(signal) };
     } catch (error) {
       return { ok: false, error, timedOut: timer.aborted, timeoutMs };
     }
@@ -420,7 +430,7 @@ export class TelegramChannel {
     return { ok: false, failure: { ...failure, message: redact(failure.message, [token]) } };
   }
 
-  private async currentApiOrThrow(): Promise<{ token: string; api: Api }> {
+  private async currentApiOrThrow(): Promise<{ token: string; api: BotApi }> {
     try {
       return await this.currentApi();
     } catch (error) {
@@ -428,26 +438,21 @@ export class TelegramChannel {
     }
   }
 
-  /** The Api for the current token (a changed secret gives a new one). */
-  private async currentApi(): Promise<{ token: string; api: Api }> {
+  /** The client for the current token (a changed secret gives a new one). */
+  private async currentApi(): Promise<{ token: string; api: BotApi }> {
     const token = typeof this.options.token === 'string' ? this.options.token : await this.options.token();
     registerSecret(token);
     if (this.api?.token !== token) {
-      const api = new Api(token, {
+      const api = new BotApi(token, {
         apiRoot: this.options.apiRoot ?? TELEGRAM_DEFAULTS.apiRoot,
-        // Our own per-call timeout is shorter; this is only grammY's backstop.
-        timeoutSeconds: 600,
-        ...(this.options.fetch && { fetch: this.options.fetch as never }),
+        ...(this.options.fetch && { fetch: this.options.fetch }),
+        ...(this.options.transformers && { transformers: this.options.transformers }),
       });
-      if (this.options.transformers) api.config.use(...this.options.transformers);
       this.api = { token, api };
     }
     return this.api;
   }
 }
-
-/** grammY types its signals after its Node shim (abort-controller); the web build takes the platform's. */
-type GrammySignal = NonNullable<Parameters<Api['getMe']>[0]>;
 
 type CallOutcome<T> =
   | { readonly ok: true; readonly value: T }

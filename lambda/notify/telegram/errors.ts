@@ -9,9 +9,9 @@
  *
  * "ambiguous" marks failures after which the message may still have been accepted (a timeout
  * after the request left, a reset mid-answer, a 5xx, an answer that could not be read).
- * Pure: the caller passes whether its own timeout fired.
+ * Pure: the caller passes whether its own timeout fired. The errors are bot-api.ts's.
  */
-import { GrammyError, HttpError } from 'grammy/web';
+import { BotApiError, BotApiHttpError } from './bot-api';
 import type { DeliveryErrorKind } from '../../domain/delivery';
 import { redact } from '../../qrmenu/errors';
 
@@ -80,7 +80,7 @@ export function classifyTelegramError(error: unknown, context: CallContext): Tel
   const chat = context.chatId !== undefined ? ` for chat ${context.chatId}` : '';
   const what = `Telegram ${context.method}${chat}`;
   const maybe = CHANGING_METHODS.has(context.method) ? '; it may have been done all the same' : '';
-  if (error instanceof GrammyError) return fromApiError(error, what, maybe, clean);
+  if (error instanceof BotApiError) return fromApiError(error, what, maybe, clean);
   if (context.timedOut) {
     return {
       kind: 'transient',
@@ -89,7 +89,7 @@ export function classifyTelegramError(error: unknown, context: CallContext): Tel
       message: `${what}: no answer within ${context.timeoutMs ?? '?'} ms${maybe}`,
     };
   }
-  const inner = error instanceof HttpError ? error.error : error;
+  const inner = error instanceof BotApiHttpError && error.cause !== undefined ? error.cause : error;
   const code = errorCode(inner);
   const detail = clean(snippet(inner instanceof Error ? inner.message : String(inner)));
   if (code !== undefined && NOT_SENT.has(code)) {
@@ -99,7 +99,7 @@ export function classifyTelegramError(error: unknown, context: CallContext): Tel
       message: `${what}: cannot reach the Bot API (${code}). Check the network path to api.telegram.org (or the configured apiRoot)`,
     };
   }
-  if (isUnreadable(inner)) {
+  if (isUnreadable(error)) {
     return {
       kind: 'transient',
       reason: 'server',
@@ -116,13 +116,13 @@ export function classifyTelegramError(error: unknown, context: CallContext): Tel
 }
 
 function fromApiError(
-  error: GrammyError,
+  error: BotApiError,
   what: string,
   maybe: string,
   clean: (text: string) => string,
 ): TelegramFailure {
-  const code = typeof error.error_code === 'number' ? error.error_code : undefined;
-  const description = clean(snippet(String(error.description ?? (error as { message?: string }).message ?? '')));
+  const code = error.errorCode;
+  const description = clean(snippet(error.description));
   const said = `${code ?? 'error'}: ${description || 'no description'}`;
   const base = code !== undefined ? { errorCode: code } : {};
   if (code === 429) {
@@ -202,11 +202,9 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** An answer came but was not a Bot API answer (not JSON, no `ok`, too large). */
 function isUnreadable(error: unknown): boolean {
-  return (
-    error instanceof SyntaxError ||
-    (typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'invalid-json')
-  );
+  return error instanceof BotApiHttpError && error.unreadable;
 }
 
 function snippet(text: string, max = 200): string {

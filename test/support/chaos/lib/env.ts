@@ -35,7 +35,7 @@ export interface ChaosEnv {
   readonly topicArn: string;
   /** http://127.0.0.1:<port> with nothing listening. */
   readonly deadEndpoint: string;
-  /** The Telegram Bot API stand-in is the staff-loop kind's (a grammY `apiRoot`; each run has a bot token of its own). */
+  /** The Telegram Bot API stand-in is the staff-loop kind's (the channel's `apiRoot`; each run has a bot token of its own). */
   readonly endpoints: { readonly ses: string; readonly sns: string; readonly telegram: string };
   readonly log: SuiteLog;
 }
