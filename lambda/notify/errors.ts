@@ -1,6 +1,7 @@
 /**
- * Turns whatever the AWS SDK throws while sending into the delivery port's error kinds, with a
- * message that tells the operator what to fix in plain words, and says whether the send is
+ * Turns whatever a send throws (aws/endpoint.ts's AwsCallError, shaped like the SDK's errors, or
+ * the network's error) into the delivery port's error kinds, with a message that tells the
+ * operator what to fix in plain words, and says whether the send is
  * *ambiguous*: whether the request may have reached AWS and been accepted, so that a retry may
  * deliver it twice. The rules are one table, {@link SEND_ERROR_RULES}: `match → kind → message`,
  * the first rule that matches wins. Throttling is recognised with the SDK's own classifier
@@ -224,7 +225,8 @@ export const SEND_ERROR_RULES: readonly SendErrorRule[] = [
   },
   {
     when: 'no region',
-    match: (f) => /region is missing/i.test(f.message),
+    // The SDK's "Region is missing"; aws/endpoint.ts's ConfigError "no AWS region".
+    match: (f) => /region is missing/i.test(f.message) || (f.name === 'ConfigError' && /region/i.test(f.message)),
     kind: 'permanent',
     message: ({ service }) => `no AWS region configured for ${service}: set AWS_REGION (or the client's region)`,
   },
@@ -438,7 +440,8 @@ export function errorFacts(error: unknown): ErrorFacts {
     id: (awsCode ?? '').replace(/Exception$/, ''),
     ...(code !== undefined && { code }),
     ...(status !== undefined && { status }),
-    ...(text(e.$fault) !== undefined && { fault: text(e.$fault)! }),
+    // A fault without a status is no answer's (aws/endpoint.ts's ConfigError): the status-less rules decide.
+    ...(text(e.$fault) !== undefined && status !== undefined && { fault: text(e.$fault)! }),
     throttling: retryable?.throttling === true || sdkSaysThrottling(e),
     message: scrub(text(e.message) ?? text(e.Message) ?? ''),
   };

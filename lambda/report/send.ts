@@ -7,12 +7,12 @@
  * `sendDailyReport` is what the report Lambda and `npm start` call. The clock is `now`, passed in.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SESClient } from '@aws-sdk/client-ses';
+
 import { ConfigError, sourceName, type AlertsConfig } from '../config/schema';
 import type { RenderedEmail } from '../core/email';
 import type { RefusedRecipient } from '../domain/delivery';
 import type { Log } from '../domain/ports';
-import { sendAlertEmail } from '../notify/ses';
+import { type SesClient, sendAlertEmail } from '../notify/ses';
 import { isLocalDate, localDay, previousLocalDate, type LocalDate } from './day';
 import { readDayRecords, reportDocumentClient } from './read';
 import { renderReportEmail } from './render';
@@ -31,7 +31,7 @@ export interface BuildDailyReportOptions {
 }
 
 export interface SendDailyReportOptions extends BuildDailyReportOptions {
-  readonly ses: SESClient;
+  readonly ses: SesClient;
   /** Budget of the SES calls together. Default: the SES adapter's (10 s). */
   readonly sendTimeoutMs?: number;
 }
