@@ -2,10 +2,15 @@
  * Counts and times every AWS SDK call a client makes, with a middleware at the `initialize`
  * step (once per logical call, retries included): the command, when it started and ended,
  * whether it succeeded, DynamoDB's consumed capacity (asked for with ReturnConsumedCapacity,
- * so GSI writes show up) and the number of SES recipients. A label set with `withLabel`
- * (AsyncLocalStorage) follows the call: the bench labels each delivery with its event hash.
+ * so GSI writes show up) and the number of SES recipients. SES and SNS have no SDK client
+ * (lambda/aws/query-call.ts): {@link AwsMeter.requestHandler} meters them at the wire instead,
+ * one record per request (their `send` profile makes one attempt per call). A label set with
+ * `withLabel` (AsyncLocalStorage) follows the call: the bench labels each delivery with its event hash.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CLIENT_DEFAULTS, keptConnections } from '../../lambda/aws/clients';
+import type { RequestHandler } from '../../lambda/aws/endpoint';
 
 export type MeteredService = 'dynamodb' | 'ses' | 'sns';
 
@@ -100,6 +105,43 @@ export class AwsMeter {
       name: `benchMeter-${service}`,
     });
     return client;
+  }
+
+  /**
+   * A request handler for an SES or SNS endpoint that meters each request it sends: the command
+   * is `<Action>Command` ("SendEmailCommand", "PublishCommand"), as the SDK names them.
+   */
+  requestHandler(service: Exclude<MeteredService, 'dynamodb'>): RequestHandler {
+    const inner = new NodeHttpHandler({
+      connectionTimeout: CLIENT_DEFAULTS.send.connectionTimeoutMs,
+      throwOnRequestTimeout: true,
+      ...keptConnections(),
+    });
+    return {
+      handle: async (request, options) => {
+        const params = new URLSearchParams(typeof request.body === 'string' ? request.body : '');
+        const startedAt = this.#now();
+        const label = this.#label.getStore();
+        const recipients = [...params.keys()].filter((k) =>
+          /^Destination\.(To|Cc|Bcc)Addresses\.member\.\d+$/.test(k),
+        ).length;
+        const base = {
+          service,
+          command: `${params.get('Action') ?? 'unknown'}Command`,
+          startedAt,
+          ...(label !== undefined ? { label } : {}),
+          ...(service === 'ses' ? { recipients } : {}),
+        };
+        try {
+          const answer = await inner.handle(request, options);
+          this.calls.push({ ...base, endedAt: this.#now(), ok: answer.response.statusCode < 300 });
+          return answer;
+        } catch (error) {
+          this.calls.push({ ...base, endedAt: this.#now(), ok: false });
+          throw error;
+        }
+      },
+    };
   }
 
   /** Run `work` with every call it makes labelled. */

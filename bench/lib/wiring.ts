@@ -109,8 +109,8 @@ export function wireHandler(options: WireOptions): WiredHandler {
   const real = createDeliverer({
     config,
     topicArn: options.topicArn,
-    ses: meter.attach(createSesClient(), 'ses'),
-    sns: meter.attach(createSnsClient(), 'sns'),
+    ses: createSesClient({ requestHandler: meter.requestHandler('ses') }),
+    sns: createSnsClient({ requestHandler: meter.requestHandler('sns') }),
   });
   const deliverer: Deliverer = {
     deliver: async (request) => {

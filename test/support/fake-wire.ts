@@ -4,10 +4,13 @@
  * parameters) and answers with a real wire body — an XML result, an XML `<ErrorResponse>`, an
  * HTML page — or hangs until the call's abort signal or request timeout ends it, failing the way
  * `@smithy/node-http-handler` fails (AbortError; TimeoutError with code ETIMEDOUT). So tests
- * exercise the encoding and the decoding, not a mock of the client.
+ * exercise the encoding and the decoding, not a mock of the client. {@link tapWire} instead passes
+ * each request on to a real handler (the emulators), telling a test about it first.
  */
 import { Readable } from 'node:stream';
 import { HttpResponse, type HttpRequest } from '@smithy/core/transport';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CLIENT_DEFAULTS, keptConnections } from '../../lambda/aws/clients';
 import type { RequestHandler } from '../../lambda/aws/endpoint';
 
 /** One request the fake received. */
@@ -42,6 +45,51 @@ export function formParams(body: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(body));
 }
 
+/** The request of a call, as a {@link WireCall}. */
+function wireCall(request: HttpRequest): WireCall {
+  const body = bodyText(request.body);
+  const params = formParams(body);
+  return { action: params.Action ?? '', params, headers: request.headers as Record<string, string>, body };
+}
+
+/** The SendEmail call's To, Cc and Bcc addresses, in order. */
+export function destinationsOf(call: WireCall): string[] {
+  return Object.entries(call.params)
+    .filter(([k]) => /^Destination\.(To|Cc|Bcc)Addresses\.member\.\d+$/.test(k))
+    .map(([, v]) => v);
+}
+
+/**
+ * A real handler (the `send` profile's connect timeout, kept connections) that calls `before`
+ * with each request before sending it, and `after` with its outcome; when `before` returns a
+ * reply, the fake answers with it instead and nothing is sent.
+ */
+export function tapWire(
+  before: (call: WireCall) => WireReply | undefined | Promise<WireReply | undefined>,
+  after?: (call: WireCall, outcome: { status?: number; error?: unknown }) => void,
+): RequestHandler {
+  const inner = new NodeHttpHandler({
+    connectionTimeout: CLIENT_DEFAULTS.send.connectionTimeoutMs,
+    throwOnRequestTimeout: true,
+    ...keptConnections(),
+  });
+  return {
+    async handle(request, options) {
+      const call = wireCall(request);
+      const reply = await before(call);
+      if (reply !== undefined) return answerWith(reply, options);
+      try {
+        const answer = await inner.handle(request, options);
+        after?.(call, { status: answer.response.statusCode });
+        return answer;
+      } catch (error) {
+        after?.(call, { error });
+        throw error;
+      }
+    },
+  };
+}
+
 function bodyText(body: unknown): string {
   if (typeof body === 'string') return body;
   if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
@@ -53,37 +101,29 @@ export function fakeWire(reply: (call: WireCall, n: number) => WireReply | Promi
   const calls: WireCall[] = [];
   return {
     calls,
-    destinations: () =>
-      calls
-        .filter((c) => c.action === 'SendEmail')
-        .map((c) =>
-          Object.entries(c.params)
-            .filter(([k]) => /^Destination\.(To|Cc|Bcc)Addresses\.member\.\d+$/.test(k))
-            .map(([, v]) => v),
-        ),
+    destinations: () => calls.filter((c) => c.action === 'SendEmail').map(destinationsOf),
     updateHttpClientConfig() {},
     httpHandlerConfigs: () => ({}),
     async handle(request: HttpRequest, options: { abortSignal?: AbortSignal; requestTimeout?: number } = {}) {
-      const body = bodyText(request.body);
-      const params = formParams(body);
-      const call: WireCall = {
-        action: params.Action ?? '',
-        params,
-        headers: request.headers as Record<string, string>,
-        body,
-      };
+      const call = wireCall(request);
       calls.push(call);
-      const answer = await reply(call, calls.length);
-      if (answer instanceof Error) throw answer;
-      if (answer === 'hang') return hang(options);
-      return {
-        response: new HttpResponse({
-          statusCode: answer.status,
-          headers: answer.headers ?? { 'content-type': 'text/xml' },
-          body: Readable.from([Buffer.from(answer.body, 'utf8')]),
-        }),
-      };
+      return answerWith(await reply(call, calls.length), options);
     },
+  };
+}
+
+async function answerWith(
+  answer: WireReply,
+  options: { abortSignal?: AbortSignal; requestTimeout?: number } = {},
+): Promise<{ response: HttpResponse }> {
+  if (answer instanceof Error) throw answer;
+  if (answer === 'hang') return hang(options);
+  return {
+    response: new HttpResponse({
+      statusCode: answer.status,
+      headers: answer.headers ?? { 'content-type': 'text/xml' },
+      body: Readable.from([Buffer.from(answer.body, 'utf8')]),
+    }),
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { describe, expect, it } from 'vitest';
 import {
   AwsCallError,
@@ -20,13 +21,19 @@ import {
 } from '../../lambda/aws/query-call';
 import { classifySendError, sesRefusal, type SendContext } from '../../lambda/notify/errors';
 import { createSesClient, sendEmailParams } from '../../lambda/notify/ses';
+import type { SnsAttribute } from '../../lambda/core/routing';
 import { createSnsClient, publishParams } from '../../lambda/notify/sns';
 import { FAKE_AWS, fakeWire, htmlPage, type WireReply, xmlError, xmlResult } from '../support/fake-wire';
 
 const TEXT = 'Стол 6: вызов официанта — a+b & c=d, 100% (ok)! *star* \'q\' "dq" 🍕🔥 tab\tnew\nline ~_.-';
 const EMAIL = { subject: `Тема ${TEXT}`, text: `Текст ${TEXT}`, html: `<p>${TEXT.replace(/&/g, '&amp;')}</p>` };
 const MANY = Array.from({ length: 50 }, (_, i) => `staff+${i}@x.example`);
-const SNS_INPUT = {
+const SNS_INPUT: {
+  topicArn: string;
+  message: string;
+  subject: string;
+  attributes: Record<string, SnsAttribute>;
+} = {
   topicArn: 'arn:aws:sns:eu-central-1:123456789012:alerts',
   message: JSON.stringify({ default: TEXT, sms: `SMS ${TEXT}`, email: `E-mail ${TEXT}` }),
   subject: 'Table 6: waiter called + more & less = ok',
@@ -40,11 +47,17 @@ const SNS_INPUT = {
 
 function sdkSes(reply: (n: number) => WireReply) {
   const wire = fakeWire((_, n) => reply(n));
-  return { wire, client: new SESClient({ ...FAKE_AWS, maxAttempts: 1, requestHandler: wire }) };
+  return {
+    wire,
+    client: new SESClient({ ...FAKE_AWS, maxAttempts: 1, requestHandler: wire as unknown as NodeHttpHandler }),
+  };
 }
 function sdkSns(reply: (n: number) => WireReply) {
   const wire = fakeWire((_, n) => reply(n));
-  return { wire, client: new SNSClient({ ...FAKE_AWS, maxAttempts: 1, requestHandler: wire }) };
+  return {
+    wire,
+    client: new SNSClient({ ...FAKE_AWS, maxAttempts: 1, requestHandler: wire as unknown as NodeHttpHandler }),
+  };
 }
 function oursSes(reply: (n: number) => WireReply, requestTimeoutMs?: number) {
   const wire = fakeWire((_, n) => reply(n));
