@@ -11,14 +11,12 @@
  *   `ambiguous` (notify/errors.ts).
  *
  * Endpoints and region come from the environment as usual (AWS_ENDPOINT_URL_*). SES and SNS are
- * called without an SDK client (aws/query-call.ts): {@link sendEndpointOptions} gives their
+ * called without an SDK client (aws/query-call.ts): `sendEndpointOptions` there gives their
  * endpoints the `send` profile; {@link awsClientConfig} remains for SDK clients (DynamoDB, tests).
  */
 
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type { EndpointOptions, RequestHandler } from './endpoint';
 
 /** Defaults of {@link AwsClientOptions}, per profile. */
 export const CLIENT_DEFAULTS = {
@@ -114,25 +112,4 @@ export function keptConnections() {
 /** Client settings for SES/SNS clients that deliver alerts (the `send` profile). */
 export function sendClientConfig(options: SendClientOptions = {}) {
   return awsClientConfig({ ...options, profile: 'send' });
-}
-
-/** Options of an SES or SNS endpoint that delivers alerts: the `send` profile, plus the test seams. */
-export interface SendEndpointOptions extends SendClientOptions {
-  /** Default: a NodeHttpHandler shared by endpoints with the same connect timeout. */
-  readonly requestHandler?: RequestHandler;
-  /** Default: the SDK's default chain. */
-  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-}
-
-/** aws/endpoint.ts options of the `send` profile: one attempt, connect 2 s, request 8 s unless given. */
-export function sendEndpointOptions(options: SendEndpointOptions = {}): EndpointOptions {
-  return {
-    ...(options.region !== undefined && { region: options.region }),
-    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-    ...(options.requestHandler !== undefined && { requestHandler: options.requestHandler }),
-    ...(options.credentials !== undefined && { credentials: options.credentials }),
-    maxAttempts: CLIENT_DEFAULTS.send.maxAttempts,
-    connectionTimeoutMs: options.connectionTimeoutMs ?? CLIENT_DEFAULTS.send.connectionTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.send.requestTimeoutMs,
-  };
 }

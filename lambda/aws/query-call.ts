@@ -11,7 +11,16 @@
  * SDK's errors are; the SDK takes `$fault` from the status, not from `<Type>`, and so does
  * AwsCallError. test/unit/query-call.test.ts checks the encoding against the real SDK clients.
  */
-import { AwsCallError, AwsEndpoint, type AwsService, type EndpointOptions, type WireAnswer } from './endpoint';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { CLIENT_DEFAULTS, type SendClientOptions } from './clients';
+import {
+  AwsCallError,
+  AwsEndpoint,
+  type AwsService,
+  type EndpointOptions,
+  type RequestHandler,
+  type WireAnswer,
+} from './endpoint';
 
 export { AwsCallError } from './endpoint';
 
@@ -164,4 +173,25 @@ export function queryError(answer: WireAnswer, attempt: number): AwsCallError {
     ...(type && { Type: type }),
     ...(requestId && { RequestId: requestId }),
   });
+}
+
+/** Options of an SES or SNS endpoint that delivers alerts: the `send` profile, plus the test seams. */
+export interface SendEndpointOptions extends SendClientOptions {
+  /** Default: a NodeHttpHandler shared by endpoints with the same connect timeout. */
+  readonly requestHandler?: RequestHandler;
+  /** Default: the SDK's default chain. */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}
+
+/** aws/endpoint.ts options of the `send` profile: one attempt, connect 2 s, request 8 s unless given. */
+export function sendEndpointOptions(options: SendEndpointOptions = {}): EndpointOptions {
+  return {
+    ...(options.region !== undefined && { region: options.region }),
+    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+    ...(options.requestHandler !== undefined && { requestHandler: options.requestHandler }),
+    ...(options.credentials !== undefined && { credentials: options.credentials }),
+    maxAttempts: CLIENT_DEFAULTS.send.maxAttempts,
+    connectionTimeoutMs: options.connectionTimeoutMs ?? CLIENT_DEFAULTS.send.connectionTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.send.requestTimeoutMs,
+  };
 }

@@ -49,7 +49,8 @@ import {
 } from '../domain/delivery';
 import { createSesClient, type SesClient, sendAlertEmail } from './ses';
 import { createSnsClient, maxMessageBytes, publishAlert, type SnsClient } from './sns';
-import { CLIENT_DEFAULTS, type SendEndpointOptions } from '../aws/clients';
+import { CLIENT_DEFAULTS } from '../aws/clients';
+import type { SendEndpointOptions } from '../aws/query-call';
 import { shardCount } from '../config/shards';
 import { SendPacer } from './pacing/send-pacer';
 import { type PacerClock, realPacerClock } from './pacing/turns';

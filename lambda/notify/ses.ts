@@ -15,8 +15,8 @@
  */
 import type { RenderedEmail } from '../core/email';
 import { parseMailbox } from '../core/mailbox';
-import { CLIENT_DEFAULTS, sendEndpointOptions, type SendEndpointOptions } from '../aws/clients';
-import { QueryClient, SES, xmlField } from '../aws/query-call';
+import { CLIENT_DEFAULTS } from '../aws/clients';
+import { QueryClient, SES, type SendEndpointOptions, sendEndpointOptions, xmlField } from '../aws/query-call';
 import { classifySendError, DeliveryError, sesRefusal, toDeliveryError, type SendContext } from './errors';
 import type { RefusedRecipient } from '../domain/delivery';
 

@@ -11,8 +11,8 @@
 import type { SnsAttribute } from '../core/routing';
 import { SNS_MAX_MESSAGE_BYTES } from '../core/sns-message';
 import { toDeliveryError } from './errors';
-import { CLIENT_DEFAULTS, sendEndpointOptions, type SendEndpointOptions } from '../aws/clients';
-import { QueryClient, QueryMap, SNS, xmlField } from '../aws/query-call';
+import { CLIENT_DEFAULTS } from '../aws/clients';
+import { QueryClient, QueryMap, SNS, type SendEndpointOptions, sendEndpointOptions, xmlField } from '../aws/query-call';
 import { clientRegion } from './ses';
 
 /** An SNS client: the Query protocol over a `send`-profile endpoint. */

@@ -24,7 +24,8 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
-import { awsClientConfig, CLIENT_DEFAULTS, sendClientConfig, sendEndpointOptions } from '../../lambda/aws/clients';
+import { awsClientConfig, CLIENT_DEFAULTS, sendClientConfig } from '../../lambda/aws/clients';
+import { sendEndpointOptions } from '../../lambda/aws/query-call';
 import { classifySendError, DeliveryError, scrub, type SendContext } from '../../lambda/notify/errors';
 import { createSesClient, destinationBatches, encodeSender, MAX_ISOLATION_FAILURES } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
