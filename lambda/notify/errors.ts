@@ -4,8 +4,10 @@
  * operator what to fix in plain words, and says whether the send is
  * *ambiguous*: whether the request may have reached AWS and been accepted, so that a retry may
  * deliver it twice. The rules are one table, {@link SEND_ERROR_RULES}: `match → kind → message`,
- * the first rule that matches wins. Throttling is recognised with the SDK's own classifier
- * (`isThrottlingError` of `@smithy/core/retry`) plus the codes SES and SNS use.
+ * the first rule that matches wins. Throttling is recognised as the SDK's classifier
+ * (`isThrottlingError` of `@smithy/core/retry`: its names, HTTP 429, `$retryable.throttling`)
+ * does, plus the codes SES and SNS use; its names are copied ({@link SDK_THROTTLING_NAMES}) so that
+ * the SDK's retry module stays out of the bundle (test/unit/notify-errors.test.ts compares them).
  *
  * Ambiguous: request timeouts and aborts after the request went out, connection resets and
  * hang-ups (the request may have been written), HTTP 5xx other than 503 (the service failed
@@ -15,7 +17,6 @@
  * Messages never contain credentials: the AWS text quoted in them is clipped and scrubbed of
  * anything that looks like an access key id or a signature.
  */
-import { isThrottlingError } from '@smithy/core/retry';
 import { parseMailbox } from '../core/mailbox';
 import type { Channel, DeliveryErrorKind } from '../domain/delivery';
 
@@ -447,12 +448,28 @@ export function errorFacts(error: unknown): ErrorFacts {
   };
 }
 
+/** `THROTTLING_ERROR_CODES` of `@smithy/core/retry`: the error names its `isThrottlingError` calls throttling. */
+export const SDK_THROTTLING_NAMES: ReadonlySet<string> = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+
+/** What `isThrottlingError` says: HTTP 429 or one of its names (`$retryable.throttling` is read by the caller). */
 function sdkSaysThrottling(error: Record<string, unknown>): boolean {
-  try {
-    return isThrottlingError(error as unknown as Parameters<typeof isThrottlingError>[0]);
-  } catch {
-    return false;
-  }
+  const metadata = error.$metadata as { httpStatusCode?: unknown } | undefined;
+  return metadata?.httpStatusCode === 429 || (typeof error.name === 'string' && SDK_THROTTLING_NAMES.has(error.name));
 }
 
 function detail(facts: ErrorFacts): string {

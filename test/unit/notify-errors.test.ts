@@ -21,12 +21,20 @@ import {
   OptedOutException,
   ThrottledException,
 } from '@aws-sdk/client-sns';
+import { readFileSync } from 'node:fs';
+import { isThrottlingError } from '@smithy/core/retry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
 import { awsClientConfig, CLIENT_DEFAULTS, sendClientConfig } from '../../lambda/aws/clients';
 import { sendEndpointOptions } from '../../lambda/aws/query-call';
-import { classifySendError, DeliveryError, scrub, type SendContext } from '../../lambda/notify/errors';
+import {
+  classifySendError,
+  DeliveryError,
+  SDK_THROTTLING_NAMES,
+  scrub,
+  type SendContext,
+} from '../../lambda/notify/errors';
 import { createSesClient, destinationBatches, encodeSender, MAX_ISOLATION_FAILURES } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
 import type { DeliveryRequest } from '../../lambda/domain/delivery';
@@ -363,6 +371,24 @@ describe('ambiguous failures: the send may have been accepted', () => {
         ambiguous: true,
       },
     ]);
+  });
+});
+
+describe("the SDK's throttling classifier, copied", () => {
+  it('knows the names of @smithy/core/retry, and classifies each as throttled as isThrottlingError does', () => {
+    // THROTTLING_ERROR_CODES is not exported: read it from the installed SDK's source.
+    const source = readFileSync(
+      'node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js',
+      'utf8',
+    );
+    const list = /THROTTLING_ERROR_CODES = \[([^\]]*)\]/.exec(source)![1]!;
+    const sdkNames = [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+    expect([...SDK_THROTTLING_NAMES].sort()).toEqual(sdkNames.sort());
+    for (const name of sdkNames) {
+      const error = { name, message: 'slow down', $metadata: { httpStatusCode: 400 } };
+      expect(isThrottlingError(error)).toBe(true);
+      expect(classifySendError(error, SES_CONTEXT).kind, name).toBe('throttled');
+    }
   });
 });
 
