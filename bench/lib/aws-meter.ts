@@ -7,7 +7,8 @@
  * each delivery with its event hash.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestHandler } from '../../lambda/aws/endpoint';
+import { CLIENT_DEFAULTS } from '../../lambda/aws/clients';
+import { type RequestHandler, sharedHandler } from '../../lambda/aws/endpoint';
 import { interceptingHandler, readBody } from '../../test/support/wire';
 
 export type MeteredService = 'dynamodb' | 'ses' | 'sns';
@@ -62,8 +63,13 @@ export class AwsMeter {
     this.#now = now;
   }
 
-  /** A request handler for a client of `service` that meters every request it sends. */
+  /**
+   * A request handler for a client of `service` that meters every request it sends, over the
+   * shared handler its client would use (SES and SNS: the `send` profile's connect timeout).
+   */
   handler(service: MeteredService): RequestHandler {
+    const connect =
+      service === 'dynamodb' ? CLIENT_DEFAULTS.connectionTimeoutMs : CLIENT_DEFAULTS.send.connectionTimeoutMs;
     return interceptingHandler(async (call, send) => {
       const command = `${call.action}Command`;
       const startedAt = this.#now();
@@ -89,7 +95,7 @@ export class AwsMeter {
         this.calls.push({ ...base, endedAt: this.#now(), ok: false });
         throw error;
       }
-    });
+    }, sharedHandler(connect));
   }
 
   /** Run `work` with every call it makes labelled. */

@@ -113,8 +113,8 @@ export function wireHandler(options: WireOptions): WiredHandler {
   const real = createDeliverer({
     config,
     topicArn: options.topicArn,
-    ses: meter.attach(createSesClient(), 'ses'),
-    sns: meter.attach(createSnsClient(), 'sns'),
+    ses: createSesClient({ requestHandler: meter.handler('ses') }),
+    sns: createSnsClient({ requestHandler: meter.handler('sns') }),
   });
   const deliverer: Deliverer = {
     deliver: async (request) => {

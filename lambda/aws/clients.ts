@@ -10,7 +10,9 @@
  *   knowing which ones already worked, and a failure whose outcome is unknown is reported as
  *   `ambiguous` (notify/errors.ts).
  *
- * Endpoints and region come from the environment as usual (AWS_ENDPOINT_URL_*).
+ * Endpoints and region come from the environment as usual (AWS_ENDPOINT_URL_*). SES and SNS are
+ * called without an SDK client (aws/query-call.ts): `sendEndpointOptions` there gives their
+ * endpoints the `send` profile; {@link awsClientConfig} remains for SDK clients (DynamoDB, tests).
  */
 
 import { Agent as HttpAgent } from 'node:http';

@@ -18,8 +18,6 @@
  * request's deadline allows (with its whole budget left) is not attempted: it comes back
  * `deferred` with the instant it may go, and the poller sends it on a later tick.
  */
-import type { SESClient } from '@aws-sdk/client-ses';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AlertsConfig } from '../config/schema';
 import { renderEmail } from '../core/email';
 import { renderSnsMessage, renderSnsSubject } from '../core/sns-message';
@@ -49,9 +47,10 @@ import {
   type RefusedRecipient,
   telegramChannel,
 } from '../domain/delivery';
-import { createSesClient, sendAlertEmail } from './ses';
-import { createSnsClient, maxMessageBytes, publishAlert } from './sns';
-import { CLIENT_DEFAULTS, type SendClientOptions } from '../aws/clients';
+import { createSesClient, type SesClient, sendAlertEmail } from './ses';
+import { createSnsClient, maxMessageBytes, publishAlert, type SnsClient } from './sns';
+import { CLIENT_DEFAULTS } from '../aws/clients';
+import type { SendEndpointOptions } from '../aws/query-call';
 import { shardCount } from '../config/shards';
 import { SendPacer } from './pacing/send-pacer';
 import { type PacerClock, realPacerClock } from './pacing/turns';
@@ -62,13 +61,13 @@ export interface DelivererOptions {
   /** The alerts topic. Default: none, and the sns channel is never attempted. */
   readonly topicArn?: string;
   /** Default: `createSesClient(clientOptions)`, made on first use. */
-  readonly ses?: SESClient;
+  readonly ses?: SesClient;
   /** Default: `createSnsClient(clientOptions)`, made on first use. */
-  readonly sns?: SNSClient;
+  readonly sns?: SnsClient;
   /** Clock: how long refused addresses are remembered, and a request's invalid `firstSeenAt`. Default `Date.now`. */
   readonly now?: () => number;
   /** Settings of the clients this deliverer creates (ignored for clients passed in): one attempt per call. */
-  readonly clientOptions?: SendClientOptions;
+  readonly clientOptions?: SendEndpointOptions;
   /** Budget of one channel's sends together. Default 10 s (`CLIENT_DEFAULTS.sendTimeoutMs`). */
   readonly sendTimeoutMs?: number;
   /** How long an address SES refused is left out of later e-mails. Default {@link REFUSED_TTL_MS} (1 h). */

@@ -1,10 +1,13 @@
 /**
- * Turns whatever the AWS SDK throws while sending into the delivery port's error kinds, with a
- * message that tells the operator what to fix in plain words, and says whether the send is
+ * Turns whatever a send throws (aws/endpoint.ts's AwsCallError, shaped like the SDK's errors, or
+ * the network's error) into the delivery port's error kinds, with a message that tells the
+ * operator what to fix in plain words, and says whether the send is
  * *ambiguous*: whether the request may have reached AWS and been accepted, so that a retry may
  * deliver it twice. The rules are one table, {@link SEND_ERROR_RULES}: `match → kind → message`,
- * the first rule that matches wins. Throttling is recognised with the SDK's own classifier
- * (`isThrottlingError` of `@smithy/core/retry`) plus the codes SES and SNS use.
+ * the first rule that matches wins. Throttling is recognised as the SDK's classifier
+ * (`isThrottlingError` of `@smithy/core/retry`: its names, HTTP 429, `$retryable.throttling`)
+ * does, plus the codes SES and SNS use; its names are copied ({@link SDK_THROTTLING_NAMES}) so that
+ * the SDK's retry module stays out of the bundle (test/unit/notify-errors.test.ts compares them).
  *
  * Ambiguous: request timeouts and aborts after the request went out, connection resets and
  * hang-ups (the request may have been written), HTTP 5xx other than 503 (the service failed
@@ -14,7 +17,6 @@
  * Messages never contain credentials: the AWS text quoted in them is clipped and scrubbed of
  * anything that looks like an access key id or a signature.
  */
-import { isThrottlingError } from '@smithy/core/retry';
 import { parseMailbox } from '../core/mailbox';
 import type { Channel, DeliveryErrorKind } from '../domain/delivery';
 
@@ -224,7 +226,8 @@ export const SEND_ERROR_RULES: readonly SendErrorRule[] = [
   },
   {
     when: 'no region',
-    match: (f) => /region is missing/i.test(f.message),
+    // The SDK's "Region is missing"; aws/endpoint.ts's ConfigError "no AWS region".
+    match: (f) => /region is missing/i.test(f.message) || (f.name === 'ConfigError' && /region/i.test(f.message)),
     kind: 'permanent',
     message: ({ service }) => `no AWS region configured for ${service}: set AWS_REGION (or the client's region)`,
   },
@@ -438,18 +441,35 @@ export function errorFacts(error: unknown): ErrorFacts {
     id: (awsCode ?? '').replace(/Exception$/, ''),
     ...(code !== undefined && { code }),
     ...(status !== undefined && { status }),
-    ...(text(e.$fault) !== undefined && { fault: text(e.$fault)! }),
+    // A fault without a status is no answer's (aws/endpoint.ts's ConfigError): the status-less rules decide.
+    ...(text(e.$fault) !== undefined && status !== undefined && { fault: text(e.$fault)! }),
     throttling: retryable?.throttling === true || sdkSaysThrottling(e),
     message: scrub(text(e.message) ?? text(e.Message) ?? ''),
   };
 }
 
+/** `THROTTLING_ERROR_CODES` of `@smithy/core/retry`: the error names its `isThrottlingError` calls throttling. */
+export const SDK_THROTTLING_NAMES: ReadonlySet<string> = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+
+/** What `isThrottlingError` says: HTTP 429 or one of its names (`$retryable.throttling` is read by the caller). */
 function sdkSaysThrottling(error: Record<string, unknown>): boolean {
-  try {
-    return isThrottlingError(error as unknown as Parameters<typeof isThrottlingError>[0]);
-  } catch {
-    return false;
-  }
+  const metadata = error.$metadata as { httpStatusCode?: unknown } | undefined;
+  return metadata?.httpStatusCode === 429 || (typeof error.name === 'string' && SDK_THROTTLING_NAMES.has(error.name));
 }
 
 function detail(facts: ErrorFacts): string {

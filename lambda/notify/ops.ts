@@ -2,11 +2,10 @@
  * The operator's channel: a plain-text message to the ops SNS topic (its subscribers are the
  * operator's e-mail addresses; the CloudWatch alarms publish there too). Used for the rare,
  * actionable things: a possible gap in polling, an alert that could not be delivered. One
- * attempt per call, like the alert sends (lambda/aws-clients.ts): the poller decides on retries.
+ * attempt per call, like the alert sends (lambda/aws/clients.ts): the poller decides on retries.
  */
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { sendClientConfig } from '../aws/clients';
 import type { OpsNotifier } from '../domain/ports';
+import { createSnsClient, type SnsClient } from './sns';
 
 /** SNS subjects are ASCII-printable and at most 100 characters. */
 export function snsSubject(text: string): string {
@@ -14,13 +13,11 @@ export function snsSubject(text: string): string {
   return ascii.length > 100 ? `${ascii.slice(0, 99)}…`.replace(/…$/, '.') : ascii;
 }
 
-export function createOpsNotifier(options: { topicArn: string; client?: SNSClient }): OpsNotifier {
-  const client = options.client ?? new SNSClient(sendClientConfig());
+export function createOpsNotifier(options: { topicArn: string; client?: SnsClient }): OpsNotifier {
+  const client = options.client ?? createSnsClient();
   return {
     async alert(subject, message) {
-      await client.send(
-        new PublishCommand({ TopicArn: options.topicArn, Subject: snsSubject(subject), Message: message }),
-      );
+      await client.call('Publish', { TopicArn: options.topicArn, Subject: snsSubject(subject), Message: message });
     },
   };
 }

@@ -9,13 +9,14 @@
  * Refused recipients: in the SES sandbox a message with one unverified address is rejected whole.
  * The adapter then sends it again without the addresses SES named (or, when SES names nobody,
  * halves the batch until the refused ones are isolated) and reports them in `refused`.
- * The client makes one attempt per call (the `send` profile of lambda/aws-clients.ts). Other
- * failures are thrown as classified `DeliveryError`s (errors.ts).
+ * The client speaks the Query protocol itself (aws/query-call.ts, no SDK client) and makes one
+ * attempt per call (the `send` profile of lambda/aws/clients.ts). Other failures are thrown as
+ * classified `DeliveryError`s (errors.ts).
  */
-import { SendEmailCommand, SESClient, type Destination } from '@aws-sdk/client-ses';
 import type { RenderedEmail } from '../core/email';
 import { parseMailbox } from '../core/mailbox';
-import { CLIENT_DEFAULTS, sendClientConfig, type SendClientOptions } from '../aws/clients';
+import { CLIENT_DEFAULTS } from '../aws/clients';
+import { QueryClient, SES, type SendEndpointOptions, sendEndpointOptions, xmlField } from '../aws/query-call';
 import { classifySendError, DeliveryError, sesRefusal, toDeliveryError, type SendContext } from './errors';
 import type { RefusedRecipient } from '../domain/delivery';
 
@@ -28,21 +29,27 @@ export const SES_MAX_DESTINATIONS = 50;
  */
 export const MAX_ISOLATION_FAILURES = 12;
 
-export function createSesClient(options: SendClientOptions = {}): SESClient {
-  return new SESClient(sendClientConfig(options));
+/** An SES v1 client: the Query protocol over a `send`-profile endpoint. */
+export type SesClient = QueryClient;
+
+/** SES v1 `Destination`. */
+export interface Destination {
+  readonly ToAddresses?: readonly string[];
+  readonly CcAddresses?: readonly string[];
+  readonly BccAddresses?: readonly string[];
+}
+
+export function createSesClient(options: SendEndpointOptions = {}): SesClient {
+  return new QueryClient(SES, sendEndpointOptions(options));
 }
 
 /** The region a client sends to, or undefined when none is configured. */
-export async function clientRegion(client: { config: { region: () => Promise<string> } }): Promise<string | undefined> {
-  try {
-    return await client.config.region();
-  } catch {
-    return undefined;
-  }
+export function clientRegion(client: { readonly region: string | undefined }): string | undefined {
+  return client.region;
 }
 
 export interface SendAlertEmailOptions {
-  readonly client: SESClient;
+  readonly client: SesClient;
   /** A verified SES identity (`email.from`). */
   readonly from: string;
   readonly replyTo?: readonly string[];
@@ -97,7 +104,7 @@ export async function sendAlertEmail(options: SendAlertEmailOptions): Promise<Se
   const { client, email } = options;
   const budgetMs = options.timeoutMs ?? CLIENT_DEFAULTS.sendTimeoutMs;
   const signal = AbortSignal.timeout(budgetMs);
-  const region = await clientRegion(client);
+  const region = clientRegion(client);
   const context = (recipients: readonly string[]): SendContext => ({
     service: 'ses',
     sender: options.from,
@@ -121,19 +128,8 @@ export async function sendAlertEmail(options: SendAlertEmailOptions): Promise<Se
       );
     }
     try {
-      const output = await client.send(
-        new SendEmailCommand({
-          Source: encodeSender(options.from),
-          Destination: destinationOf(batch),
-          ...(options.replyTo && options.replyTo.length > 0 && { ReplyToAddresses: [...options.replyTo] }),
-          Message: {
-            Subject: { Data: email.subject, Charset: 'UTF-8' },
-            Body: { Text: { Data: email.text, Charset: 'UTF-8' }, Html: { Data: email.html, Charset: 'UTF-8' } },
-          },
-        }),
-        { abortSignal: signal },
-      );
-      messageIds.push(output.MessageId ?? '');
+      const answer = await client.call('SendEmail', sendEmailParams(options, email, batch), { abortSignal: signal });
+      messageIds.push(xmlField(answer, 'MessageId') ?? '');
       sent.push(...batch);
     } catch (error) {
       const refusal = sesRefusal(error, options.from);
@@ -188,6 +184,23 @@ export async function sendAlertEmail(options: SendAlertEmailOptions): Promise<Se
     for (const [key, recipient] of unnamed) refused.set(key, recipient);
   }
   return { recipients: sent, messageIds, refused: [...refused.values()] };
+}
+
+/** The SendEmail parameters of one batch. */
+export function sendEmailParams(
+  options: Pick<SendAlertEmailOptions, 'from' | 'replyTo'>,
+  email: RenderedEmail,
+  batch: readonly string[],
+) {
+  return {
+    Source: encodeSender(options.from),
+    Destination: { ...destinationOf(batch) },
+    ...(options.replyTo && options.replyTo.length > 0 && { ReplyToAddresses: [...options.replyTo] }),
+    Message: {
+      Subject: { Data: email.subject, Charset: 'UTF-8' },
+      Body: { Text: { Data: email.text, Charset: 'UTF-8' }, Html: { Data: email.html, Charset: 'UTF-8' } },
+    },
+  };
 }
 
 function refusedReason(region: string | undefined): string {

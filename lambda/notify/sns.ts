@@ -4,19 +4,22 @@
  * the full event in `default`) and the message attributes that the subscriptions' filter
  * policies route on (`snsAttributes` in core/routing.ts).
  *
- * The client makes one attempt per call (the `send` profile of lambda/aws-clients.ts): an SDK
- * retry of a publish that SNS accepted but answered late would send every SMS twice. Failures
+ * The client speaks the Query protocol itself (aws/query-call.ts, no SDK client) and makes one
+ * attempt per call (the `send` profile of lambda/aws/clients.ts): a retry of a publish that SNS accepted but answered late would send every SMS twice. Failures
  * are thrown as classified `DeliveryError`s (errors.ts), ambiguous ones flagged as such.
  */
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SnsAttribute } from '../core/routing';
 import { SNS_MAX_MESSAGE_BYTES } from '../core/sns-message';
 import { toDeliveryError } from './errors';
-import { CLIENT_DEFAULTS, sendClientConfig, type SendClientOptions } from '../aws/clients';
+import { CLIENT_DEFAULTS } from '../aws/clients';
+import { QueryClient, QueryMap, SNS, type SendEndpointOptions, sendEndpointOptions, xmlField } from '../aws/query-call';
 import { clientRegion } from './ses';
 
-export function createSnsClient(options: SendClientOptions = {}): SNSClient {
-  return new SNSClient(sendClientConfig(options));
+/** An SNS client: the Query protocol over a `send`-profile endpoint. */
+export type SnsClient = QueryClient;
+
+export function createSnsClient(options: SendEndpointOptions = {}): SnsClient {
+  return new QueryClient(SNS, sendEndpointOptions(options));
 }
 
 /** Bytes the message attributes take from SNS's 256 KB (names, types and values). */
@@ -34,7 +37,7 @@ export function maxMessageBytes(attributes: Readonly<Record<string, SnsAttribute
 }
 
 export interface PublishAlertOptions {
-  readonly client: SNSClient;
+  readonly client: SnsClient;
   readonly topicArn: string;
   /** `renderSnsMessage(...)`: a JSON object with at least a `default` key. */
   readonly message: string;
@@ -48,24 +51,32 @@ export interface PublishAlertOptions {
 /** Publish the alert; resolves with SNS's message id, throws a classified `DeliveryError`. */
 export async function publishAlert(options: PublishAlertOptions): Promise<{ messageId: string }> {
   try {
-    const output = await options.client.send(
-      new PublishCommand({
-        TopicArn: options.topicArn,
-        Message: options.message,
-        MessageStructure: 'json',
-        MessageAttributes: Object.fromEntries(
-          Object.entries(options.attributes).map(([name, a]) => [
-            name,
-            { DataType: a.DataType, StringValue: a.StringValue },
-          ]),
-        ),
-        ...(options.subject !== undefined && { Subject: options.subject }),
-      }),
-      { abortSignal: AbortSignal.timeout(options.timeoutMs ?? CLIENT_DEFAULTS.sendTimeoutMs) },
-    );
-    return { messageId: output.MessageId ?? '' };
+    const answer = await options.client.call('Publish', publishParams(options), {
+      abortSignal: AbortSignal.timeout(options.timeoutMs ?? CLIENT_DEFAULTS.sendTimeoutMs),
+    });
+    return { messageId: xmlField(answer, 'MessageId') ?? '' };
   } catch (error) {
-    const region = await clientRegion(options.client);
+    const region = clientRegion(options.client);
     throw toDeliveryError('sns', error, { service: 'sns', topicArn: options.topicArn, ...(region && { region }) });
   }
+}
+
+/** The Publish parameters of an alert. */
+export function publishParams(options: Pick<PublishAlertOptions, 'topicArn' | 'message' | 'attributes' | 'subject'>) {
+  return {
+    TopicArn: options.topicArn,
+    Message: options.message,
+    MessageStructure: 'json',
+    MessageAttributes: new QueryMap(
+      Object.fromEntries(
+        Object.entries(options.attributes).map(([name, a]) => [
+          name,
+          { DataType: a.DataType, StringValue: a.StringValue },
+        ]),
+      ),
+      'Name',
+      'Value',
+    ),
+    ...(options.subject !== undefined && { Subject: options.subject }),
+  };
 }

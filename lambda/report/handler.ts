@@ -10,12 +10,11 @@
  * that the Lambda's Errors metric (and its alarm) sees it: the report is not retried by itself.
  */
 import { DynamoDb } from '../state/dynamodb';
-import type { SESClient } from '@aws-sdk/client-ses';
 import { RUNTIME_ENV } from '../config/runtime';
 import { ConfigError, type AlertsConfig } from '../config/schema';
 import { systemClock, type Clock, type Log } from '../domain/ports';
 import { loadRuntimeConfig } from '../handler';
-import { createSesClient } from '../notify/ses';
+import { createSesClient, type SesClient } from '../notify/ses';
 import { createLogger } from '../obs/telemetry';
 import { isLocalDate } from './day';
 import { sendDailyReport, type SentReport } from './send';
@@ -35,7 +34,7 @@ export interface ReportHandlerDeps {
   readonly config: AlertsConfig;
   readonly tableName: string;
   readonly db: DynamoDb;
-  readonly ses: SESClient;
+  readonly ses: SesClient;
   readonly log: Log;
   readonly clock?: Pick<Clock, 'now'>;
 }

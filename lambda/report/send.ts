@@ -6,12 +6,11 @@
  * out and reported). `buildDailyReport` stops before sending (previews, tests);
  * `sendDailyReport` is what the report Lambda and `npm start` call. The clock is `now`, passed in.
  */
-import type { SESClient } from '@aws-sdk/client-ses';
 import { ConfigError, sourceName, type AlertsConfig } from '../config/schema';
 import type { RenderedEmail } from '../core/email';
 import type { RefusedRecipient } from '../domain/delivery';
 import type { Log } from '../domain/ports';
-import { sendAlertEmail } from '../notify/ses';
+import { type SesClient, sendAlertEmail } from '../notify/ses';
 import { isLocalDate, localDay, previousLocalDate, type LocalDate } from './day';
 import type { DynamoDb } from '../state/dynamodb';
 import { readDayRecords } from './read';
@@ -31,7 +30,7 @@ export interface BuildDailyReportOptions {
 }
 
 export interface SendDailyReportOptions extends BuildDailyReportOptions {
-  readonly ses: SESClient;
+  readonly ses: SesClient;
   /** Budget of the SES calls together. Default: the SES adapter's (10 s). */
   readonly sendTimeoutMs?: number;
 }

@@ -104,6 +104,9 @@ describe("the poller's bundle", () => {
     expect(sources.some((s) => s.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
     // Tokens are read with one signed call (lambda/aws/json-call.ts), not through service clients.
     expect(sources.filter((s) => /client-ssm|client-secrets-manager|powertools\/parameters/.test(s))).toEqual([]);
+    // SES and SNS are called with the Query protocol (lambda/aws/query-call.ts), not through service clients.
+    expect(sources.filter((s) => /@aws-sdk\/client-(ses|sns)\//.test(s))).toEqual([]);
+    expect(sources.some((s) => s.endsWith('lambda/aws/query-call.ts'))).toBe(true);
     const code = readFileSync(join(assetDir(sample), 'index.mjs'), 'utf8');
     expect(code).not.toMatch(/AssumeRoleWithWebIdentity|GetRoleCredentials|sso-oidc/);
   });

@@ -2,11 +2,11 @@
  * Sends that AWS accepts but answers late. A `HoldingProxy` in front of the SNS emulator
  * (fauxqs) or the SES emulator (aws-ses-v2-local) forwards each request at once, so the emulator
  * delivers the message, and holds the answer. The delivery clients make ONE attempt per call
- * (lambda/aws-clients.ts, `send` profile), so:
+ * (lambda/aws/clients.ts, `send` profile), so:
  *
  * - an answer 3.5 s late is simply a slow success: one SMS, one e-mail;
  * - an answer later than the client's timeout is a failure flagged `ambiguous` — and the emulator
- *   holds exactly one message, where the SDK's own retries (the default profile) would resend it.
+ *   holds exactly one message, where the default profile's retries would resend it.
  *
  * The timeout cases use a 1 s client timeout and a 1.5 s hold to stay quick; the rule does not
  * depend on the figure. Waiting is on events (the proxy's `settled()`), never on sleeps.
@@ -15,7 +15,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { awsClientConfig, CLIENT_DEFAULTS } from '../../lambda/aws/clients';
+import { CLIENT_DEFAULTS } from '../../lambda/aws/clients';
+import { QueryClient, SNS } from '../../lambda/aws/query-call';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
 import type { ChannelResult, DeliveryRequest } from '../../lambda/domain/delivery';
@@ -141,10 +142,11 @@ describe('a send whose answer is held back', () => {
     expect(await phone.count()).toBe(1);
   });
 
-  it.concurrent('(why) the SDK retries of the default profile resend a publish answered late', async () => {
+  it.concurrent('(why) the retries of the default profile resend a publish answered late', async () => {
     const phone = await topicWithPhone('sns-sdk-retries');
     const proxy = await holding(emulators.sns, 1_500);
-    const retrying = new SNSClient(awsClientConfig({ endpoint: proxy.endpoint, requestTimeoutMs: 1_000 }));
+    // An SNS endpoint with the default profile's retries (3 attempts), as the SDK clients had them.
+    const retrying = new QueryClient(SNS, { endpoint: proxy.endpoint, requestTimeoutMs: 1_000 });
     const deliverer = createDeliverer({
       config: config(`nobody-${run}@staff.example`),
       topicArn: phone.topicArn,

@@ -2,7 +2,7 @@
  * A burst paced to the account's quotas, end to end: the poll cycle with the real deliverer sends
  * 30 calls at once through the SES emulator and the SNS emulator, on one manual clock shared by
  * the poller and the deliverer's pacing. Each SendEmail (two recipients) and each Publish (one
- * phone) is timed at the SDK client: no second ever carries more than the configured rate, the
+ * phone) is timed at the wire: no second ever carries more than the configured rate, the
  * sends that could not start within a tick are deferred to later ticks (nothing given up, no
  * throttling error), and every e-mail and SMS arrives exactly once.
  */
@@ -20,6 +20,7 @@ import { createSnsClient } from '../../lambda/notify/sns';
 import { METRIC } from '../../lambda/domain/metrics';
 import { StateStore } from '../../lambda/state/store';
 import { ManualClock, RecordingMetrics, countingDynamoDbClient, freshTable, makePoller } from '../support/harness';
+import { destinationsOf, tapWire, type WireCall } from '../support/fake-wire';
 
 const emulators = inject('emulators');
 const run = randomUUID().slice(0, 8);
@@ -78,20 +79,11 @@ afterAll(async () => {
   await sim.close();
 });
 
-/** Records, at the SDK client, the manual-clock instant and the cost of every send. */
-function timed<T extends { middlewareStack: SNSClient['middlewareStack'] }>(
-  client: T,
-  cost: (input: Record<string, unknown>) => number,
-  into: { at: number; cost: number }[],
-): T {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      into.push({ at: clock.now(), cost: cost(args.input as Record<string, unknown>) });
-      return next(args);
-    },
-    { step: 'initialize', name: 'timeSends' },
-  );
-  return client;
+/** A request handler that records, at the wire, the manual-clock instant and the cost of every send. */
+function timed(cost: (call: WireCall) => number, into: { at: number; cost: number }[]) {
+  return tapWire((call) => {
+    into.push({ at: clock.now(), cost: cost(call) });
+  });
 }
 
 const busiestSecond = (starts: readonly { at: number; cost: number }[]) =>
@@ -113,15 +105,8 @@ describe('a burst paced to the SES and SNS quotas', () => {
     const deliverer = createDeliverer({
       config,
       topicArn,
-      ses: timed(
-        createSesClient() as unknown as SNSClient,
-        (input) => {
-          const d = input.Destination as { ToAddresses?: string[]; BccAddresses?: string[] };
-          return (d.ToAddresses?.length ?? 0) + (d.BccAddresses?.length ?? 0);
-        },
-        sesSends,
-      ) as unknown as ReturnType<typeof createSesClient>,
-      sns: timed(createSnsClient(), () => 1, snsSends),
+      ses: createSesClient({ requestHandler: timed((call) => destinationsOf(call).length, sesSends) }),
+      sns: createSnsClient({ requestHandler: timed(() => 1, snsSends) }),
       sendTimeoutMs: 2_000,
       clock,
     });
@@ -161,7 +146,7 @@ describe('a burst paced to the SES and SNS quotas', () => {
     const smsHashes = sms.flatMap((m) => (m.structured ? [phoneMessage(m.structured).hash] : []));
     expect(smsHashes.sort()).toEqual([...burst].sort());
     // One e-mail per call (the SES emulator keeps the first Bcc address of a v1 SendEmail; both
-    // recipients of each call were counted at the SDK client above).
+    // recipients of each call were counted at the wire above).
     const mails = await mailsOfRun();
     for (const hash of burst)
       expect(

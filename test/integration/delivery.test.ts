@@ -8,7 +8,6 @@
  * Topic, queue and sender names are unique per run: the emulators are shared by parallel test files.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { MessageRejected, type SendEmailCommand } from '@aws-sdk/client-ses';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -22,6 +21,7 @@ import type { ChannelResult, DeliveryRequest } from '../../lambda/domain/deliver
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
 import type { QrEvent } from '../../lambda/domain/event';
+import { destinationsOf, tapWire, xmlError } from '../support/fake-wire';
 import { seededRandom } from '../support/random';
 
 const emulators = inject('emulators');
@@ -436,25 +436,19 @@ describe('delivering when a channel fails', () => {
 
 describe('delivering when the SES sandbox refuses one recipient', () => {
   it('still e-mails the verified recipient through the SES emulator, and reports the refused one', async () => {
-    // aws-ses-v2-local verifies no identity, so the sandbox's refusal is played by a middleware on
-    // the real client: a SendEmail naming the unverified address is rejected as SES does it.
+    // aws-ses-v2-local verifies no identity, so the sandbox's refusal is played at the wire: a
+    // SendEmail naming the unverified address is answered with SES's XML error, the rest go on.
     const verified = `verified-${run}@staff.example`;
     const unverified = `unverified-${run}@staff.example`;
-    const ses = createSesClient({ requestTimeoutMs: 3_000 });
-    ses.middlewareStack.add(
-      (next) => async (args) => {
-        const input = (args.input ?? {}) as SendEmailCommand['input'];
-        const to = [...(input.Destination?.ToAddresses ?? []), ...(input.Destination?.BccAddresses ?? [])];
-        if (to.includes(unverified)) {
-          throw new MessageRejected({
-            message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${unverified}`,
-            $metadata: { httpStatusCode: 400 },
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'sesSandbox' },
+    const sandbox = tapWire((call) =>
+      destinationsOf(call).includes(unverified)
+        ? xmlError(
+            'MessageRejected',
+            `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${unverified}`,
+          )
+        : undefined,
     );
+    const ses = createSesClient({ requestTimeoutMs: 3_000, requestHandler: sandbox });
     const sandboxConfig = parseAlertsConfig({
       sources: [{ id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
       routes: [{ name: 'all', email: [unverified, verified] }],

@@ -4,11 +4,9 @@
  * read back (subject, sender, recipient, both bodies). The day is the one before the injected
  * "now" in the config's time zone, or the one the invocation names; the production wiring is built
  * from the environment the stack sets (config JSON, table name). Sending to nobody fails loudly
- * (a mocked SES refusing every address: the emulator refuses nobody).
+ * (a fake SES at the wire refusing every address with SES's XML error: the emulator refuses nobody).
  */
 import { randomUUID } from 'node:crypto';
-import { MessageRejected, SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RUNTIME_ENV } from '../../lambda/config/runtime';
 import { parseAlertsConfig } from '../../lambda/config/schema';
@@ -18,6 +16,7 @@ import { localDay } from '../../lambda/report/day';
 import { createDefaultReportHandler, createReportHandler, requestedDay } from '../../lambda/report/handler';
 import { buildDailyReport, sendDailyReport } from '../../lambda/report/send';
 import { createSesClient } from '../../lambda/notify/ses';
+import { FAKE_AWS, fakeWire, xmlError } from '../support/fake-wire';
 import { countingDynamoDbClient, freshTable, RecordingLog } from '../support/harness';
 import { putRecords, type StoredRecord } from './report-records';
 
@@ -88,7 +87,6 @@ beforeAll(async () => {
 
 afterAll(() => {
   db.admin.destroy();
-  ses.destroy();
 });
 
 describe('sendDailyReport', () => {
@@ -130,18 +128,17 @@ describe('sendDailyReport', () => {
   });
 
   it('fails when SES refuses every recipient, naming them', async () => {
-    const refusing = new SESClient({ region: 'eu-central-1' });
-    const mock = mockClient(refusing);
-    mock.on(SendEmailCommand).rejects(
-      new MessageRejected({
-        message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: manager-${run}@pizzeria.example`,
-        $metadata: { httpStatusCode: 400 },
-      }),
+    const wire = fakeWire(() =>
+      xmlError(
+        'MessageRejected',
+        `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: manager-${run}@pizzeria.example`,
+      ),
     );
+    const refusing = createSesClient({ ...FAKE_AWS, requestHandler: wire });
     await expect(
       sendDailyReport({ config, tableName: table, db: db.client, ses: refusing, now: NINE_AM }),
     ).rejects.toThrow(new RegExp(`sent to nobody.*manager-${run}@pizzeria\\.example`));
-    mock.restore();
+    expect(wire.destinations()).toEqual([[`manager-${run}@pizzeria.example`]]);
   });
 });
 

@@ -4,15 +4,15 @@
  * and deliverer, the e-mail the SES emulator stored, the SNS publish (SMS text, e-mail text, the
  * JSON for integrators) and the Telegram message hold no trace of it.
  */
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../local/simulator';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
+import { createSnsClient } from '../../lambda/notify/sns';
 import { TelegramChannel } from '../../lambda/notify/telegram';
 import { StateStore } from '../../lambda/state/store';
 import { ManualClock, countingDynamoDbClient, freshTable, makePoller } from '../support/harness';
+import { FAKE_AWS, fakeWire, xmlResult } from '../support/fake-wire';
 import { freshBotToken, SimulatedStaff } from '../support/telegram';
 
 const TOKEN = 'echo-token-9d41c7e2';
@@ -38,9 +38,8 @@ describe('the token echoed by the server', () => {
       email: { from: 'alerts@pizza.example' },
       telegram: { token: { value: bot }, apiRoot },
     });
-    const sns = new SNSClient({ region: 'eu-central-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-    const snsMock = mockClient(sns);
-    snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const snsWire = fakeWire(() => xmlResult('Publish', 'm-1'));
+    const sns = createSnsClient({ ...FAKE_AWS, requestHandler: snsWire });
     const telegram = new TelegramChannel({ token: bot, apiRoot, clock: { now: clock.now, sleep: async () => {} } });
     const deliverer = createDeliverer({
       config,
@@ -68,10 +67,11 @@ describe('the token echoed by the server', () => {
     expect(mail).toHaveLength(1);
     expect(JSON.stringify(mail)).not.toContain(TOKEN);
 
-    const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    const published = snsWire.calls.filter((c) => c.action === 'Publish');
     expect(published).toHaveLength(1);
-    expect(JSON.stringify(published)).not.toContain(TOKEN);
-    expect(JSON.parse(published[0]!.Message!).sms).toContain('***');
+    expect(published[0]!.body).not.toContain(TOKEN);
+    expect(JSON.stringify(published[0]!.params)).not.toContain(TOKEN);
+    expect(JSON.parse(published[0]!.params.Message!).sms).toContain('***');
 
     const [message] = await new SimulatedStaff(apiRoot, bot, { userId: 1, firstName: 'Иван' }, hall).botMessages();
     expect(message!.text).toContain('***');

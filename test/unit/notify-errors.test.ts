@@ -1,16 +1,14 @@
 /**
  * Specification of delivery error handling: every kind of SDK failure is classified as throttled,
  * transient or permanent with a message that tells the operator what to fix (and never quotes a
- * credential), and the SES adapter addresses and batches its calls as documented. The SES client
- * is replaced by aws-sdk-client-mock here; the real SES/SNS emulators are exercised in
- * test/integration/delivery.test.ts.
+ * credential), and the SES adapter addresses and batches its calls as documented. The SES and SNS
+ * clients talk to a fake at the wire here (test/support/fake-wire.ts: real XML answers); the real
+ * SES/SNS emulators are exercised in test/integration/delivery.test.ts.
  */
 import {
   AccountSendingPausedException,
   MailFromDomainNotVerifiedException,
   MessageRejected,
-  SendEmailCommand,
-  SESClient,
   SESServiceException,
 } from '@aws-sdk/client-ses';
 import {
@@ -21,18 +19,27 @@ import {
   KMSDisabledException,
   NotFoundException,
   OptedOutException,
-  SNSClient,
   ThrottledException,
 } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { isThrottlingError } from '@smithy/core/retry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { createDeliverer } from '../../lambda/notify/deliverer';
 import { awsClientConfig, CLIENT_DEFAULTS, sendClientConfig } from '../../lambda/aws/clients';
-import { classifySendError, DeliveryError, scrub, type SendContext } from '../../lambda/notify/errors';
-import { destinationBatches, encodeSender, MAX_ISOLATION_FAILURES } from '../../lambda/notify/ses';
+import { sendEndpointOptions } from '../../lambda/aws/query-call';
+import {
+  classifySendError,
+  DeliveryError,
+  SDK_THROTTLING_NAMES,
+  scrub,
+  type SendContext,
+} from '../../lambda/notify/errors';
+import { createSesClient, destinationBatches, encodeSender, MAX_ISOLATION_FAILURES } from '../../lambda/notify/ses';
+import { createSnsClient } from '../../lambda/notify/sns';
 import type { DeliveryRequest } from '../../lambda/domain/delivery';
 import type { QrEvent } from '../../lambda/domain/event';
+import { FAKE_AWS, fakeWire, type WireCall, type WireReply, xmlError, xmlResult } from '../support/fake-wire';
 
 const SES_CONTEXT: SendContext = { service: 'ses', region: 'eu-central-1', sender: 'Alerts <alerts@x.example>' };
 const SNS_CONTEXT: SendContext = {
@@ -333,8 +340,7 @@ describe('ambiguous failures: the send may have been accepted', () => {
   }
 
   it('carries the flag from DeliveryError to the failed ChannelResult', async () => {
-    const snsMock = mockClient(SNSClient);
-    snsMock.rejects(new InternalErrorException({ message: 'oops', ...meta(500) }));
+    const snsWire = fakeWire(() => xmlError('InternalError', 'oops', 500));
     const config = parseAlertsConfig({
       sources: [{ id: 'pizza', url: 'http://127.0.0.1:9', allowPlainHttp: true }],
       routes: [{ name: 'all', sms: ['+79160000001'] }],
@@ -342,7 +348,7 @@ describe('ambiguous failures: the send may have been accepted', () => {
     const deliverer = createDeliverer({
       config,
       topicArn: 'arn:aws:sns:eu-central-1:123456789012:alerts',
-      sns: new SNSClient({ region: 'eu-central-1' }),
+      sns: createSnsClient({ ...FAKE_AWS, requestHandler: snsWire }),
     });
     const event: QrEvent = {
       hash: '0x1',
@@ -354,9 +360,8 @@ describe('ambiguous failures: the send may have been accepted', () => {
       raw: {},
       placeholders: [],
     };
-    const { channels } = await deliverer
-      .deliver({ sourceId: 'pizza', sourceName: 'Pizza', event, firstSeenAt: 0 })
-      .finally(() => snsMock.restore());
+    const { channels } = await deliverer.deliver({ sourceId: 'pizza', sourceName: 'Pizza', event, firstSeenAt: 0 });
+    expect(snsWire.calls.map((c) => c.action)).toEqual(['Publish']);
     expect(channels).toEqual([
       {
         channel: 'sns',
@@ -369,6 +374,24 @@ describe('ambiguous failures: the send may have been accepted', () => {
   });
 });
 
+describe("the SDK's throttling classifier, copied", () => {
+  it('knows the names of @smithy/core/retry, and classifies each as throttled as isThrottlingError does', () => {
+    // THROTTLING_ERROR_CODES is not exported: read it from the installed SDK's source.
+    const source = readFileSync(
+      'node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js',
+      'utf8',
+    );
+    const list = /THROTTLING_ERROR_CODES = \[([^\]]*)\]/.exec(source)![1]!;
+    const sdkNames = [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+    expect([...SDK_THROTTLING_NAMES].sort()).toEqual(sdkNames.sort());
+    for (const name of sdkNames) {
+      const error = { name, message: 'slow down', $metadata: { httpStatusCode: 400 } };
+      expect(isThrottlingError(error)).toBe(true);
+      expect(classifySendError(error, SES_CONTEXT).kind, name).toBe('throttled');
+    }
+  });
+});
+
 describe('client settings', () => {
   it('gives the delivery clients one attempt and the 8 s timeout, whatever they are asked', () => {
     expect(sendClientConfig()).toMatchObject({
@@ -377,6 +400,15 @@ describe('client settings', () => {
     });
     expect(awsClientConfig({ profile: 'send', maxAttempts: 5 }).maxAttempts).toBe(1);
     expect(CLIENT_DEFAULTS.sendTimeoutMs).toBeGreaterThanOrEqual(CLIENT_DEFAULTS.send.requestTimeoutMs);
+  });
+
+  it('gives the SES and SNS endpoints one attempt, connect 2 s and request 8 s', () => {
+    expect(sendEndpointOptions()).toEqual({ maxAttempts: 1, connectionTimeoutMs: 2_000, requestTimeoutMs: 8_000 });
+    expect(sendEndpointOptions({ requestTimeoutMs: 1_000, endpoint: 'http://x' })).toMatchObject({
+      maxAttempts: 1,
+      requestTimeoutMs: 1_000,
+      endpoint: 'http://x',
+    });
   });
 
   it('leaves the other clients (DynamoDB, Secrets Manager) with the SDK retries and short timeouts', () => {
@@ -418,11 +450,21 @@ describe('encodeSender', () => {
   });
 });
 
-/** One mock for the file: a second `mockClient(SESClient)` would replace the first one's stub. */
-const sesMock = mockClient(SESClient);
+/** The fake SES of the file's deliverers: answers with `sesReply`, records the calls. */
+const SENT = (_: WireCall, n: number): WireReply => xmlResult('SendEmail', `m-${n}`);
+let sesReply: (call: WireCall, n: number) => WireReply = SENT;
+const sesWire = fakeWire((call, n) => sesReply(call, n));
+const sesClient = () => createSesClient({ ...FAKE_AWS, requestHandler: sesWire });
+const snsClient = () => createSnsClient({ ...FAKE_AWS, requestHandler: fakeWire(() => xmlResult('Publish', 'p-1')) });
+function resetSes(): void {
+  sesWire.calls.length = 0;
+  sesReply = SENT;
+}
+/** The Destination parameters of a SendEmail call. */
+const destinationOf = (call: WireCall) => Object.entries(call.params).filter(([k]) => k.startsWith('Destination.'));
 
 describe('the SES channel of the deliverer, with a mocked SES client', () => {
-  afterEach(() => sesMock.reset());
+  afterEach(resetSes);
 
   const event: QrEvent = {
     hash: '0xabc',
@@ -445,46 +487,44 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
   const deliverer = (emails: string[]) =>
     createDeliverer({
       config: config(emails),
-      ses: new SESClient({ region: 'eu-central-1' }),
-      sns: new SNSClient({ region: 'eu-central-1' }),
+      ses: sesClient(),
+      sns: snsClient(),
     });
 
   it('sends one UTF-8 HTML + text message from email.from with Reply-To', async () => {
-    sesMock.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
     const result = await deliverer(['anna@staff.example']).deliver(request);
     expect(result.channels).toEqual([
       { channel: 'email', ok: true, recipients: ['anna@staff.example'], messageIds: ['m-1'] },
     ]);
-    const input = sesMock.commandCalls(SendEmailCommand)[0]!.args[0].input;
-    expect(input).toMatchObject({
+    const [call] = sesWire.calls;
+    expect(call!.action).toBe('SendEmail');
+    expect(destinationOf(call!)).toEqual([['Destination.ToAddresses.member.1', 'anna@staff.example']]);
+    expect(call!.params).toMatchObject({
       Source: 'Alerts <alerts@x.example>',
-      Destination: { ToAddresses: ['anna@staff.example'] },
-      ReplyToAddresses: ['office@x.example'],
-      Message: {
-        Subject: { Data: 'Table 6: waiter called — Pizza', Charset: 'UTF-8' },
-        Body: { Text: { Charset: 'UTF-8' }, Html: { Charset: 'UTF-8' } },
-      },
+      'ReplyToAddresses.member.1': 'office@x.example',
+      'Message.Subject.Data': 'Table 6: waiter called — Pizza',
+      'Message.Subject.Charset': 'UTF-8',
+      'Message.Body.Text.Charset': 'UTF-8',
+      'Message.Body.Html.Charset': 'UTF-8',
     });
+    expect(call!.params['Message.Body.Html.Data']).toContain('Pizza');
   });
 
   it('sends 120 recipients in three calls, in Bcc', async () => {
-    let n = 0;
-    sesMock.on(SendEmailCommand).callsFake(() => ({ MessageId: `m-${++n}` }));
     const emails = Array.from({ length: 120 }, (_, i) => `staff${i}@x.example`);
     const [result] = (await deliverer(emails).deliver(request)).channels;
     expect(result).toEqual({ channel: 'email', ok: true, recipients: emails, messageIds: ['m-1', 'm-2', 'm-3'] });
-    const destinations = sesMock.commandCalls(SendEmailCommand).map((c) => c.args[0].input.Destination);
-    expect(destinations.map((d) => d?.BccAddresses?.length)).toEqual([50, 50, 20]);
+    const bcc = sesWire.calls.map((c) => destinationOf(c).filter(([k]) => k.startsWith('Destination.BccAddresses.')));
+    expect(bcc.map((d) => d.length)).toEqual([50, 50, 20]);
+    expect(sesWire.destinations().flat()).toEqual(emails);
   });
 
   it('answers an unverified sender with a permanent result that says what to fix', async () => {
-    sesMock.on(SendEmailCommand).rejects(
-      new MessageRejected({
-        message:
-          'Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: alerts@x.example',
-        ...meta(400),
-      }),
-    );
+    sesReply = () =>
+      xmlError(
+        'MessageRejected',
+        'Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: alerts@x.example',
+      );
     const [result] = (await deliverer(['anna@staff.example']).deliver(request)).channels;
     expect(result).toMatchObject({ channel: 'email', ok: false, kind: 'permanent' });
     expect(result).toHaveProperty(
@@ -496,16 +536,13 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
   });
 
   it('answers SES throttling with a throttled result', async () => {
-    sesMock.on(SendEmailCommand).rejects(sesError('Throttling', 'Maximum sending rate exceeded.'));
+    sesReply = () => xmlError('Throttling', 'Maximum sending rate exceeded.');
     const [result] = (await deliverer(['anna@staff.example']).deliver(request)).channels;
     expect(result).toMatchObject({ channel: 'email', ok: false, kind: 'throttled' });
   });
 
   it('says how many batches were already sent when a later batch fails', async () => {
-    sesMock
-      .on(SendEmailCommand)
-      .resolvesOnce({ MessageId: 'm-1' })
-      .rejects(sesError('ServiceUnavailable', 'down', 503));
+    sesReply = (call, n) => (n === 1 ? SENT(call, n) : xmlError('ServiceUnavailable', 'down', 503));
     const emails = Array.from({ length: 60 }, (_, i) => `staff${i}@x.example`);
     const [result] = (await deliverer(emails).deliver(request)).channels;
     expect(result).toMatchObject({ channel: 'email', ok: false, kind: 'transient' });
@@ -514,16 +551,14 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
 
   it('reports a missing email.from as permanent instead of throwing', async () => {
     const withoutFrom = { ...config(['anna@staff.example']), email: undefined };
-    const [result] = (
-      await createDeliverer({ config: withoutFrom, ses: new SESClient({ region: 'eu-central-1' }) }).deliver(request)
-    ).channels;
+    const [result] = (await createDeliverer({ config: withoutFrom, ses: sesClient() }).deliver(request)).channels;
     expect(result).toMatchObject({
       channel: 'email',
       ok: false,
       kind: 'permanent',
       message: expect.stringContaining('email.from'),
     });
-    expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sesWire.calls).toHaveLength(0);
   });
 
   it('turns a failure while preparing the message into a permanent result instead of throwing', async () => {
@@ -535,7 +570,7 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
       kind: 'permanent',
       message: expect.stringContaining('could not prepare the email message'),
     });
-    expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sesWire.calls).toHaveLength(0);
   });
 
   it('answers even a request without an event, for every channel, instead of throwing', async () => {
@@ -543,8 +578,8 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
     const d = createDeliverer({
       config: config(['anna@staff.example']),
       topicArn: 'arn:aws:sns:eu-central-1:123456789012:alerts',
-      ses: new SESClient({ region: 'eu-central-1' }),
-      sns: new SNSClient({ region: 'eu-central-1' }),
+      ses: sesClient(),
+      sns: snsClient(),
     });
     const { channels } = await d.deliver(malformed);
     expect(channels.map((c) => [c.channel, c.ok, !c.ok && c.kind])).toEqual([
@@ -561,7 +596,7 @@ describe('the SES channel of the deliverer, with a mocked SES client', () => {
 });
 
 describe('recipients the SES sandbox refuses', () => {
-  afterEach(() => sesMock.reset());
+  afterEach(resetSes);
 
   const ANNA = 'anna@staff.example';
   const BORIS = 'Boris@Staff.example';
@@ -578,28 +613,25 @@ describe('recipients the SES sandbox refuses', () => {
   };
   const request = { sourceId: 'pizza', sourceName: 'Pizza', event, firstSeenAt: Date.UTC(2026, 2, 12, 11, 0, 0) };
   const unverified = (...addresses: string[]) =>
-    new MessageRejected({
-      message: `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${addresses.join(', ')}`,
-      ...meta(400),
-    });
-  const addressesOf = (input: { Destination?: { ToAddresses?: string[]; BccAddresses?: string[] } }) => [
-    ...(input.Destination?.ToAddresses ?? []),
-    ...(input.Destination?.BccAddresses ?? []),
-  ];
+    xmlError(
+      'MessageRejected',
+      `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${addresses.join(', ')}`,
+    );
+  const addressesOf = (call: WireCall) => destinationOf(call).map(([, address]) => address);
   /** An SES that refuses `refused` (as SES names them: lower case) and sends to everyone else. */
   function sandbox(refused: string[], named = true): void {
     let n = 0;
-    sesMock.on(SendEmailCommand).callsFake((input) => {
-      const bad = addressesOf(input).filter((a) => refused.includes(a.toLowerCase()));
+    sesReply = (call) => {
+      const bad = addressesOf(call).filter((a) => refused.includes(a.toLowerCase()));
       if (bad.length > 0) {
-        throw named
+        return named
           ? unverified(...bad.map((a) => a.toLowerCase()))
-          : new MessageRejected({ message: 'Email address is not verified.', ...meta(400) });
+          : xmlError('MessageRejected', 'Email address is not verified.');
       }
-      return { MessageId: `m-${++n}` };
-    });
+      return xmlResult('SendEmail', `m-${++n}`);
+    };
   }
-  const calls = () => sesMock.commandCalls(SendEmailCommand).map((c) => addressesOf(c.args[0].input));
+  const calls = () => sesWire.calls.map(addressesOf);
   function setup(emails: string[]) {
     let now = Date.UTC(2026, 2, 12, 11, 0, 0);
     const deliverer = createDeliverer({
@@ -609,7 +641,7 @@ describe('recipients the SES sandbox refuses', () => {
         routes: [{ name: 'all', email: emails }],
         email: { from: 'Alerts <alerts@x.example>' },
       }),
-      ses: new SESClient({ region: 'eu-central-1' }),
+      ses: sesClient(),
       now: () => now,
     });
     return { deliverer, advance: (ms: number) => (now += ms) };
@@ -637,19 +669,22 @@ describe('recipients the SES sandbox refuses', () => {
       [ANNA, MAX],
     ]);
     // The others stay in Bcc; one left alone goes in To.
-    expect(sesMock.commandCalls(SendEmailCommand)[1]!.args[0].input.Destination).toEqual({ BccAddresses: [ANNA, MAX] });
+    expect(destinationOf(sesWire.calls[1]!)).toEqual([
+      ['Destination.BccAddresses.member.1', ANNA],
+      ['Destination.BccAddresses.member.2', MAX],
+    ]);
   });
 
   it('skips a refused address for an hour without a failing call, still reporting it, then tries it again', async () => {
     sandbox([BORIS.toLowerCase()]);
     const { deliverer, advance } = setup([ANNA, BORIS]);
     await deliverer.deliver(request);
-    sesMock.resetHistory();
+    sesWire.calls.length = 0;
     advance(59 * 60_000);
     const [later] = (await deliverer.deliver(request)).channels;
     expect(later).toMatchObject({ ok: true, recipients: [ANNA], refused: [{ address: BORIS }] });
     expect(calls()).toEqual([[ANNA]]);
-    sesMock.resetHistory();
+    sesWire.calls.length = 0;
     advance(2 * 60_000);
     await deliverer.deliver(request);
     expect(calls()[0]).toEqual([ANNA, BORIS]);
@@ -668,7 +703,7 @@ describe('recipients the SES sandbox refuses', () => {
       ),
     });
     expect(calls()).toEqual([[ANNA, BORIS]]);
-    sesMock.resetHistory();
+    sesWire.calls.length = 0;
     const [second] = (await deliverer.deliver(request)).channels;
     expect(second).toMatchObject({
       ok: false,
@@ -679,7 +714,7 @@ describe('recipients the SES sandbox refuses', () => {
   });
 
   it('keeps an unverified sender a permanent failure, without trying recipient by recipient', async () => {
-    sesMock.on(SendEmailCommand).rejects(unverified('alerts@x.example'));
+    sesReply = () => unverified('alerts@x.example');
     const { deliverer } = setup([ANNA, BORIS, MAX]);
     const [result] = (await deliverer.deliver(request)).channels;
     expect(result).toMatchObject({
@@ -710,9 +745,7 @@ describe('recipients the SES sandbox refuses', () => {
   });
 
   it('takes "not verified" on every call, naming nobody, for the sender and fails permanently', async () => {
-    sesMock
-      .on(SendEmailCommand)
-      .rejects(new MessageRejected({ message: 'Email address is not verified.', ...meta(400) }));
+    sesReply = () => xmlError('MessageRejected', 'Email address is not verified.');
     const { deliverer } = setup([ANNA, BORIS, MAX]);
     const [result] = (await deliverer.deliver(request)).channels;
     expect(result).toMatchObject({

@@ -9,7 +9,6 @@
  *                       records every e-mail SES accepted, by event and recipient.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { MessageRejected, type SendEmailCommand } from '@aws-sdk/client-ses';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { AlertsConfig } from '../../../../lambda/config/schema';
@@ -18,6 +17,7 @@ import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../
 import { createSesClient } from '../../../../lambda/notify/ses';
 import { createSnsClient } from '../../../../lambda/notify/sns';
 import type { QrEvent } from '../../../../lambda/domain/event';
+import { destinationsOf, tapWire, xmlError } from '../../fake-wire';
 import type { ChaosEnv } from './env';
 
 /** The channels the suite judges (Telegram chats are the staff loop's, not in these runs). */
@@ -171,26 +171,23 @@ export function sandboxedSes(options: { readonly refused: string; readonly names
   const current = new AsyncLocalStorage<string>();
   const accepted: { hash: string; recipients: string[] }[] = [];
   let rejections = 0;
-  const client = createSesClient();
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const input = (args.input ?? {}) as SendEmailCommand['input'];
-      const to = [...(input.Destination?.ToAddresses ?? []), ...(input.Destination?.BccAddresses ?? [])];
-      if (to.some((a) => a.toLowerCase() === options.refused.toLowerCase())) {
-        rejections += 1;
-        throw new MessageRejected({
-          message: options.names
-            ? `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${options.refused}`
-            : 'Email address is not verified.',
-          $metadata: { httpStatusCode: 400 },
-        });
-      }
-      const output = await next(args);
-      accepted.push({ hash: current.getStore() ?? '(unknown)', recipients: to });
-      return output;
+  const sandbox = tapWire(
+    (call) => {
+      if (!destinationsOf(call).some((a) => a.toLowerCase() === options.refused.toLowerCase())) return undefined;
+      rejections += 1;
+      return xmlError(
+        'MessageRejected',
+        options.names
+          ? `Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: ${options.refused}`
+          : 'Email address is not verified.',
+      );
     },
-    { step: 'initialize', name: 'sesSandbox' },
+    (call, outcome) => {
+      if (outcome.status !== undefined && outcome.status < 300)
+        accepted.push({ hash: current.getStore() ?? '(unknown)', recipients: destinationsOf(call) });
+    },
   );
+  const client = createSesClient({ requestHandler: sandbox });
   return {
     client,
     accepted,
