@@ -1,32 +1,31 @@
 /**
- * Settings every AWS SDK client of the poller shares, in two profiles:
+ * Settings every AWS call of the poller shares (aws/endpoint.ts), in two profiles:
  *
- * - `default` (DynamoDB; the token reads of aws/json-call.ts use the same timeouts and agents): the SDK's own retry strategy (backoff on throttling
- *   and transient errors inside one call) and short timeouts, so that a dead endpoint cannot
- *   hang a tick. Those calls are idempotent or conditional, so an SDK retry is harmless.
+ * - `default` (DynamoDB, the token reads): retries like the SDK's (backoff on throttling and
+ *   transient errors inside one call) and short timeouts, so that a dead endpoint cannot
+ *   hang a tick. Those calls are idempotent or conditional, so a retry is harmless.
  * - `send` (SES SendEmail, SNS Publish: alerts and ops messages): exactly ONE attempt per call
- *   and a generous timeout. A send is not idempotent: an SDK retry of a request AWS accepted
+ *   and a generous timeout. A send is not idempotent: a retry of a request AWS accepted
  *   but answered late sends a second SMS. The poller retries failed channels on later ticks,
  *   knowing which ones already worked, and a failure whose outcome is unknown is reported as
  *   `ambiguous` (notify/errors.ts).
  *
- * Endpoints and region come from the environment as usual (AWS_ENDPOINT_URL_*). SES and SNS are
- * called without an SDK client (aws/query-call.ts): `sendEndpointOptions` there gives their
- * endpoints the `send` profile; {@link awsClientConfig} remains for SDK clients (DynamoDB, tests).
+ * Endpoints and region come from the environment as the SDK reads them (AWS_REGION,
+ * AWS_ENDPOINT_URL_*). `sendEndpointOptions` (aws/query-call.ts) gives SES and SNS the `send` profile.
  */
 
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 
-/** Defaults of {@link AwsClientOptions}, per profile. */
+/** The profiles' settings. */
 export const CLIENT_DEFAULTS = {
-  /** Attempts per call, the first included; the SDK backs off between them (throttling, 5xx, network). */
+  /** Attempts per call, the first included; aws/endpoint.ts backs off between them (throttling, 5xx, network). */
   maxAttempts: 3,
   /** TCP connect timeout per attempt. */
   connectionTimeoutMs: 1_000,
   /** Whole request/response timeout per attempt. */
   requestTimeoutMs: 3_000,
-  /** The `send` profile: SES and SNS clients that deliver alerts. */
+  /** The `send` profile: the SES and SNS calls that deliver alerts. */
   send: {
     /** One attempt: the only retry layer for sends is the poller's (see the file comment). */
     maxAttempts: 1,
@@ -53,47 +52,6 @@ export const CLIENT_DEFAULTS = {
   idleSocketMs: 4_000,
 } as const;
 
-export interface AwsClientOptions {
-  /** Default: the SDK's (AWS_REGION). */
-  readonly region?: string;
-  /** Default: the SDK's (honours AWS_ENDPOINT_URL_SES / AWS_ENDPOINT_URL_SNS). */
-  readonly endpoint?: string;
-  /**
-   * `send` for clients that deliver alerts (one attempt, {@link CLIENT_DEFAULTS}.send timeouts;
-   * `maxAttempts` is ignored). Default `default`.
-   */
-  readonly profile?: 'default' | 'send';
-  /** Default {@link CLIENT_DEFAULTS}.maxAttempts (3). Ignored by the `send` profile: always 1. */
-  readonly maxAttempts?: number;
-  /** Default {@link CLIENT_DEFAULTS}.connectionTimeoutMs (1 s; `send`: 2 s). */
-  readonly connectionTimeoutMs?: number;
-  /** Default {@link CLIENT_DEFAULTS}.requestTimeoutMs (3 s; `send`: 8 s). */
-  readonly requestTimeoutMs?: number;
-}
-
-/** Options of a client that delivers alerts: the `send` profile, always one attempt. */
-export type SendClientOptions = Omit<AwsClientOptions, 'profile' | 'maxAttempts'>;
-
-/**
- * SDK client settings from {@link AwsClientOptions}. Note `throwOnRequestTimeout`: without it the
- * SDK's node handler only *logs a warning* when `requestTimeout` passes and keeps waiting.
- */
-export function awsClientConfig(options: AwsClientOptions = {}) {
-  const send = options.profile === 'send';
-  const defaults = send ? CLIENT_DEFAULTS.send : CLIENT_DEFAULTS;
-  return {
-    ...(options.region !== undefined && { region: options.region }),
-    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-    maxAttempts: send ? CLIENT_DEFAULTS.send.maxAttempts : (options.maxAttempts ?? CLIENT_DEFAULTS.maxAttempts),
-    requestHandler: {
-      connectionTimeout: options.connectionTimeoutMs ?? defaults.connectionTimeoutMs,
-      requestTimeout: options.requestTimeoutMs ?? defaults.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-      ...keptConnections(),
-    },
-  };
-}
-
 /**
  * Keep-alive Agents that drop a connection after {@link CLIENT_DEFAULTS}.idleSocketMs unused: a
  * server closes idle connections after a while (Node servers, the emulators: 5 s), and a request
@@ -107,9 +65,4 @@ export function keptConnections() {
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50, timeout: CLIENT_DEFAULTS.idleSocketMs }),
   };
   return agents;
-}
-
-/** Client settings for SES/SNS clients that deliver alerts (the `send` profile). */
-export function sendClientConfig(options: SendClientOptions = {}) {
-  return awsClientConfig({ ...options, profile: 'send' });
 }

@@ -6,7 +6,8 @@
  * container and instance metadata, with their STS/SSO/sign-in clients) when it bundles the
  * Lambda — the `--alias` in POLLER_BUNDLING (infra/constructs/poller.ts). Nothing imports this
  * file by name: local runs and tests (tsx, not bundled) keep the SDK's full chain.
- * Every SDK client calls `defaultProvider(init)` once and memoizes what the provider returns.
+ * aws/endpoint.ts makes one provider per process and its signer asks it at every request: here
+ * that is a read of three environment variables (the SDK's full chain memoizes what it found).
  */
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 

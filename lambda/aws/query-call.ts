@@ -1,26 +1,5 @@
-/**
- * The AWS Query protocol (awsQuery), spoken to SES v1 (SendEmail) and SNS (Publish) through
- * aws/endpoint.ts — no service client: `@aws-sdk/client-ses` and `@aws-sdk/client-sns` put every
- * error class and schema of both services into the Lambda's bundle for two operations.
- *
- * A call POSTs `Action=<A>&Version=<V>&<params>` form-encoded, the parameters flattened as the
- * SDK's QueryShapeSerializer does: nested structures with dots, lists as `<Key>.member.<n>`, maps
- * as `<Key>.entry.<n>.<KeyName>` / `.<ValueName>`, an empty list as `<Key>=`. The 2xx answer is
- * XML; {@link xmlField} reads the one field needed. An error answer
- * (`<ErrorResponse><Error><Code>…`) becomes an {@link AwsCallError} named by its Code, as the
- * SDK's errors are; the SDK takes `$fault` from the status, not from `<Type>`, and so does
- * AwsCallError. test/unit/query-call.test.ts checks the encoding against the real SDK clients.
- */
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { CLIENT_DEFAULTS, type SendClientOptions } from './clients';
-import {
-  AwsCallError,
-  AwsEndpoint,
-  type AwsService,
-  type EndpointOptions,
-  type RequestHandler,
-  type WireAnswer,
-} from './endpoint';
+import { CLIENT_DEFAULTS } from './clients';
+import { AwsCallError, AwsEndpoint, type AwsService, type EndpointOptions, type WireAnswer } from './endpoint';
 
 export { AwsCallError } from './endpoint';
 
@@ -175,13 +154,11 @@ export function queryError(answer: WireAnswer, attempt: number): AwsCallError {
   });
 }
 
-/** Options of an SES or SNS endpoint that delivers alerts: the `send` profile, plus the test seams. */
-export interface SendEndpointOptions extends SendClientOptions {
-  /** Default: a NodeHttpHandler shared by endpoints with the same connect timeout. */
-  readonly requestHandler?: RequestHandler;
-  /** Default: the SDK's default chain. */
-  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-}
+/** Options of an SES or SNS endpoint that delivers alerts: the `send` profile's attempts are not an option. */
+export type SendEndpointOptions = Pick<
+  EndpointOptions,
+  'region' | 'endpoint' | 'requestHandler' | 'credentials' | 'connectionTimeoutMs' | 'requestTimeoutMs'
+>;
 
 /** aws/endpoint.ts options of the `send` profile: one attempt, connect 2 s, request 8 s unless given. */
 export function sendEndpointOptions(options: SendEndpointOptions = {}): EndpointOptions {

@@ -6,7 +6,7 @@
  *
  * Every change is a conditional write. A refused condition returns the item as it is
  * (`ReturnValuesOnConditionCheckFailure`), so a write of ours that was applied but answered too
- * late (a timeout, then the SDK's retry) is recognised as done instead of as a lost race.
+ * late (a timeout, then the endpoint's retry) is recognised as done instead of as a lost race.
  * Each call has its own deadline (`callTimeoutMs`), so a slow table cannot hold a tick past its end.
  * Costs: a new event 1 write to claim + 1 to mark; an invocation 1 to take the lease + 1 to save.
  */
@@ -50,7 +50,7 @@ export interface StateStoreOptions {
   readonly tableName: string;
   /** Default: a client configured from the environment (AWS_ENDPOINT_URL_DYNAMODB works), 3 attempts a call. */
   readonly client?: DynamoDb;
-  /** Deadline of one store call, the SDK's own retries included. Default 5 000 ms. */
+  /** Deadline of one store call, its retries included. Default 5 000 ms. */
   readonly callTimeoutMs?: number;
 }
 
@@ -634,7 +634,7 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     }
   }
 
-  /** Options of every call: its own deadline, the SDK's retries included. */
+  /** Options of every call: its own deadline, retries included. */
   #call(): { abortSignal: AbortSignal } {
     return { abortSignal: AbortSignal.timeout(this.#timeoutMs) };
   }

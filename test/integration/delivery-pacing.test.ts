@@ -20,7 +20,7 @@ import { createSnsClient } from '../../lambda/notify/sns';
 import { METRIC } from '../../lambda/domain/metrics';
 import { StateStore } from '../../lambda/state/store';
 import { ManualClock, RecordingMetrics, countingDynamoDbClient, freshTable, makePoller } from '../support/harness';
-import { destinationsOf, tapWire, type WireCall } from '../support/fake-wire';
+import { destinationsOf, tapWire, type WireCall } from '../support/wire';
 
 const emulators = inject('emulators');
 const run = randomUUID().slice(0, 8);

@@ -21,7 +21,7 @@ import type { ChannelResult, DeliveryRequest } from '../../lambda/domain/deliver
 import { createSesClient } from '../../lambda/notify/ses';
 import { createSnsClient } from '../../lambda/notify/sns';
 import type { QrEvent } from '../../lambda/domain/event';
-import { destinationsOf, tapWire, xmlError } from '../support/fake-wire';
+import { destinationsOf, tapWire, xmlError } from '../support/wire';
 import { seededRandom } from '../support/random';
 
 const emulators = inject('emulators');

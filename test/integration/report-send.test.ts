@@ -16,7 +16,7 @@ import { localDay } from '../../lambda/report/day';
 import { createDefaultReportHandler, createReportHandler, requestedDay } from '../../lambda/report/handler';
 import { buildDailyReport, sendDailyReport } from '../../lambda/report/send';
 import { createSesClient } from '../../lambda/notify/ses';
-import { FAKE_AWS, fakeWire, xmlError } from '../support/fake-wire';
+import { FAKE_AWS, fakeWire, xmlError } from '../support/wire';
 import { countingDynamoDbClient, freshTable, RecordingLog } from '../support/harness';
 import { putRecords, type StoredRecord } from './report-records';
 

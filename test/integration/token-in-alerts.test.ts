@@ -12,7 +12,7 @@ import { createSnsClient } from '../../lambda/notify/sns';
 import { TelegramChannel } from '../../lambda/notify/telegram';
 import { StateStore } from '../../lambda/state/store';
 import { ManualClock, countingDynamoDbClient, freshTable, makePoller } from '../support/harness';
-import { FAKE_AWS, fakeWire, xmlResult } from '../support/fake-wire';
+import { FAKE_AWS, fakeWire, xmlResult } from '../support/wire';
 import { freshBotToken, SimulatedStaff } from '../support/telegram';
 
 const TOKEN = 'echo-token-9d41c7e2';

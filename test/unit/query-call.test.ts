@@ -23,7 +23,7 @@ import { classifySendError, sesRefusal, type SendContext } from '../../lambda/no
 import { createSesClient, sendEmailParams } from '../../lambda/notify/ses';
 import type { SnsAttribute } from '../../lambda/core/routing';
 import { createSnsClient, publishParams } from '../../lambda/notify/sns';
-import { FAKE_AWS, fakeWire, htmlPage, type WireReply, xmlError, xmlResult } from '../support/fake-wire';
+import { FAKE_AWS, fakeWire, htmlPage, type WireReply, xmlError, xmlResult } from '../support/wire';
 
 const TEXT = 'Стол 6: вызов официанта — a+b & c=d, 100% (ok)! *star* \'q\' "dq" 🍕🔥 tab\tnew\nline ~_.-';
 const EMAIL = { subject: `Тема ${TEXT}`, text: `Текст ${TEXT}`, html: `<p>${TEXT.replace(/&/g, '&amp;')}</p>` };

@@ -17,7 +17,7 @@ import type { Channel, Deliverer, DeliveryRequest, DeliveryResult } from '../../
 import { createSesClient } from '../../../../lambda/notify/ses';
 import { createSnsClient } from '../../../../lambda/notify/sns';
 import type { QrEvent } from '../../../../lambda/domain/event';
-import { destinationsOf, tapWire, xmlError } from '../../fake-wire';
+import { destinationsOf, tapWire, xmlError } from '../../wire';
 import type { ChaosEnv } from './env';
 
 /** The channels the suite judges (Telegram chats are the staff loop's, not in these runs). */
