@@ -24,8 +24,10 @@ import { CLIENT_DEFAULTS, keptConnections } from './clients';
 
 /** How a service is signed and addressed. */
 export interface AwsService {
-  /** SigV4 signing name and endpoint prefix: "dynamodb", "email", "sns", "ssm". */
+  /** SigV4 signing name (the credential scope's service): "dynamodb", "ses", "sns", "ssm". */
   readonly signingName: string;
+  /** The regional endpoint's host prefix, when it is not the signing name: SES answers at "email". */
+  readonly endpointPrefix?: string;
   /** The SDK's environment override, AWS_ENDPOINT_URL_<this>: "DYNAMODB", "SES", "SECRETS_MANAGER". */
   readonly endpointEnv: string;
 }
@@ -179,7 +181,8 @@ export class AwsEndpoint {
 export function endpointOf(service: AwsService, region: string, env: NodeJS.ProcessEnv = process.env): string {
   const override = env[`AWS_ENDPOINT_URL_${service.endpointEnv}`] ?? env.AWS_ENDPOINT_URL;
   if (override) return override;
-  return `https://${service.signingName}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const prefix = service.endpointPrefix ?? service.signingName;
+  return `https://${prefix}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
 }
 
 /** Whether the SDK would try a failed attempt again: throttling, 5xx, 429, timeouts, network errors. */

@@ -1,3 +1,17 @@
+/**
+ * The AWS Query protocol (awsQuery), spoken to SES v1 (SendEmail) and SNS (Publish) through
+ * aws/endpoint.ts — no service client: `@aws-sdk/client-ses` and `@aws-sdk/client-sns` put every
+ * error class and schema of both services into the Lambda's bundle for two operations.
+ *
+ * A call POSTs `Action=<A>&Version=<V>&<params>` form-encoded, the parameters flattened as the
+ * SDK's QueryShapeSerializer does: nested structures with dots, lists as `<Key>.member.<n>`, maps
+ * as `<Key>.entry.<n>.<KeyName>` / `.<ValueName>`, an empty list as `<Key>=`. The 2xx answer is
+ * XML; {@link xmlField} reads the one field needed. An error answer
+ * (`<ErrorResponse><Error><Code>…`) becomes an {@link AwsCallError} named by its Code, as the
+ * SDK's errors are; the SDK takes `$fault` from the status, not from `<Type>`, and so does
+ * AwsCallError. SES signs as `ses` but answers at `email.<region>` (the SDK's endpoint rules).
+ * test/unit/query-call.test.ts checks the encoding against the real SDK clients.
+ */
 import { CLIENT_DEFAULTS } from './clients';
 import { AwsCallError, AwsEndpoint, type AwsService, type EndpointOptions, type WireAnswer } from './endpoint';
 
@@ -9,7 +23,12 @@ export interface QueryService extends AwsService {
   readonly version: string;
 }
 
-export const SES: QueryService = { signingName: 'email', endpointEnv: 'SES', version: '2010-12-01' };
+export const SES: QueryService = {
+  signingName: 'ses',
+  endpointPrefix: 'email',
+  endpointEnv: 'SES',
+  version: '2010-12-01',
+};
 export const SNS: QueryService = { signingName: 'sns', endpointEnv: 'SNS', version: '2010-03-31' };
 
 /** A map parameter: `<Key>.entry.<n>.<keyName>=<key>` and its value under `<Key>.entry.<n>.<valueName>`. */

@@ -17,8 +17,10 @@ import {
   queryBody,
   QueryMap,
   SES,
+  SNS,
   xmlField,
 } from '../../lambda/aws/query-call';
+import { endpointOf } from '../../lambda/aws/endpoint';
 import { classifySendError, sesRefusal, type SendContext } from '../../lambda/notify/errors';
 import { createSesClient, sendEmailParams } from '../../lambda/notify/ses';
 import type { SnsAttribute } from '../../lambda/core/routing';
@@ -110,6 +112,29 @@ describe('the Query encoding, against the SDK', () => {
     expect(params['MessageAttributes.entry.3.Name']).toBe('route');
     expect(params['MessageAttributes.entry.3.Value.DataType']).toBe('String.Array');
     expect(JSON.parse(params.Message!).sms).toBe(`SMS ${TEXT}`);
+  });
+
+  it('signs and addresses SES and SNS as the SDK does: scope ses (host email.<region>) and sns', async () => {
+    const scope = (authorization: string | undefined) =>
+      /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\//.exec(authorization ?? '')?.slice(1);
+    const sdkEmail = sdkSes(() => xmlResult('SendEmail', 'm-1'));
+    await sdkEmail.client.send(new SendEmailCommand(JSON.parse(JSON.stringify(sendInput(['a@x.example'])))));
+    const ourEmail = oursSes(() => xmlResult('SendEmail', 'm-1'));
+    await ourEmail.client.call('SendEmail', sendInput(['a@x.example']));
+    expect(scope(ourEmail.wire.calls[0]!.headers.authorization)).toEqual(['eu-central-1', 'ses']);
+    expect(scope(ourEmail.wire.calls[0]!.headers.authorization)).toEqual(
+      scope(sdkEmail.wire.calls[0]!.headers.authorization),
+    );
+    expect(ourEmail.wire.calls[0]!.headers.host).toBe(sdkEmail.wire.calls[0]!.headers.host);
+    const sdkTopic = sdkSns(() => xmlResult('Publish', 'p-1'));
+    await sdkTopic.client.send(new PublishCommand({ TopicArn: SNS_INPUT.topicArn, Message: 'x' }));
+    const ourTopic = oursSns(() => xmlResult('Publish', 'p-1'));
+    await ourTopic.client.call('Publish', { TopicArn: SNS_INPUT.topicArn, Message: 'x' });
+    expect(scope(ourTopic.wire.calls[0]!.headers.authorization)).toEqual(['eu-central-1', 'sns']);
+    expect(ourTopic.wire.calls[0]!.headers.host).toBe(sdkTopic.wire.calls[0]!.headers.host);
+    // Without an override, the regional endpoints the SDK's rules give.
+    expect(endpointOf(SES, 'eu-central-1', {})).toBe('https://email.eu-central-1.amazonaws.com');
+    expect(endpointOf(SNS, 'eu-central-1', {})).toBe('https://sns.eu-central-1.amazonaws.com');
   });
 
   it("sends the body as SDK-encoded form text: no raw + & = or spaces, !'()* escaped", async () => {
