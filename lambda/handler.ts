@@ -22,7 +22,7 @@ import { createOpsNotifier } from './notify/ops';
 import type { Deliverer } from './domain/delivery';
 import { feed } from './obs/feed';
 import { metricsNamespace } from './domain/metrics';
-import { createLogger, createSourceMetrics } from './obs/telemetry';
+import { createLogger, createSourceMetrics, registerSecret } from './obs/telemetry';
 import { runInvocation, type InvocationReport } from './poller/invocation';
 import { InvocationMetrics } from './poller/invocation-metrics';
 import { LEAD_SHARD, shardOfEvent, shardsOf } from './config/shards';
@@ -207,6 +207,8 @@ function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
 /** The production wiring, from the environment. */
 export function createDefaultHandler(env: NodeJS.ProcessEnv = process.env): PollHandler {
   const config = loadRuntimeConfig(env);
+  // The role's credentials (Lambda puts them in the environment) never reach a log line, even quoted in an AWS error.
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const) registerSecret(env[name] ?? '');
   const log = createLogger();
   const topicArn = env[RUNTIME_ENV.alertsTopicArn];
   const opsTopicArn = env[RUNTIME_ENV.opsTopicArn];

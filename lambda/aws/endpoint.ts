@@ -81,7 +81,7 @@ export interface EndpointOptions {
   readonly backoffMs?: (attempt: number) => number;
   /** Default a NodeHttpHandler shared by every endpoint with the same connect timeout. */
   readonly requestHandler?: RequestHandler;
-  /** The largest answer read. Default 1 MiB. */
+  /** The largest answer read. Default 1 MiB (DynamoDB's client: 20 MiB). */
   readonly maxAnswerBytes?: number;
 }
 
@@ -147,7 +147,11 @@ export class AwsEndpoint {
     const maxAttempts = this.#options.maxAttempts ?? CLIENT_DEFAULTS.maxAttempts;
     const backoff = this.#options.backoffMs ?? ((n: number) => 100 * 2 ** (n - 1) * (0.5 + Math.random()));
     const maxBytes = this.#options.maxAnswerBytes ?? 1_048_576;
+    const timeoutMs = this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs;
     for (let attempt = 1; ; attempt++) {
+      // The handler's requestTimeout ends at the answer's headers; this deadline covers its body too.
+      const attemptDeadline = AbortSignal.timeout(timeoutMs);
+      const signal = call.abortSignal ? AbortSignal.any([call.abortSignal, attemptDeadline]) : attemptDeadline;
       try {
         const http = new HttpRequest({
           protocol: url.protocol,
@@ -159,8 +163,8 @@ export class AwsEndpoint {
           body: request.body,
         });
         const { response } = await this.#handler.handle((await signer.sign(http)) as HttpRequest, {
-          requestTimeout: this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
-          ...(call.abortSignal && { abortSignal: call.abortSignal }),
+          requestTimeout: timeoutMs,
+          abortSignal: signal,
         });
         const answer: WireAnswer = {
           status: response.statusCode,
@@ -169,9 +173,12 @@ export class AwsEndpoint {
         };
         if (answer.status < 300) return answer;
         throw readError(answer, attempt);
-      } catch (error) {
+      } catch (thrown) {
+        const error =
+          attemptDeadline.aborted && !call.abortSignal?.aborted ? attemptTimedOut(timeoutMs, thrown) : thrown;
         if (attempt >= maxAttempts || !retryable(error) || call.abortSignal?.aborted) throw error;
-        await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));
+        await sleep(backoff(attempt), call.abortSignal);
+        if (call.abortSignal?.aborted) throw error;
       }
     }
   }
@@ -195,6 +202,27 @@ export function retryable(error: unknown): boolean {
   return (
     (typeof name === 'string' && RETRYABLE_NAMES.test(name)) || (typeof code === 'string' && NETWORK_CODES.has(code))
   );
+}
+
+/** The attempt's own deadline passed (while the answer's body was still coming): a TimeoutError, as the handler's. */
+function attemptTimedOut(timeoutMs: number, cause: unknown): Error {
+  return Object.assign(new Error(`the answer did not arrive whole within ${timeoutMs} ms`, { cause }), {
+    name: 'TimeoutError',
+    code: 'ETIMEDOUT',
+  });
+}
+
+/** Wait `ms`, or less if `signal` aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** The handler endpoints use by default: kept connections (aws/clients.ts), one per connect timeout, shared. */

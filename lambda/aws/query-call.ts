@@ -55,7 +55,15 @@ export type QueryValue =
 
 /** encodeURIComponent with `!'()*` escaped too (the SDK's extendedEncodeURIComponent). */
 export function formEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(wellFormed(text)).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** Lone UTF-16 surrogates (server text may hold one) as U+FFFD: encodeURIComponent throws on them. */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /** The flattened parameters of `params`, in order, as [key, value] pairs (undefined and null members are left out). */
@@ -150,6 +158,22 @@ export function xmlField(xml: string, name: string): string | undefined {
   const cdata = /^\s*<!\[CDATA\[([\s\S]*)\]\]>\s*$/.exec(inner);
   if (cdata) return cdata[1];
   return inner.includes('<') ? undefined : decodeXml(inner);
+}
+
+/**
+ * The `<MessageId>` of a send's 2xx answer. Without one the answer is not SES's or SNS's (a
+ * proxy's 200 page): nobody can say whether the message went out, so it is a `MalformedAnswer`
+ * (classified transient and ambiguous), never a success.
+ */
+export function messageIdOf(xml: string, action: string): string {
+  const id = xmlField(xml, 'MessageId')?.trim();
+  if (id) return id;
+  throw new AwsCallError(
+    'MalformedAnswer',
+    `the ${action} answer (HTTP 2xx) carries no MessageId: not an AWS answer`,
+    200,
+    1,
+  );
 }
 
 /**

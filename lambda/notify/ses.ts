@@ -16,7 +16,7 @@
 import type { RenderedEmail } from '../core/email';
 import { parseMailbox } from '../core/mailbox';
 import { CLIENT_DEFAULTS } from '../aws/clients';
-import { QueryClient, SES, type SendEndpointOptions, sendEndpointOptions, xmlField } from '../aws/query-call';
+import { QueryClient, SES, type SendEndpointOptions, sendEndpointOptions, messageIdOf } from '../aws/query-call';
 import { classifySendError, DeliveryError, sesRefusal, toDeliveryError, type SendContext } from './errors';
 import type { RefusedRecipient } from '../domain/delivery';
 
@@ -129,7 +129,7 @@ export async function sendAlertEmail(options: SendAlertEmailOptions): Promise<Se
     }
     try {
       const answer = await client.call('SendEmail', sendEmailParams(options, email, batch), { abortSignal: signal });
-      messageIds.push(xmlField(answer, 'MessageId') ?? '');
+      messageIds.push(messageIdOf(answer, 'SendEmail'));
       sent.push(...batch);
     } catch (error) {
       const refusal = sesRefusal(error, options.from);

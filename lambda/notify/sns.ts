@@ -12,7 +12,14 @@ import type { SnsAttribute } from '../core/routing';
 import { SNS_MAX_MESSAGE_BYTES } from '../core/sns-message';
 import { toDeliveryError } from './errors';
 import { CLIENT_DEFAULTS } from '../aws/clients';
-import { QueryClient, QueryMap, SNS, type SendEndpointOptions, sendEndpointOptions, xmlField } from '../aws/query-call';
+import {
+  QueryClient,
+  QueryMap,
+  SNS,
+  type SendEndpointOptions,
+  sendEndpointOptions,
+  messageIdOf,
+} from '../aws/query-call';
 import { clientRegion } from './ses';
 
 /** An SNS client: the Query protocol over a `send`-profile endpoint. */
@@ -54,7 +61,7 @@ export async function publishAlert(options: PublishAlertOptions): Promise<{ mess
     const answer = await options.client.call('Publish', publishParams(options), {
       abortSignal: AbortSignal.timeout(options.timeoutMs ?? CLIENT_DEFAULTS.sendTimeoutMs),
     });
-    return { messageId: xmlField(answer, 'MessageId') ?? '' };
+    return { messageId: messageIdOf(answer, 'Publish') };
   } catch (error) {
     const region = clientRegion(options.client);
     throw toDeliveryError('sns', error, { service: 'sns', topicArn: options.topicArn, ...(region && { region }) });

@@ -104,6 +104,9 @@ export const DYNAMODB_ACTION_OF = {
   batchGet: 'BatchGetItem',
 } as const;
 
+/** A page is ≤ 1 MB of stored data, larger as JSON on the wire; a BatchGetItem up to 16 MB. */
+const MAX_ANSWER_BYTES = 20 * 1_048_576;
+
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
 export class DynamoDb {
@@ -111,7 +114,7 @@ export class DynamoDb {
   readonly #capacity: ConsumedCapacityMode | undefined;
 
   constructor(options: DynamoDbOptions = {}) {
-    this.#endpoint = new AwsEndpoint(DYNAMODB, options);
+    this.#endpoint = new AwsEndpoint(DYNAMODB, { maxAnswerBytes: MAX_ANSWER_BYTES, ...options });
     this.#capacity = options.returnConsumedCapacity;
   }
 

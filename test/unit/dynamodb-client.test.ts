@@ -4,6 +4,8 @@
  * and errors (a refused condition with the item as it is, throttling retried, an HTML page, an
  * item that is not an item), and that a call's deadline ends it.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { HttpResponse } from '@smithy/core/transport';
@@ -40,7 +42,7 @@ function scripted(...answers: (readonly [number, string] | 'hang')[]) {
     backoffMs: () => 0,
     requestHandler: handler,
   });
-  return { db, sent };
+  return { db, sent, handler };
 }
 
 const dynamoError = (type: string, extra: Record<string, unknown> = {}) =>
@@ -148,5 +150,50 @@ describe('the DynamoDB client', () => {
     const call = db.put({ TableName: 't', Item: { pk: 'p' } }, { abortSignal: AbortSignal.timeout(20) });
     await expect(call).rejects.toMatchObject({ name: 'AbortError' });
     expect(sent).toHaveLength(1);
+  });
+
+  it('an answer whose body stalls after its headers ends at the attempt deadline and is retried', async () => {
+    let requests = 0;
+    const server = createServer((_, res) => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.write('{"Items":['); // and nothing more
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const db = new DynamoDb({
+        region: 'eu-central-1',
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+        maxAttempts: 2,
+        requestTimeoutMs: 200,
+        backoffMs: () => 0,
+      });
+      const started = performance.now();
+      await expect(db.query({ TableName: 't', KeyConditionExpression: 'pk = :p' })).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
+      expect(requests).toBe(2);
+      expect(performance.now() - started).toBeLessThan(3_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a deadline that passes during the backoff ends the call then, not after the sleep', async () => {
+    const db = new DynamoDb({
+      region: 'eu-central-1',
+      endpoint: 'https://dynamodb.eu-central-1.amazonaws.com',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      maxAttempts: 3,
+      backoffMs: () => 5_000,
+      requestHandler: scripted([500, '{}']).handler,
+    });
+    const started = performance.now();
+    await expect(
+      db.put({ TableName: 't', Item: { pk: 'p' } }, { abortSignal: AbortSignal.timeout(50) }),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });

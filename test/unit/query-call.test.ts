@@ -18,6 +18,7 @@ import {
   QueryMap,
   SES,
   SNS,
+  messageIdOf,
   xmlField,
 } from '../../lambda/aws/query-call';
 import { endpointOf } from '../../lambda/aws/endpoint';
@@ -137,6 +138,20 @@ describe('the Query encoding, against the SDK', () => {
     expect(endpointOf(SNS, 'eu-central-1', {})).toBe('https://sns.eu-central-1.amazonaws.com');
   });
 
+  it('a 2xx answer without a MessageId (a proxy page) is no success: transient and ambiguous', async () => {
+    const { publishAlert } = await import('../../lambda/notify/sns');
+    const ours = oursSns(() => ({ status: 200, headers: { 'content-type': 'text/html' }, body: '<html>OK</html>' }));
+    const failure = await publishAlert({
+      client: ours.client,
+      topicArn: SNS_INPUT.topicArn,
+      message: '{"default":"x"}',
+      attributes: {},
+    }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ kind: 'transient', ambiguous: true });
+    expect(String((failure as Error).message)).toMatch(/MessageId/);
+    expect(messageIdOf((xmlResult('Publish', 'p-9') as { body: string }).body, 'Publish')).toBe('p-9');
+  });
+
   it("sends the body as SDK-encoded form text: no raw + & = or spaces, !'()* escaped", async () => {
     const ours = oursSns(() => xmlResult('Publish', 'p-1'));
     await ours.client.call('Publish', publishParams(SNS_INPUT));
@@ -158,6 +173,9 @@ describe('the Query encoding, against the SDK', () => {
       'Action=X&Version=2010-12-01&A.B.member.1=x&A.B.member.2=y&A.C=1&A.D=true&M.entry.1.key=k&M.entry.1.value.V=v&Empty=',
     );
     expect(formEncode("!'()* +&=é")).toBe('%21%27%28%29%2A%20%2B%26%3D%C3%A9');
+    // A lone surrogate (server text may hold one) is sent as U+FFFD, not thrown on.
+    expect(formEncode('a\uD83Db')).toBe('a%EF%BF%BDb');
+    expect(formEncode('\uDE00🍕')).toBe('%EF%BF%BD%F0%9F%8D%95');
   });
 });
 

@@ -116,6 +116,19 @@ describe('the request', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('follows no redirect: the token-bearing URL never goes to another host', async () => {
+    answer = (_req, res) => {
+      res.writeHead(307, { location: `${apiRoot}/elsewhere` });
+      res.end();
+    };
+    const error = await api()
+      .call('getMe', {})
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BotApiHttpError);
+    expect(seen.map((s) => s.url)).toEqual([`/bot${TOKEN}/getMe`]);
+    expect(inspect(error, { depth: 8 })).not.toContain(TOKEN);
+  });
+
   it('refuses an apiRoot with a trailing "/"', () => {
     expect(() => new BotApi(TOKEN, { apiRoot: `${apiRoot}/` })).toThrow(/trailing '\/'/);
   });

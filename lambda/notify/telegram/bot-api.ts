@@ -139,6 +139,8 @@ export class BotApi {
       response = await this.fetch(`${this.apiRoot}/bot${this.token}/${method}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', connection: 'keep-alive' },
+        // A redirect would carry the token-bearing URL to another host (and turn the POST into a GET).
+        redirect: 'error',
         body: JSON.stringify(payload, (_key, value: unknown) => value ?? undefined),
         ...(signal && { signal }),
       });
