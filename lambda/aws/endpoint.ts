@@ -104,7 +104,16 @@ export type ErrorReader = (answer: WireAnswer, attempt: number) => AwsCallError;
 /** Error names that say "try again" though their status is 400. */
 const RETRYABLE_NAMES =
   /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|ProvisionedThroughputExceededException|RequestThrottled|TimeoutError|RequestTimeout|RequestTimeoutException|InternalServerError|InternalServiceError|InternalFailure|ServiceUnavailable)$/;
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 const handlers = new Map<number, NodeHttpHandler>();
 let chain: AwsCredentialIdentityProvider | undefined;

@@ -96,7 +96,9 @@ function jsonError(answer: WireAnswer, attempt: number): AwsCallError {
     // an HTML error page or nothing: the status says enough
   }
   const rawType = typeHeader ?? (typeof parsed.__type === 'string' ? parsed.__type : undefined);
-  const name = rawType?.split(':')[0]?.split('#').pop() || (status >= 500 ? 'ServiceUnavailable' : `Http${status}`);
+  const name =
+    rawType?.split(',')[0]?.split(':')[0]?.split('#').pop()?.trim() ||
+    (status >= 500 ? 'ServiceUnavailable' : `Http${status}`);
   const message =
     typeof parsed.message === 'string'
       ? parsed.message

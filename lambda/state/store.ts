@@ -10,6 +10,7 @@
  * Each call has its own deadline (`callTimeoutMs`), so a slow table cannot hold a tick past its end.
  * Costs: a new event 1 write to claim + 1 to mark; an invocation 1 to take the lease + 1 to save.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailed, DynamoDb, type NativeAttributeValue } from './dynamodb';
 import {
   ACKNOWLEDGE_RULE,
@@ -109,7 +110,8 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     const e = new Expressions();
     const set: string[] = [];
     const remove: string[] = [];
-    for (const [attribute, value] of Object.entries(fromSourceState(state))) {
+    const written = fromSourceState(state);
+    for (const [attribute, value] of Object.entries(written)) {
       if (value === undefined) remove.push(e.name(attribute));
       else set.push(`${e.name(attribute)} = ${e.value(attribute, value)}`);
     }
@@ -122,12 +124,13 @@ export class StateStore implements SourceStore, EventStore, BotStore {
           UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
           ConditionExpression: `${e.name(SOURCE_ATTR.leaseOwner)} = ${e.value('owner', owner)}`,
           ...e.build(),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
         this.#call(),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailed) return false;
+      if (error instanceof ConditionalCheckFailed) return options.release && showsOurRelease(error.item, written);
       throw error;
     }
   }
@@ -511,12 +514,14 @@ export class StateStore implements SourceStore, EventStore, BotStore {
           UpdateExpression: `SET ${e.assign(BOT_ATTR.offset, offset)}${remove}`,
           ConditionExpression: `${e.name(SOURCE_ATTR.leaseOwner)} = ${e.value('owner', owner)}`,
           ...e.build(),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
         this.#call(),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailed) return false;
+      if (error instanceof ConditionalCheckFailed)
+        return options.release && showsOurRelease(error.item, { [BOT_ATTR.offset]: offset });
       throw error;
     }
   }
@@ -856,6 +861,15 @@ export function toSourceState(item: Record<string, NativeAttributeValue>): Sourc
     poisoned: numbers(item[SOURCE_ATTR.poisoned]),
   };
   return state;
+}
+
+/**
+ * A save-and-release refused because the lease is gone: was it our own write, applied but answered
+ * too late (then retried)? Yes when nobody holds the lease and the item holds exactly what we wrote.
+ */
+function showsOurRelease(item: Record<string, unknown>, written: Record<string, NativeAttributeValue>): boolean {
+  if (item[SOURCE_ATTR.leaseOwner] !== undefined || item[SOURCE_ATTR.leaseUntil] !== undefined) return false;
+  return Object.entries(written).every(([attribute, value]) => isDeepStrictEqual(item[attribute], value));
 }
 
 function isValidationError(error: unknown): boolean {

@@ -303,4 +303,34 @@ describe('the source item', () => {
     expect(input.ConditionExpression).toBe('#leaseOwner = :owner');
     expect(input.UpdateExpression).toMatch(/REMOVE .*#leaseOwner, #leaseUntil$/);
   });
+
+  it('a save-and-release applied but answered late, then refused on its retry, is recognised as saved', async () => {
+    const state = {
+      cursor: '0x5',
+      cooldowns: { '6#waiter_call': { until: 99, hash: '0x4' } },
+      gone: {},
+      aliases: {},
+      learnt: {},
+      held: {},
+      poisoned: {},
+    };
+    mock.on('UpdateItem').resolvesOnce({});
+    await store.saveState('s', 'me', state, { release: true });
+    const written = mock.calls('UpdateItem')[0]!.ExpressionAttributeValues as Record<string, unknown>;
+    // The item as our applied write left it: our values, nobody holding the lease.
+    const item = Object.fromEntries(
+      Object.entries((mock.calls('UpdateItem')[0]!.ExpressionAttributeNames ?? {}) as Record<string, string>)
+        .filter(([placeholder]) => `:${placeholder.slice(1)}` in written)
+        .map(([placeholder, name]) => [name, written[`:${placeholder.slice(1)}`]]),
+    );
+    mock.reset();
+    mock
+      .on('UpdateItem')
+      .rejectsOnce(refused(item))
+      .rejectsOnce(refused({ ...item, cursor: '0x6' }));
+    expect(await store.saveState('s', 'me', state, { release: true })).toBe(true);
+    expect(mock.calls('UpdateItem')[0]!.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    // Another poller's save since: not ours.
+    expect(await store.saveState('s', 'me', state, { release: true })).toBe(false);
+  });
 });
