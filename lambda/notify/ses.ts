@@ -43,11 +43,6 @@ export function createSesClient(options: SendEndpointOptions = {}): SesClient {
   return new QueryClient(SES, sendEndpointOptions(options));
 }
 
-/** The region a client sends to, or undefined when none is configured. */
-export function clientRegion(client: { readonly region: string | undefined }): string | undefined {
-  return client.region;
-}
-
 export interface SendAlertEmailOptions {
   readonly client: SesClient;
   /** A verified SES identity (`email.from`). */
@@ -104,7 +99,7 @@ export async function sendAlertEmail(options: SendAlertEmailOptions): Promise<Se
   const { client, email } = options;
   const budgetMs = options.timeoutMs ?? CLIENT_DEFAULTS.sendTimeoutMs;
   const signal = AbortSignal.timeout(budgetMs);
-  const region = clientRegion(client);
+  const { region } = client;
   const context = (recipients: readonly string[]): SendContext => ({
     service: 'ses',
     sender: options.from,

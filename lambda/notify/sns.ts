@@ -20,7 +20,6 @@ import {
   sendEndpointOptions,
   messageIdOf,
 } from '../aws/query-call';
-import { clientRegion } from './ses';
 
 /** An SNS client: the Query protocol over a `send`-profile endpoint. */
 export type SnsClient = QueryClient;
@@ -63,7 +62,7 @@ export async function publishAlert(options: PublishAlertOptions): Promise<{ mess
     });
     return { messageId: messageIdOf(answer, 'Publish') };
   } catch (error) {
-    const region = clientRegion(options.client);
+    const { region } = options.client;
     throw toDeliveryError('sns', error, { service: 'sns', topicArn: options.topicArn, ...(region && { region }) });
   }
 }

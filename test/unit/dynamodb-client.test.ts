@@ -15,7 +15,13 @@ import { ConditionalCheckFailed, DynamoDb } from '../../lambda/state/dynamodb';
 
 type Sent = { headers: Record<string, string>; body: Record<string, unknown> };
 
-function scripted(...answers: (readonly [number, string] | 'hang')[]) {
+type Scripted = readonly [number, string] | 'hang';
+
+function scripted(...answers: Scripted[]) {
+  return scriptedWith({}, ...answers);
+}
+
+function scriptedWith(options: { backoffMs?: () => number }, ...answers: Scripted[]) {
   const sent: Sent[] = [];
   const handler: RequestHandler = {
     handle: (request, options) => {
@@ -39,10 +45,10 @@ function scripted(...answers: (readonly [number, string] | 'hang')[]) {
     endpoint: 'https://dynamodb.eu-central-1.amazonaws.com',
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
     maxAttempts: 3,
-    backoffMs: () => 0,
+    backoffMs: options.backoffMs ?? (() => 0),
     requestHandler: handler,
   });
-  return { db, sent, handler };
+  return { db, sent };
 }
 
 const dynamoError = (type: string, extra: Record<string, unknown> = {}) =>
@@ -182,14 +188,7 @@ describe('the DynamoDB client', () => {
   });
 
   it('a deadline that passes during the backoff ends the call then, not after the sleep', async () => {
-    const db = new DynamoDb({
-      region: 'eu-central-1',
-      endpoint: 'https://dynamodb.eu-central-1.amazonaws.com',
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-      maxAttempts: 3,
-      backoffMs: () => 5_000,
-      requestHandler: scripted([500, '{}']).handler,
-    });
+    const { db } = scriptedWith({ backoffMs: () => 5_000 }, [500, '{}']);
     const started = performance.now();
     await expect(
       db.put({ TableName: 't', Item: { pk: 'p' } }, { abortSignal: AbortSignal.timeout(50) }),
