@@ -55,6 +55,26 @@ export function recordStart(window: RateWindow, cost: number, at: number, perSec
   };
 }
 
+/** A start as a stored window keeps it: its instant and cost (how long it counts follows from the rate). */
+export interface CountedStart {
+  readonly at: number;
+  readonly cost: number;
+}
+
+/** The window of `starts` at `perSecond`, without those that no longer count at `now`. */
+export function windowOf(starts: readonly CountedStart[], perSecond: number, now: number): RateWindow {
+  return {
+    starts: starts
+      .map(({ at, cost }) => ({ at, cost, until: at + heldFor(cost, perSecond) }))
+      .filter((s) => s.until > now),
+  };
+}
+
+/** What a stored window keeps of `window`: the starts that still count at `now`. */
+export function countedStarts(window: RateWindow, now: number): CountedStart[] {
+  return window.starts.filter((s) => s.until > now).map(({ at, cost }) => ({ at, cost }));
+}
+
 export interface PlannedSend<T> {
   readonly id: T;
   /** When it may start; for a late one, the first instant it could have. */
@@ -64,9 +84,10 @@ export interface PlannedSend<T> {
 }
 
 /**
- * When each queued send may start, in queue order (first come, first served): each one's start is
- * counted before the next is planned; one that would have to wait past its deadline is marked
- * late and counts nothing. The deadline bounds the wait only: a send that may start now does.
+ * When each queued send may start, in queue order (first come, first served: none before one
+ * queued ahead of it): each one's start is counted before the next is planned; one that would have
+ * to wait past its deadline is marked late and counts nothing. The deadline bounds the wait only:
+ * a send that may start now does.
  */
 export function planStarts<T>(
   window: RateWindow,
@@ -75,10 +96,12 @@ export function planStarts<T>(
   perSecond: number,
 ): PlannedSend<T>[] {
   let state = window;
+  let after = now; // no send planned before one queued ahead of it
   return queue.map(({ id, cost, deadline }) => {
-    const at = earliestStart(state, cost, now, perSecond);
+    const at = earliestStart(state, cost, after, perSecond);
     if (at > now && at > deadline) return { id, at, late: true };
     state = recordStart(state, cost, at, perSecond);
+    after = at;
     return { id, at, late: false };
   });
 }

@@ -73,6 +73,20 @@ describe('send pacing', () => {
     expect(later.every((t) => t.go)).toBe(true); // nothing dropped
   });
 
+  it('plans a queue first come, first served, each after the one ahead of it: 30 sends at 14/s over three seconds', () => {
+    const plan = planStarts(
+      EMPTY_WINDOW,
+      Array.from({ length: 30 }, (_, id) => ({ id, cost: 1, deadline: Number.POSITIVE_INFINITY })),
+      0,
+      14,
+    );
+    expect(plan.map((p) => p.at)).toEqual([
+      ...Array<number>(14).fill(0),
+      ...Array<number>(14).fill(1_000),
+      ...Array<number>(2).fill(2_000),
+    ]);
+  });
+
   it('a send may always start when the window has room, whatever its deadline', () => {
     const plan = planStarts(EMPTY_WINDOW, [{ id: 'a', cost: 1, deadline: 0 }], 5_000, 14);
     expect(plan).toEqual([{ id: 'a', at: 5_000, late: false }]);
