@@ -214,10 +214,17 @@ export function createDefaultHandler(env: NodeJS.ProcessEnv = process.env): Poll
   const opsTopicArn = env[RUNTIME_ENV.opsTopicArn];
   const namespace = metricsNamespace(config.name);
   const telegram = telegramOf(config);
+  const store = new StateStore({ tableName: requiredEnv(env, RUNTIME_ENV.stateTable) });
   return createPollHandler({
     config,
-    store: new StateStore({ tableName: requiredEnv(env, RUNTIME_ENV.stateTable) }),
-    deliverer: createDeliverer({ config, ...(topicArn ? { topicArn } : {}), ...(telegram ? { telegram } : {}) }),
+    store,
+    deliverer: createDeliverer({
+      config,
+      ...(topicArn ? { topicArn } : {}),
+      ...(telegram ? { telegram } : {}),
+      sendWindows: store,
+      onPacingFallback: (message) => log.warn(message, {}),
+    }),
     ...(telegram ? { staff: telegramStaffBot(telegram, { locale: config.locale }) } : {}),
     staffMetrics: createSourceMetrics(namespace, STAFF_DIMENSION),
     log,

@@ -67,6 +67,8 @@ export interface CostInputs {
     readonly snsPublishes: number;
     readonly sesRecipients: number;
     readonly smsMessages: number;
+    /** SES and SNS calls per event: with more than one shard, each may write the shared send window once. */
+    readonly sendCalls: number;
     /** Handler time per event in the burst (matters only where a run would otherwise end). */
     readonly lambdaMs: number;
   };
@@ -303,6 +305,11 @@ export function buildCostModel(input: CostInputs): CostModel {
         (e.writeUnits * thousand * PRICES.dynamoWriteUnitsPerMillion +
           Math.max(e.readUnits, e.readRequests) * thousand * PRICES.dynamoReadUnitsPerMillion) /
         1e6,
+    },
+    {
+      item: 'DynamoDB: the shared send windows (only with more than one shard)',
+      arithmetic: `≤ ${n(e.sendCalls * thousand)} sends × 1 WRU × ${PRICES.dynamoWriteUnitsPerMillion} / 1M (a send alone writes once; a burst about once a second)`,
+      usd: (e.sendCalls * thousand * PRICES.dynamoWriteUnitsPerMillion) / 1e6,
     },
     {
       item: 'Lambda time (60-s polling only; at 10 s the run is billed anyway)',

@@ -115,6 +115,8 @@ export function wireHandler(options: WireOptions): WiredHandler {
     topicArn: options.topicArn,
     ses: createSesClient({ requestHandler: meter.handler('ses') }),
     sns: createSnsClient({ requestHandler: meter.handler('sns') }),
+    sendWindows: store,
+    onPacingFallback: (message) => log.warn(message, {}),
   });
   const deliverer: Deliverer = {
     deliver: async (request) => {

@@ -188,12 +188,13 @@ export const DeliverySchema = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(8),
   /**
    * The account's SES maximum send rate (recipients per second; a new production account has 14).
-   * E-mails are paced to it, each SendEmail counting its recipients; every shard gets an equal share.
+   * E-mails are paced to it, each SendEmail counting its recipients; the shards share it through one
+   * window in the state table (notify/pacing/shared-pacer.ts), each falling back to an equal share.
    */
   sesPerSecond: z.number().min(0.1).max(10_000).default(14),
   /**
    * SMS per second SNS may send for the account (the SMS MPS quota of its origination identity).
-   * Publishes are paced to it, each counting the phones it reaches (at least 1); every shard gets an equal share.
+   * Publishes are paced to it, each counting the phones it reaches (at least 1); shared like `sesPerSecond`.
    */
   snsPerSecond: z.number().min(0.1).max(10_000).default(20),
 });

@@ -206,6 +206,43 @@ export interface BotStore {
   saveBotOffset(bot: string, owner: string, offset: number, options: { readonly release: boolean }): Promise<boolean>;
 }
 
+// --- the account's send quotas, shared by the shards ---------------------------------------
+
+/** The quota a shared send window counts against. */
+export type QuotaService = 'ses' | 'sns';
+
+/**
+ * One quota's window as every shard sees it: the sends that started (or were reserved to start)
+ * and still count, each an instant (epoch ms) and a cost; `version` changes with every write,
+ * and `writer` names the write (a pacer's id and its write count), so that a writer knows its own.
+ */
+export interface SharedSendWindow {
+  readonly version: number;
+  readonly writer: string;
+  readonly starts: readonly { readonly at: number; readonly cost: number }[];
+}
+
+export type SendWindowSwap =
+  | { readonly saved: true }
+  /** Someone else wrote first: the window as it is now (absent: none is stored). */
+  | { readonly saved: false; readonly current?: SharedSendWindow };
+
+/** Where the shards keep their shared send windows (DynamoDB: state/store.ts). */
+export interface SendWindowStore {
+  /**
+   * Store `next` as the window of `service` if the stored one still has version `expected`
+   * (undefined: none is stored yet). Kept until `expiresAt` (epoch ms) unless written again.
+   * Refused because `next` itself is stored (the same writer: our write, applied but answered
+   * late): saved.
+   */
+  swapSendWindow(
+    service: QuotaService,
+    expected: number | undefined,
+    next: SharedSendWindow,
+    expiresAt: number,
+  ): Promise<SendWindowSwap>;
+}
+
 // --- the staff's chat ------------------------------------------------------------------------
 
 /** A press of "On my way", as the staff bot reads it. */

@@ -12,9 +12,12 @@
  * the sandbox): later events skip them without a failing call, and every ok e-mail result lists
  * the addresses it left out in `refused`.
  *
- * Both channels are paced to the account's quotas (`delivery.sesPerSecond`, `delivery.snsPerSecond`,
- * each shard's invocation getting an equal share): one SendPacer per channel, shared by every
- * delivery of the deliverer (of an invocation, in Lambda). A send that must wait longer than its
+ * Both channels are paced to the account's quotas (`delivery.sesPerSecond`, `delivery.snsPerSecond`):
+ * one pacer per channel, shared by every delivery of the deliverer (of an invocation, in Lambda).
+ * With one shard it is a SendPacer at the whole quota; with several and `sendWindows` (the state
+ * table) a SharedSendPacer, which paces all shards together in one window per quota (a burst in
+ * one restaurant gets the whole rate when the others are quiet), falling back to the shard's equal
+ * share while the table cannot be used. A send that must wait longer than its
  * request's deadline allows (with its whole budget left) is not attempted: it comes back
  * `deferred` with the instant it may go, and the poller sends it on a later tick.
  */
@@ -51,8 +54,10 @@ import { createSesClient, type SesClient, sendAlertEmail } from './ses';
 import { createSnsClient, maxMessageBytes, publishAlert, type SnsClient } from './sns';
 import { CLIENT_DEFAULTS } from '../aws/clients';
 import type { SendEndpointOptions } from '../aws/query-call';
+import type { QuotaService, SendWindowStore } from '../domain/ports';
 import { shardCount } from '../config/shards';
 import { SendPacer } from './pacing/send-pacer';
+import { SharedSendPacer } from './pacing/shared-pacer';
 import { type PacerClock, realPacerClock } from './pacing/turns';
 import { leastBurstMs } from '../core/send-rate';
 
@@ -76,17 +81,33 @@ export interface DelivererOptions {
   readonly telegram?: Pick<TelegramChannel, 'send'>;
   /** The clock SES and SNS sends are paced on (the poller's: deadlines are in its time). Default: real time, `now`. */
   readonly clock?: PacerClock;
+  /**
+   * Where the shards keep one send window per quota (the state table). With more than one shard,
+   * the quotas are then paced for all shards together. Default: none, each shard paces to its share.
+   */
+  readonly sendWindows?: SendWindowStore;
+  /** Told (a warning for the logs) when shared pacing falls back to the shard's share, and why. */
+  readonly onPacingFallback?: (message: string) => void;
 }
 
 /** Default of {@link DelivererOptions.refusedTtlMs}: an hour, long enough to stop a failing call per event. */
 export const REFUSED_TTL_MS = 3_600_000;
 
-/** One shard's invocation's share of the account's send quotas, per second. */
-export function quotaShare(config: Pick<AlertsConfig, 'delivery' | 'sources' | 'polling'>): {
+type QuotaConfig = Pick<AlertsConfig, 'delivery' | 'sources' | 'polling'>;
+
+/**
+ * What one shard's invocation may send per second: its equal share of the account's quotas, or,
+ * with `shared` pacing (several shards and the state table), the whole quota while the other shards
+ * are quiet.
+ */
+export function quotaShare(
+  config: QuotaConfig,
+  options: { readonly shared?: boolean } = {},
+): {
   readonly ses: number;
   readonly sns: number;
 } {
-  const shards = shardCount(config);
+  const shards = options.shared ? 1 : shardCount(config);
   return { ses: config.delivery.sesPerSecond / shards, sns: config.delivery.snsPerSecond / shards };
 }
 
@@ -97,10 +118,11 @@ export function quotaShare(config: Pick<AlertsConfig, 'delivery' | 'sources' | '
  * emulators' speed.
  */
 export function quotaBoundBurstMs(
-  config: Pick<AlertsConfig, 'delivery' | 'sources' | 'polling'>,
+  config: QuotaConfig,
   burst: { readonly emailRecipients: number; readonly smsMessages: number },
+  options: { readonly shared?: boolean } = {},
 ): number {
-  const share = quotaShare(config);
+  const share = quotaShare(config, options);
   return Math.max(leastBurstMs(burst.emailRecipients, share.ses), leastBurstMs(burst.smsMessages, share.sns));
 }
 
@@ -109,20 +131,38 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const now = options.now ?? options.clock?.now ?? Date.now;
   const pacerClock: PacerClock = options.clock ?? { now, sleep: realPacerClock.sleep };
   const share = quotaShare(config);
-  const pacers = { ses: new SendPacer(pacerClock, share.ses), sns: new SendPacer(pacerClock, share.sns) };
+  const pacerOf = (service: QuotaService) => {
+    const own = new SendPacer(pacerClock, share[service]);
+    if (options.sendWindows === undefined || shardCount(config) === 1) {
+      return { pacer: own, scope: () => `${round(own.perSecond)}/s for this invocation` };
+    }
+    const shared = new SharedSendPacer({
+      clock: pacerClock,
+      service,
+      perSecond: service === 'ses' ? config.delivery.sesPerSecond : config.delivery.snsPerSecond,
+      store: options.sendWindows,
+      fallback: own,
+      ...(options.onPacingFallback && { onFallback: options.onPacingFallback }),
+    });
+    const scope = () =>
+      shared.fallingBack
+        ? `${round(own.perSecond)}/s, this shard's share while the shared window cannot be used`
+        : `${round(shared.perSecond)}/s for every shard together`;
+    return { pacer: shared, scope };
+  };
+  const pacers = { ses: pacerOf('ses'), sns: pacerOf('sns') };
   const budgetMs = options.sendTimeoutMs ?? CLIENT_DEFAULTS.sendTimeoutMs;
   /** Wait for a channel's turn; a deferred result when it cannot start with its whole budget before `deadline`. */
   async function paced(channel: 'email' | 'sns', cost: number, deadline: number | undefined) {
     const service = channel === 'email' ? 'ses' : 'sns';
-    const turn = await pacers[service].turn(cost, deadline === undefined ? undefined : deadline - budgetMs);
+    const { pacer, scope } = pacers[service];
+    const turn = await pacer.turn(cost, deadline === undefined ? undefined : deadline - budgetMs);
     if (turn.go) return undefined;
     return {
       channel,
       ok: false as const,
       kind: 'throttled' as const,
-      message:
-        `paced to the ${service === 'ses' ? 'SES send rate' : 'SMS rate'} (${Math.round(pacers[service].perSecond * 100) / 100}/s ` +
-        `for this invocation): due at ${new Date(turn.notBefore).toISOString()}`,
+      message: `paced to the ${service === 'ses' ? 'SES send rate' : 'SMS rate'} (${scope()}): due at ${new Date(turn.notBefore).toISOString()}`,
       deferred: true as const,
       retryAt: turn.notBefore,
     };
@@ -412,4 +452,8 @@ function attempt<T>(channel: Channel, run: () => T): T | DeliveryError {
       { cause: error },
     );
   }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
 }

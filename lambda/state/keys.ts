@@ -5,6 +5,7 @@
  *   src#<id>      state             the source: lease, cursor, queue knowledge, cooldowns (SOURCE_ATTR)
  *   src#<id>      evt#<record id>   one event record (attributes and lifecycle: lambda/domain/record.ts)
  *   bot#<name>    state             a chat bot's update reader: lease, offset (BOT_ATTR)
+ *   rate#<quota>  state             the send window the shards share for `ses` or `sns` (RATE_ATTR)
  *
  * Event records that still need work carry `duePk = due#<id>` and `dueAt` (epoch ms), which puts
  * them in the sparse `due` index; the attributes are removed once the event is done, so the index
@@ -41,9 +42,21 @@ export const SOURCE_ATTR = {
 /** Attributes of a bot's item (`bot#<name>` / `state`): the lease (as a source's) and the update offset. */
 export const BOT_ATTR = { offset: 'offset' } as const;
 
+/** Attributes of a shared send window's item (`rate#<quota>` / `state`): `SharedSendWindow` (domain/ports.ts). */
+export const RATE_ATTR = {
+  version: 'version',
+  writer: 'writer',
+  /** A flat list of numbers: at₀, cost₀, at₁, cost₁, … (the smallest item, one write unit for 60 starts). */
+  starts: 'starts',
+} as const;
+
 export const sourcePk = (sourceId: string): string => `src#${sourceId}`;
 export const botKey = (bot: string) => ({
   [TABLE_SCHEMA.partitionKey]: `bot#${bot}`,
+  [TABLE_SCHEMA.sortKey]: SOURCE_STATE_SK,
+});
+export const rateKey = (quota: string) => ({
+  [TABLE_SCHEMA.partitionKey]: `rate#${quota}`,
   [TABLE_SCHEMA.sortKey]: SOURCE_STATE_SK,
 });
 export const SOURCE_STATE_SK = 'state';

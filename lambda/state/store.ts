@@ -38,6 +38,10 @@ import {
   type AckOutcome,
   type AcknowledgedCall,
   type BotStore,
+  type QuotaService,
+  type SendWindowStore,
+  type SendWindowSwap,
+  type SharedSendWindow,
   RecordRejectedError,
   type SentFacts,
   type SourceStore,
@@ -45,7 +49,18 @@ import {
 import { EMPTY_SOURCE_STATE, type QueuedEvent, type SourceState } from '../domain/source-state';
 import type { Channel } from '../domain/delivery';
 import type { QrEvent } from '../domain/event';
-import { BOT_ATTR, botKey, duePk, EVENT_SK_PREFIX, eventKey, SOURCE_ATTR, sourceStateKey, TABLE_SCHEMA } from './keys';
+import {
+  BOT_ATTR,
+  botKey,
+  duePk,
+  EVENT_SK_PREFIX,
+  eventKey,
+  RATE_ATTR,
+  rateKey,
+  SOURCE_ATTR,
+  sourceStateKey,
+  TABLE_SCHEMA,
+} from './keys';
 
 export interface StateStoreOptions {
   readonly tableName: string;
@@ -58,7 +73,7 @@ export interface StateStoreOptions {
 /** The longest server strings a record keeps beside the event JSON (they are what staff see anyway). */
 export const STORED_LIMITS = { code: 100, table: 200, eventBytes: 100_000 } as const;
 
-export class StateStore implements SourceStore, EventStore, BotStore {
+export class StateStore implements SourceStore, EventStore, BotStore, SendWindowStore {
   readonly #db: DynamoDb;
   readonly #table: string;
   readonly #timeoutMs: number;
@@ -526,6 +541,47 @@ export class StateStore implements SourceStore, EventStore, BotStore {
     }
   }
 
+  // --- the shared send windows -----------------------------------------------------------
+
+  async swapSendWindow(
+    service: QuotaService,
+    expected: number | undefined,
+    next: SharedSendWindow,
+    expiresAt: number,
+  ): Promise<SendWindowSwap> {
+    const e = new Expressions();
+    const version = e.name(RATE_ATTR.version);
+    const starts = next.starts.flatMap((s) => [s.at, s.cost]);
+    try {
+      await this.#db.update(
+        {
+          TableName: this.#table,
+          Key: rateKey(service),
+          UpdateExpression: `SET ${[
+            e.assign(RATE_ATTR.version, next.version),
+            e.assign(RATE_ATTR.writer, next.writer),
+            e.assign(RATE_ATTR.starts, starts),
+            e.assign(TABLE_SCHEMA.ttlAttribute, Math.ceil(expiresAt / 1000)),
+          ].join(', ')}`,
+          ConditionExpression:
+            expected === undefined
+              ? `attribute_not_exists(${version})`
+              : `${version} = ${e.value('expected', expected)}`,
+          ...e.build(),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+        this.#call(),
+      );
+      return { saved: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailed)) throw error;
+      const current = toSharedSendWindow(error.item);
+      // Our own write, applied but answered too late (and refused on the endpoint's retry).
+      if (current !== undefined && isDeepStrictEqual(current, next)) return { saved: true };
+      return current === undefined ? { saved: false } : { saved: false, current };
+    }
+  }
+
   // --- building the writes -----------------------------------------------------------------
 
   /** claimed → delivered / retry / failed, only by the claimant. */
@@ -807,6 +863,26 @@ function fromSourceState(state: SourceState): Record<string, NativeAttributeValu
 }
 
 /** Lenient: an item written by an older version (cooldowns as bare numbers) still reads. */
+/**
+ * A stored send window; undefined when none is stored. Starts of another shape than ours (written
+ * by hand or by another version) read as none, so the next write replaces them instead of failing
+ * on them for ever.
+ */
+export function toSharedSendWindow(
+  item: Record<string, NativeAttributeValue> | undefined,
+): SharedSendWindow | undefined {
+  const version = item?.[RATE_ATTR.version];
+  if (typeof version !== 'number') return undefined;
+  const writer = String(item?.[RATE_ATTR.writer] ?? '');
+  const flat = item?.[RATE_ATTR.starts];
+  const wellFormed =
+    Array.isArray(flat) && flat.length % 2 === 0 && flat.every((n) => typeof n === 'number' && Number.isFinite(n));
+  if (!wellFormed) return { version, writer, starts: [] };
+  const starts: { at: number; cost: number }[] = [];
+  for (let i = 0; i < flat.length; i += 2) starts.push({ at: flat[i] as number, cost: flat[i + 1] as number });
+  return { version, writer, starts };
+}
+
 export function toSourceState(item: Record<string, NativeAttributeValue>): SourceState {
   const num = (value: unknown): number | undefined =>
     typeof value === 'number' && Number.isFinite(value) ? value : undefined;

@@ -68,6 +68,7 @@ describe('the cost model over these counts', () => {
         snsPublishes: 1,
         sesRecipients: 1,
         smsMessages: 1,
+        sendCalls: 2,
         lambdaMs: 10,
       },
     });

@@ -1,0 +1,235 @@
+/**
+ * Paces one account quota (SES recipients, SNS SMS) for all shards together, so that a burst in
+ * one restaurant gets the whole send rate when the others are quiet, and the shards together
+ * never exceed it. The window of core/send-rate.ts lives in one DynamoDB item per quota
+ * (`SendWindowStore`); each write reserves the starts of what waits now, up to `horizonMs`
+ * ahead, with a condition on the item's version (a refused write returns the item, the pacer
+ * plans again). A send goes at its reserved instant; one whose write came back too late to use
+ * it (`graceMs`) is planned again, its reservation left to count (unused: never over the quota).
+ *
+ * A write that fails is made once more, the same (the store recognises its own write applied
+ * but answered late). When the item cannot be written (two errors, a slow answer, writes refused
+ * again and again) the pacer paces to the shard's equal share (`fallback`, the SendPacer used
+ * with one shard) for `fallbackMs`. While it does, the other shards do not see its sends, so the
+ * account may briefly exceed the quota by that share; SES or SNS then throttles a send (a
+ * `throttled` result, sent again on a later tick, nothing lost).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  countedStarts,
+  EMPTY_WINDOW,
+  type PlannedSend,
+  planStarts,
+  type RateWindow,
+  windowOf,
+} from '../../core/send-rate';
+import type { QuotaService, SendWindowStore, SendWindowSwap } from '../../domain/ports';
+import type { SendPacer } from './send-pacer';
+import type { PacerClock, Turn } from './turns';
+
+export const SHARED_PACING = {
+  /** How far ahead of now one write reserves starts (a quota's second: one write a second in a burst). */
+  horizonMs: 1_000,
+  /** A reservation whose instant had passed by more than this when its write came back is not used. */
+  graceMs: 50,
+  /** A write slower than this, or failing, makes the pacer pace to its share for `fallbackMs`. */
+  slowWriteMs: 500,
+  fallbackMs: 30_000,
+  /** Writes refused in a row (other shards writing first) before it falls back. */
+  maxConflicts: 10,
+  /** How long a quiet window's item is kept (TTL). */
+  keepMs: 86_400_000,
+} as const;
+
+export interface SharedPacerOptions {
+  readonly clock: PacerClock;
+  readonly service: QuotaService;
+  /** The account's quota, units per second, for every shard together. */
+  readonly perSecond: number;
+  readonly store: SendWindowStore;
+  /** The shard's equal share, paced to while the store cannot be used. */
+  readonly fallback: SendPacer;
+  /** Told each time the pacer falls back to its share, with why (no secret in it). */
+  readonly onFallback?: (reason: string) => void;
+}
+
+interface Waiting {
+  readonly cost: number;
+  readonly deadline: number;
+  readonly resolve: (turn: Turn) => void;
+}
+
+interface Granted extends Waiting {
+  readonly at: number;
+}
+
+export class SharedSendPacer {
+  #window: RateWindow = EMPTY_WINDOW;
+  /** The stored window's version as last seen; undefined: none stored (or not read yet). */
+  #version: number | undefined;
+  readonly #queue: Waiting[] = [];
+  /** Reserved, waiting for their instant, earliest first. */
+  #granted: Granted[] = [];
+  #running = false;
+  #wake = new AbortController();
+  #fallbackUntil = Number.NEGATIVE_INFINITY;
+  #conflicts = 0;
+  #leadMs = 0;
+  /** Names this pacer's writes: a write refused because it is already stored is recognised as ours. */
+  readonly #id = randomUUID().slice(0, 13);
+  /** Writes, refused writes and reservations left unused, for the logs and tests. */
+  readonly counts = { writes: 0, refused: 0, spoiled: 0, fallbacks: 0 };
+
+  constructor(private readonly options: SharedPacerOptions) {}
+
+  get perSecond(): number {
+    return this.options.perSecond;
+  }
+
+  /** Is it pacing to its share now (the store failed or was slow)? */
+  get fallingBack(): boolean {
+    return this.options.clock.now() < this.#fallbackUntil;
+  }
+
+  /**
+   * Wait for the turn of a send costing `cost` units. `{ go: true }`: start now (it is counted).
+   * `{ go: false, notBefore }`: it could not start by `deadline` (epoch ms); nothing was counted.
+   */
+  turn(cost: number, deadline = Number.POSITIVE_INFINITY): Promise<Turn> {
+    const units = Math.max(1, cost);
+    if (this.fallingBack) return this.options.fallback.turn(units, deadline);
+    return new Promise<Turn>((resolve) => {
+      this.#queue.push({ cost: units, deadline, resolve });
+      this.#poke();
+    });
+  }
+
+  #poke(): void {
+    if (this.#running) {
+      this.#wake.abort();
+      return;
+    }
+    this.#running = true;
+    void this.#run().finally(() => {
+      this.#running = false;
+      if (this.#queue.length > 0 || this.#granted.length > 0) this.#poke();
+    });
+  }
+
+  async #run(): Promise<void> {
+    const { clock, perSecond } = this.options;
+    while (this.#queue.length > 0 || this.#granted.length > 0) {
+      const now = clock.now();
+      this.#handOut(now);
+      if (now < this.#fallbackUntil) {
+        for (const w of this.#queue.splice(0)) void this.options.fallback.turn(w.cost, w.deadline).then(w.resolve);
+      }
+      let wakeAt = this.#granted[0]?.at ?? Number.POSITIVE_INFINITY;
+      if (this.#queue.length > 0) {
+        // The rule plans after every start it counts: none before a reservation already made.
+        const latest = Math.max(Number.NEGATIVE_INFINITY, ...this.#window.starts.map((st) => st.at));
+        const from = Math.max(now + this.#leadMs, latest);
+        const plan = planStarts(
+          this.#window,
+          this.#queue.map((w) => ({ id: w, cost: w.cost, deadline: w.deadline })),
+          from,
+          perSecond,
+        );
+        const late = plan.filter((p) => p.late);
+        if (late.length > 0) {
+          for (const { id, at } of late) {
+            this.#queue.splice(this.#queue.indexOf(id), 1);
+            id.resolve({ go: false, notBefore: at });
+          }
+          continue; // the others may go earlier now
+        }
+        const due = plan.filter((p) => p.at <= from + SHARED_PACING.horizonMs);
+        if (due.length > 0) {
+          await this.#reserve(due, now);
+          continue;
+        }
+        // Other shards' reservations only ever make the plan later: planning again then is soon enough.
+        wakeAt = Math.min(wakeAt, plan[0]!.at - SHARED_PACING.horizonMs);
+      }
+      if (wakeAt === Number.POSITIVE_INFINITY) break;
+      this.#wake = new AbortController();
+      await clock.sleep(Math.max(0, wakeAt - now), this.#wake.signal);
+    }
+  }
+
+  /** Resolve the reservations whose instant has come; one that came too late is planned again. */
+  #handOut(now: number): void {
+    const spoiled: Waiting[] = [];
+    while (this.#granted.length > 0 && this.#granted[0]!.at <= now) {
+      const g = this.#granted.shift()!;
+      if (now - g.at > SHARED_PACING.graceMs) spoiled.push(g);
+      else g.resolve({ go: true, at: now });
+    }
+    if (spoiled.length > 0) {
+      this.counts.spoiled += spoiled.length;
+      this.#queue.unshift(...spoiled.map(({ cost, deadline, resolve }) => ({ cost, deadline, resolve })));
+    }
+  }
+
+  /** Write the window with `due` reserved; on success they wait in #granted for their instants. */
+  async #reserve(due: readonly PlannedSend<Waiting>[], now: number): Promise<void> {
+    const { clock, perSecond, store, service } = this.options;
+    const starts = [...countedStarts(this.#window, now), ...due.map((p) => ({ at: p.at, cost: p.id.cost }))];
+    const next = { version: (this.#version ?? 0) + 1, writer: `${this.#id}/${this.counts.writes}`, starts };
+    const began = clock.now();
+    this.counts.writes += 1;
+    const write = () => store.swapSendWindow(service, this.#version, next, now + SHARED_PACING.keepMs);
+    let swap: SendWindowSwap;
+    try {
+      // A failed write may have been applied: the same write again tells (the store recognises its own).
+      swap = await write().catch(() => {
+        this.counts.writes += 1;
+        return write();
+      });
+    } catch (error) {
+      // Its reservations may still be stored: they then count against every shard, unused — never over.
+      this.#fallBack(`the shared ${service} send window could not be written (${describe(error)})`);
+      return;
+    }
+    const took = clock.now() - began;
+    if (!swap.saved) {
+      this.counts.refused += 1;
+      this.#version = swap.current?.version;
+      this.#window = windowOf(swap.current?.starts ?? [], perSecond, clock.now());
+      if (++this.#conflicts >= SHARED_PACING.maxConflicts) {
+        this.#fallBack(`the shared ${service} send window was written by others ${this.#conflicts} times in a row`);
+      }
+      return;
+    }
+    this.#conflicts = 0;
+    this.#version = next.version;
+    this.#window = windowOf(starts, perSecond, now);
+    // Starts are planned the last write's time ahead, so that they are still ahead when it returns.
+    this.#leadMs = Math.min(SHARED_PACING.slowWriteMs, took);
+    for (const { id, at } of due) {
+      this.#queue.splice(this.#queue.indexOf(id), 1);
+      this.#granted.push({ ...id, at });
+    }
+    this.#granted.sort((a, b) => a.at - b.at);
+    if (took > SHARED_PACING.slowWriteMs) {
+      this.#fallBack(`the shared ${service} send window took ${Math.round(took)} ms to write`);
+    }
+  }
+
+  #fallBack(reason: string): void {
+    this.#fallbackUntil = this.options.clock.now() + SHARED_PACING.fallbackMs;
+    this.#conflicts = 0;
+    this.counts.fallbacks += 1;
+    this.options.onFallback?.(
+      `${reason}: pacing to this shard's share (${round(this.options.fallback.perSecond)}/s) for ${SHARED_PACING.fallbackMs / 1000} s`,
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

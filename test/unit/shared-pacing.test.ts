@@ -1,0 +1,288 @@
+/**
+ * One send quota paced for all shards together (lambda/notify/pacing/shared-pacer.ts), on a
+ * discrete-event clock with an in-memory store that keeps DynamoDB's conditional semantics: a
+ * burst in one shard gets the whole rate, shards together never put more than the rate into
+ * any one-second window, refused writes are planned again, and a store that fails, answers late
+ * or is slow makes the pacer fall back to its share, losing no send.
+ */
+import { describe, expect, it } from 'vitest';
+import { leastBurstMs } from '../../lambda/core/send-rate';
+import type { QuotaService, SendWindowStore, SendWindowSwap, SharedSendWindow } from '../../lambda/domain/ports';
+import { SendPacer } from '../../lambda/notify/pacing/send-pacer';
+import { SHARED_PACING, SharedSendPacer } from '../../lambda/notify/pacing/shared-pacer';
+import type { Turn } from '../../lambda/notify/pacing/turns';
+import { EventClock } from '../support/event-clock';
+import { seededRandom } from '../support/harness';
+
+type Fault = 'throw' | 'applied-then-throw' | { slowMs: number } | undefined;
+
+/** The table's item per quota, written only if the version is still the expected one. */
+class MemoryWindows implements SendWindowStore {
+  readonly items = new Map<QuotaService, SharedSendWindow>();
+  readonly faults: Fault[] = [];
+  writes = 0;
+  constructor(private readonly clock: EventClock) {}
+
+  async swapSendWindow(
+    service: QuotaService,
+    expected: number | undefined,
+    next: SharedSendWindow,
+  ): Promise<SendWindowSwap> {
+    this.writes += 1;
+    const fault = this.faults.shift();
+    if (fault === 'throw') throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+    if (typeof fault === 'object') await this.clock.sleep(fault.slowMs);
+    const current = this.items.get(service);
+    if (current === next) return { saved: true }; // ours, applied before (as StateStore recognises it)
+    if (current?.version !== expected) return current ? { saved: false, current } : { saved: false };
+    this.items.set(service, next);
+    if (fault === 'applied-then-throw') throw Object.assign(new Error('the call timed out'), { name: 'TimeoutError' });
+    return { saved: true };
+  }
+}
+
+interface Shard {
+  readonly pacer: SharedSendPacer;
+  readonly fallbacks: string[];
+}
+
+function shardsOn(clock: EventClock, store: SendWindowStore, count: number, perSecond = 14): Shard[] {
+  return Array.from({ length: count }, () => {
+    const fallbacks: string[] = [];
+    const pacer = new SharedSendPacer({
+      clock,
+      service: 'ses',
+      perSecond,
+      store,
+      fallback: new SendPacer(clock, perSecond / count),
+      onFallback: (reason) => fallbacks.push(reason),
+    });
+    return { pacer, fallbacks };
+  });
+}
+
+interface Started {
+  readonly shard: number;
+  readonly at: number;
+  readonly cost: number;
+}
+
+/** Ask for `count` turns of `cost` on a shard; every granted turn is recorded with its instant. */
+function ask(clock: EventClock, shards: Shard[], shard: number, count: number, cost = 1, deadline?: number) {
+  const log: Started[] = [];
+  const turns = Array.from({ length: count }, () =>
+    shards[shard]!.pacer.turn(cost, deadline).then((turn: Turn) => {
+      if (turn.go) log.push({ shard, at: clock.now(), cost });
+      return turn;
+    }),
+  );
+  return { log, done: Promise.all(turns) };
+}
+
+/** The most units started in any one-second window [t, t + 1 s). */
+function busiestSecond(starts: readonly Started[]): number {
+  return Math.max(
+    0,
+    ...starts.map((s) => starts.filter((o) => o.at >= s.at && o.at < s.at + 1_000).reduce((n, o) => n + o.cost, 0)),
+  );
+}
+
+describe('send pacing shared by the shards', () => {
+  it('a burst in one shard gets the whole rate while the others are quiet: 70 sends at 14/s in 4 s, not 20 s at its share', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 5);
+    const t0 = clock.now();
+    const a = ask(clock, shards, 0, 70);
+    await clock.runUntil(a.done);
+    expect(a.log).toHaveLength(70);
+    expect(busiestSecond(a.log)).toBe(14);
+    expect(Math.max(...a.log.map((s) => s.at)) - t0).toBe(leastBurstMs(70, 14)); // 4,000 ms
+    expect(store.writes).toBeLessThanOrEqual(6); // one reservation a second, not one per send
+    expect(shards[0]!.fallbacks).toEqual([]);
+  });
+
+  it('shards bursting together share the rate: never more than 14 in any second, as fast as one pacer would be', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 3);
+    const t0 = clock.now();
+    const bursts = [ask(clock, shards, 0, 40), ask(clock, shards, 1, 25), ask(clock, shards, 2, 5, 3)];
+    await clock.runUntil(Promise.all(bursts.map((b) => b.done)));
+    const all = bursts.flatMap((b) => b.log);
+    expect(all).toHaveLength(70);
+    expect(busiestSecond(all)).toBeLessThanOrEqual(14);
+    const units = all.reduce((n, s) => n + s.cost, 0); // 80
+    expect(Math.max(...all.map((s) => s.at)) - t0).toBeLessThanOrEqual(leastBurstMs(units, 14) + 1_000);
+    expect(store.writes).toBeGreaterThan(shards.length); // they did contend for the item
+    expect(shards.flatMap((s) => s.fallbacks)).toEqual([]);
+  });
+
+  it('counts what other shards reserved before it ever wrote', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const others = Array.from({ length: 10 }, (_, i) => ({ at: clock.now() - 500 + i, cost: 1 }));
+    store.items.set('ses', { version: 41, writer: 'another-shard/40', starts: others });
+    const shards = shardsOn(clock, store, 2);
+    const a = ask(clock, shards, 0, 10);
+    await clock.runUntil(a.done);
+    const all = [...others.map((o) => ({ shard: 1, ...o })), ...a.log];
+    expect(busiestSecond(all)).toBe(14);
+    const t0 = others[0]!.at + 500;
+    expect(a.log.filter((s) => s.at === t0)).toHaveLength(4); // 14 − the 10 still counting
+    expect(a.log.filter((s) => s.at < others[0]!.at + 1_000)).toHaveLength(4);
+    expect(store.items.get('ses')!.version).toBeGreaterThan(41);
+  });
+
+  it('answers "not before" at once for sends that cannot start by their deadline, reserving nothing for them', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 2);
+    const t0 = clock.now();
+    const a = ask(clock, shards, 0, 20, 1, t0 + 500);
+    const turns = await clock.runUntil(a.done);
+    expect(turns.filter((t) => t.go)).toHaveLength(14);
+    const late = turns.filter((t): t is Extract<Turn, { go: false }> => !t.go);
+    expect(late).toHaveLength(6);
+    for (const t of late) expect(t.notBefore).toBe(t0 + 1_000);
+    expect(clock.now() - t0).toBeLessThan(1_000);
+    const reserved = store.items.get('ses')!.starts.reduce((n, s) => n + s.cost, 0);
+    expect(reserved).toBe(14);
+  });
+
+  it('a store that fails: it paces to its share for a while, says why once, loses no send, then shares again', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 2);
+    store.faults.push('throw', 'throw');
+    const t0 = clock.now();
+    const a = ask(clock, shards, 0, 21);
+    await clock.runUntil(a.done);
+    expect(a.log).toHaveLength(21);
+    expect(shards[0]!.fallbacks).toHaveLength(1);
+    expect(shards[0]!.fallbacks[0]).toMatch(
+      /could not be written \(ServiceUnavailable: Service unavailable\).*share \(7\/s\) for 30 s/,
+    );
+    expect(busiestSecond(a.log)).toBe(7);
+    expect(Math.max(...a.log.map((s) => s.at)) - t0).toBe(leastBurstMs(21, 7)); // 2,000 ms at the share
+    expect(shards[0]!.pacer.fallingBack).toBe(true);
+
+    clock.t += SHARED_PACING.fallbackMs;
+    expect(shards[0]!.pacer.fallingBack).toBe(false);
+    const t1 = clock.now();
+    const b = ask(clock, shards, 0, 28);
+    await clock.runUntil(b.done);
+    expect(Math.max(...b.log.map((s) => s.at)) - t1).toBe(leastBurstMs(28, 14)); // the whole rate again
+  });
+
+  it('a write applied but answered with an error: the same write again is recognised, no fallback, never over', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 2);
+    store.faults.push('applied-then-throw');
+    const a = ask(clock, shards, 0, 14);
+    const b = ask(clock, shards, 1, 14);
+    await clock.runUntil(Promise.all([a.done, b.done]));
+    expect([a.log.length, b.log.length]).toEqual([14, 14]);
+    expect(shards.flatMap((s) => s.fallbacks)).toEqual([]);
+    expect(busiestSecond([...a.log, ...b.log])).toBe(14);
+  });
+
+  it('a store that fails twice in a row: it paces to its share, and its lost reservations count for the others', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 2);
+    store.faults.push('applied-then-throw', 'throw');
+    const t0 = clock.now();
+    const a = ask(clock, shards, 0, 14);
+    await clock.settle(); // both of shard 0's writes fail before shard 1 asks
+    const b = ask(clock, shards, 1, 14);
+    await clock.runUntil(Promise.all([a.done, b.done]));
+    expect([a.log.length, b.log.length]).toEqual([14, 14]);
+    expect(shards[0]!.fallbacks).toHaveLength(1);
+    expect(busiestSecond(a.log)).toBe(7); // its share
+    // The lost write reserved shard 0's first send (a pacer writes at once for its first ask):
+    // shard 1 counts it, unused, and sends the 13 left in that second.
+    const stored = store.items.get('ses')!.starts.filter((s) => s.at < t0 + 1_000);
+    expect(stored.length).toBeGreaterThan(13);
+    expect(b.log.filter((s) => s.at < t0 + 1_000)).toHaveLength(13);
+  });
+
+  it('a slow store: reservations that come back too late are planned again, nothing goes early or twice', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 2);
+    store.faults.push({ slowMs: 200 }, { slowMs: 200 }, { slowMs: 200 });
+    const a = ask(clock, shards, 0, 30);
+    await clock.runUntil(a.done);
+    expect(a.log).toHaveLength(30);
+    expect(busiestSecond(a.log)).toBeLessThanOrEqual(14);
+    expect(shards[0]!.pacer.counts.spoiled).toBeGreaterThan(0);
+    expect(shards[0]!.fallbacks).toEqual([]);
+    // Every send went at or after its reservation, within the grace.
+    const reserved = store.items.get('ses')!.starts.map((s) => s.at);
+    for (const s of a.log) expect(reserved.some((at) => s.at >= at && s.at - at <= SHARED_PACING.graceMs)).toBe(true);
+  });
+
+  it('a write slower than the limit: it falls back to its share, and the reservations it got still go', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 2);
+    store.faults.push({ slowMs: SHARED_PACING.slowWriteMs + 1 });
+    const a = ask(clock, shards, 0, 20);
+    await clock.runUntil(a.done);
+    expect(a.log).toHaveLength(20);
+    expect(shards[0]!.fallbacks[0]).toMatch(/took 501 ms to write/);
+    expect(busiestSecond(a.log)).toBeLessThanOrEqual(14);
+  });
+
+  it('shards that keep writing first: after 10 refusals in a row it falls back rather than spin', async () => {
+    const clock = new EventClock();
+    const refusing: SendWindowStore = {
+      swapSendWindow: async () => ({
+        saved: false,
+        current: { version: Math.random(), writer: 'another-shard', starts: [] },
+      }),
+    };
+    const shards = shardsOn(clock, refusing, 2);
+    const a = ask(clock, shards, 0, 3);
+    await clock.runUntil(a.done);
+    expect(a.log).toHaveLength(3);
+    expect(shards[0]!.pacer.counts.refused).toBe(SHARED_PACING.maxConflicts);
+    expect(shards[0]!.fallbacks[0]).toMatch(/written by others 10 times in a row/);
+  });
+
+  it('random bursts in 4 shards, with refusals: never more than the rate in any second, every send once', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const random = seededRandom(seed);
+      const clock = new EventClock();
+      const store = new MemoryWindows(clock);
+      const shards = shardsOn(clock, store, 4, 10);
+      const t0 = clock.now();
+      const bursts: ReturnType<typeof ask>[] = [];
+      const arrivals: Promise<unknown>[] = [];
+      let asked = 0;
+      for (let i = 0; i < 12; i++) {
+        const shard = Math.floor(random() * 4);
+        const count = 1 + Math.floor(random() * 8);
+        const cost = 1 + Math.floor(random() * 3);
+        const at = Math.floor(random() * 5_000);
+        asked += count;
+        arrivals.push(
+          clock.sleep(at).then(() => {
+            const b = ask(clock, shards, shard, count, cost);
+            bursts.push(b);
+            return b.done;
+          }),
+        );
+      }
+      await clock.runUntil(Promise.all(arrivals));
+      await clock.runUntil(Promise.all(bursts.map((b) => b.done)));
+      const all = bursts.flatMap((b) => b.log);
+      expect(all.length, `seed ${seed}`).toBe(asked);
+      expect(busiestSecond(all), `seed ${seed}`).toBeLessThanOrEqual(10);
+      expect(clock.now() - t0).toBeLessThan(60_000);
+      expect(shards.flatMap((s) => s.fallbacks)).toEqual([]);
+    }
+  });
+});
