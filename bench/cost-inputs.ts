@@ -44,7 +44,8 @@ export function costModelOf(idle: IdleResult, burst: BurstResult, inventory: Inv
       snsPublishes: (burst.drain?.perEvent ?? burst.perEvent).snsCalls,
       sesRecipients: (burst.drain?.perEvent ?? burst.perEvent).sesRecipients,
       smsMessages: burst.perEvent.smsMessages,
-      sendCalls: (burst.drain?.perEvent ?? burst.perEvent).sesCalls + (burst.drain?.perEvent ?? burst.perEvent).snsCalls,
+      sendCalls:
+        (burst.drain?.perEvent ?? burst.perEvent).sesCalls + (burst.drain?.perEvent ?? burst.perEvent).snsCalls,
       lambdaMs: burst.wallMs / burst.events,
     },
   });
