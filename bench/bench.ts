@@ -25,6 +25,7 @@ import { measureColdStart, measureFirstInvocation } from './sections/cold-start'
 import { measureIdle } from './sections/idle';
 import { LATENCY_INTERVALS_SECONDS, measureLatency } from './sections/latency';
 import { measureScale, scaleLine } from './sections/scale';
+import { measureSharedBurst, sharedBurstLine } from './sections/shared-burst';
 import { POLLER_TIMEOUT } from '../infra/constructs/poller';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -114,6 +115,9 @@ try {
   const burst = await measureBurst(stack, options.burstEvents);
   say('    the same burst through the bundle in a child process, for its peak memory…');
   const burstMemory = await measureBurstMemory(bundle.file, stack, options.burstEvents);
+  say('    the send quota shared by 20 shards: a burst in one while the others send a few…');
+  const sharedBurst = await measureSharedBurst(stack);
+  say(`    ${sharedBurstLine(sharedBurst)}`);
   const burstAtHigherConcurrency =
     options.sensitivityConcurrency === null
       ? undefined
@@ -156,6 +160,7 @@ try {
     burst,
     ...(burstAtHigherConcurrency ? { burstAtHigherConcurrency } : {}),
     burstMemory,
+    sharedBurst,
     latency,
     idle,
     inventory,

@@ -13,6 +13,7 @@ import { renderDeploymentCost } from './cost/render';
 import type { BenchResults } from './results';
 import { burstOverQuotaBound, quotaRates } from './sections/burst';
 import { scaleLine } from './sections/scale';
+import { sharedBurstLine } from './sections/shared-burst';
 
 export type Format = 'text' | 'markdown';
 
@@ -194,6 +195,18 @@ export function renderReport(r: BenchResults, format: Format): string {
         `${num(m.peakHeapUsedMb, 1)} MB used of ${num(m.peakHeapTotalMb, 1)} MB, outside it ${num(m.peakExternalMb, 1)} MB; ` +
         `${m.delivered} of ${m.events} delivered in ${ms(m.wallMs)}.`,
     );
+  }
+
+  if (r.sharedBurst) {
+    const b = r.sharedBurst;
+    note(
+      `The SES quota shared by ${b.shards} shards (one deliverer each, one window item in the state table): ` +
+        `${b.burstSends} calls in one shard and a few in every other, ${b.sends} e-mails, first to last in ${ms(b.burstMs)} ` +
+        `against the ${ms(b.boundMs)} the account's ${b.sesPerSecond}/s allow (×${num(b.burstMs / b.boundMs, 2)}; at the shard's ` +
+        `equal share the one burst alone would take ${ms(b.atShareMs)}); at most ${b.busiestSecond} e-mails started in any second at the wire; ` +
+        `${num(b.writesPerSend, 2)} window writes per e-mail (${b.refusedWrites} refused), ${b.fallbacks} fallbacks to the share, ${b.failedSends} failed.`,
+    );
+    note(sharedBurstLine(b));
   }
 
   heading(

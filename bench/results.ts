@@ -9,6 +9,7 @@ import type { BurstMemoryResult, BurstResult } from './sections/burst';
 import type { LatencyResult } from './sections/latency';
 import type { IdleResult } from './sections/idle';
 import type { ScaleResult } from './sections/scale';
+import type { SharedBurstResult } from './sections/shared-burst';
 import type { InventoryResult } from './cost/inventory';
 import type { CostModel } from './cost/model';
 import type { GoalCheck } from './lib/goals';
@@ -48,6 +49,8 @@ export interface BenchResults {
   readonly burstAtHigherConcurrency?: BurstResult;
   /** The same burst through the bundle in a child process: its peak memory. */
   readonly burstMemory?: BurstMemoryResult;
+  /** The SES quota shared by 20 shards' deliverers (sections/shared-burst.ts). */
+  readonly sharedBurst?: SharedBurstResult;
   readonly latency: readonly LatencyResult[];
   readonly idle: IdleResult;
   readonly inventory: InventoryResult;

@@ -9,7 +9,7 @@
  *
  * A write that fails is made once more, the same (the store recognises its own write applied
  * but answered late). When the item cannot be written (two errors, a slow answer, writes refused
- * again and again) the pacer paces to the shard's equal share (`fallback`, the SendPacer used
+ * again and again, with a random backoff between) the pacer paces to the shard's equal share (`fallback`, the SendPacer used
  * with one shard) for `fallbackMs`. While it does, the other shards do not see its sends, so the
  * account may briefly exceed the quota by that share; SES or SNS then throttles a send (a
  * `throttled` result, sent again on a later tick, nothing lost).
@@ -30,13 +30,22 @@ import type { PacerClock, Turn } from './turns';
 export const SHARED_PACING = {
   /** How far ahead of now one write reserves starts (a quota's second: one write a second in a burst). */
   horizonMs: 1_000,
-  /** A reservation whose instant had passed by more than this when its write came back is not used. */
-  graceMs: 50,
+  /**
+   * A send goes at most this long after its reserved instant (a later one is planned again), and
+   * every reservation counts this much longer than a second: the sends' own instants never put
+   * more than the rate into any second either.
+   */
+  graceMs: 25,
   /** A write slower than this, or failing, makes the pacer pace to its share for `fallbackMs`. */
   slowWriteMs: 500,
   fallbackMs: 30_000,
-  /** Writes refused in a row (other shards writing first) before it falls back. */
-  maxConflicts: 10,
+  /**
+   * After a refused write (another shard wrote first) the pacer waits a random time up to
+   * 5 ms × 2^refusals in a row, at most `maxBackoffMs`, so that 20 shards bursting at once take
+   * turns instead of colliding again; after `maxConflicts` in a row it falls back.
+   */
+  maxBackoffMs: 200,
+  maxConflicts: 50,
   /** How long a quiet window's item is kept (TTL). */
   keepMs: 86_400_000,
 } as const;
@@ -51,6 +60,8 @@ export interface SharedPacerOptions {
   readonly fallback: SendPacer;
   /** Told each time the pacer falls back to its share, with why (no secret in it). */
   readonly onFallback?: (reason: string) => void;
+  /** Draws the backoff after a refused write, in [0, 1). Default Math.random. */
+  readonly random?: () => number;
 }
 
 interface Waiting {
@@ -134,6 +145,7 @@ export class SharedSendPacer {
           this.#queue.map((w) => ({ id: w, cost: w.cost, deadline: w.deadline })),
           from,
           perSecond,
+          SHARED_PACING.graceMs,
         );
         const late = plan.filter((p) => p.late);
         if (late.length > 0) {
@@ -195,15 +207,18 @@ export class SharedSendPacer {
     if (!swap.saved) {
       this.counts.refused += 1;
       this.#version = swap.current?.version;
-      this.#window = windowOf(swap.current?.starts ?? [], perSecond, clock.now());
+      this.#window = windowOf(swap.current?.starts ?? [], perSecond, clock.now(), SHARED_PACING.graceMs);
       if (++this.#conflicts >= SHARED_PACING.maxConflicts) {
         this.#fallBack(`the shared ${service} send window was written by others ${this.#conflicts} times in a row`);
+        return;
       }
+      const ceiling = Math.min(SHARED_PACING.maxBackoffMs, 5 * 2 ** this.#conflicts);
+      await clock.sleep(ceiling * (this.options.random ?? Math.random)());
       return;
     }
     this.#conflicts = 0;
     this.#version = next.version;
-    this.#window = windowOf(starts, perSecond, now);
+    this.#window = windowOf(starts, perSecond, now, SHARED_PACING.graceMs);
     // Starts are planned the last write's time ahead, so that they are still ahead when it returns.
     this.#leadMs = Math.min(SHARED_PACING.slowWriteMs, took);
     for (const { id, at } of due) {

@@ -1,0 +1,128 @@
+/**
+ * Shared burst: the send quota paced for all shards together, in real time on DynamoDB Local and
+ * the SES emulator. A 500-restaurant deployment has 20 shards; one deliverer per shard (as 20
+ * concurrent invocations would have) shares one SES window item in the state table. Shard 0 gets
+ * a burst of 140 calls while every other shard sends 3 at the same instant: what the whole burst
+ * takes against the least the account's 14 e-mails/s allow for it, the busiest second at the wire,
+ * what it cost in conditional writes, and what shard 0's burst would take at its equal share.
+ *
+ *   shared-burst: shards=20 sends=197 burst_ms=… bound_ms=… busiest_second=14 writes_per_send=… fallbacks=0
+ */
+import { parseAlertsConfig } from '../../lambda/config/schema';
+import { shardCount } from '../../lambda/config/shards';
+import { leastBurstMs } from '../../lambda/core/send-rate';
+import type { QrEvent } from '../../lambda/domain/event';
+import { createDeliverer } from '../../lambda/notify/deliverer';
+import { createSesClient } from '../../lambda/notify/ses';
+import { DynamoDb } from '../../lambda/state/dynamodb';
+import { StateStore } from '../../lambda/state/store';
+import { AwsMeter } from '../lib/aws-meter';
+import type { BenchStack } from '../lib/bench-stack';
+
+export interface SharedBurstResult {
+  readonly shards: number;
+  readonly sesPerSecond: number;
+  /** E-mails sent (one recipient each): the burst in shard 0 and the others' few. */
+  readonly sends: number;
+  readonly burstSends: number;
+  /** First send to last, over every shard. */
+  readonly burstMs: number;
+  /** The least time the account's quota allows for all of them (core/send-rate.ts). */
+  readonly boundMs: number;
+  /** What shard 0's burst alone would take at its equal share (the pacing before the shared window). */
+  readonly atShareMs: number;
+  /** Most e-mails whose request started in any one second, at the wire (the goal: ≤ the rate). */
+  readonly busiestSecond: number;
+  /** UpdateItem calls on the window item, refused ones included, per e-mail sent, and their write units. */
+  readonly writesPerSend: number;
+  readonly refusedWrites: number;
+  readonly writeUnitsPerSend: number;
+  /** Times a shard fell back to its share (DynamoDB Local never fails: 0). */
+  readonly fallbacks: number;
+  readonly failedSends: number;
+}
+
+const SHARDS = 20;
+const BURST = 140;
+const OTHERS_EACH = 3;
+
+export async function measureSharedBurst(stack: BenchStack): Promise<SharedBurstResult> {
+  const meter = new AwsMeter();
+  const config = parseAlertsConfig({
+    sources: Array.from({ length: SHARDS }, (_, k) => ({ id: `r${k}`, url: `https://qr${k}.example`, shard: k })),
+    routes: [{ name: 'hall', email: ['hall@bench.example'] }],
+    email: { from: 'alerts@bench.example' },
+    delivery: { cooldownSeconds: 0 },
+  });
+  const shards = shardCount(config);
+  const store = new StateStore({
+    tableName: await stack.newTable(),
+    client: new DynamoDb({
+      maxAttempts: 3,
+      returnConsumedCapacity: 'TOTAL',
+      requestHandler: meter.handler('dynamodb'),
+    }),
+  });
+  const ses = createSesClient({ requestHandler: meter.handler('ses') });
+  let fallbacks = 0;
+  const deliverers = Array.from({ length: shards }, () =>
+    createDeliverer({
+      config,
+      ses,
+      sendWindows: store,
+      onPacingFallback: (m) => {
+        fallbacks += 1;
+        if (process.env.SB_DEBUG) console.error(m);
+      },
+    }),
+  );
+  const event = (n: number): QrEvent => ({
+    hash: `0x${n.toString(16)}`,
+    code: 'waiter_call',
+    tableId: n,
+    tableName: String(n % 100),
+    invoice: null,
+    order: null,
+    raw: {},
+    placeholders: [],
+  });
+  const mark = meter.mark();
+  const now = Date.now();
+  const asks = deliverers.flatMap((deliverer, k) =>
+    Array.from({ length: k === 0 ? BURST : OTHERS_EACH }, (_, i) =>
+      deliverer.deliver({ sourceId: `r${k}`, sourceName: `R${k}`, event: event(k * 1_000 + i), firstSeenAt: now }),
+    ),
+  );
+  const results = await Promise.all(asks);
+  const calls = meter.since(mark);
+  const sends = calls.filter((c) => c.service === 'ses' && c.command === 'SendEmailCommand');
+  const starts = sends.map((c) => c.startedAt).sort((a, b) => a - b);
+  const busiest = Math.max(...starts.map((s) => starts.filter((o) => o >= s && o < s + 1_000).length));
+  const writes = calls.filter((c) => c.service === 'dynamodb' && c.command === 'UpdateItemCommand');
+  const okSends = sends.filter((c) => c.ok).length;
+  return {
+    shards,
+    sesPerSecond: config.delivery.sesPerSecond,
+    sends: okSends,
+    burstSends: BURST,
+    burstMs: starts[starts.length - 1]! - starts[0]!,
+    boundMs: leastBurstMs(asks.length, config.delivery.sesPerSecond),
+    atShareMs: leastBurstMs(BURST, config.delivery.sesPerSecond / shards),
+    busiestSecond: busiest,
+    writesPerSend: writes.length / Math.max(1, okSends),
+    refusedWrites: writes.filter((c) => !c.ok).length,
+    writeUnitsPerSend: writes.reduce((n, c) => n + (c.capacityUnits ?? 0), 0) / Math.max(1, okSends),
+    fallbacks,
+    failedSends: results.flatMap((r) => r.channels).filter((c) => !c.ok).length,
+  };
+}
+
+/** The one line this section prints. */
+export function sharedBurstLine(r: SharedBurstResult): string {
+  return (
+    `shared-burst: shards=${r.shards} sends=${r.sends} burst_ms=${Math.round(r.burstMs)} bound_ms=${r.boundMs} ` +
+    `at_share_ms=${r.atShareMs} busiest_second=${r.busiestSecond} of ${r.sesPerSecond} ` +
+    `writes_per_send=${r.writesPerSend.toFixed(2)} refused_writes=${r.refusedWrites} wcu_per_send=${r.writeUnitsPerSend.toFixed(2)} ` +
+    `fallbacks=${r.fallbacks} failed=${r.failedSends}`
+  );
+}
