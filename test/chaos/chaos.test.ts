@@ -4,7 +4,7 @@
  * hostile-answer corpus and every poison event, a scan of every log line for the token, and the
  * unhandled rejections. It prints a line per run as it is judged, a line per fault kind, the time,
  * and the verdict `N passed, N failed`; then each kind's checks are vitest tests that fail.
- *   npm run chaos                                   # ≈ 3 min on 2 cores (every kind 20 times)
+ *   npm run chaos                                   # ≈ 3 min on 2 cores (every kind about 18 times)
  *   CHAOS_RUNS=20 CHAOS_SEED=7 npm run chaos        # fewer runs, other seeds (run i uses seed + i)
  *   CHAOS_KINDS=outage,dynamodb CHAOS_CONCURRENCY=1 CHAOS_CORPUS=0 npm run chaos
  */

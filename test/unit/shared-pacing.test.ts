@@ -265,6 +265,36 @@ describe('send pacing shared by the shards', () => {
     expect(shards[0]!.fallbacks[0]).toMatch(/written by others 50 times in a row/);
   });
 
+  it('a fault in the pacer itself (its clock fails) and a logger that throws: every waiting send still goes, at the share', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    let failures = 1;
+    const failingClock = {
+      now: clock.now,
+      sleep: (ms: number, signal?: AbortSignal) =>
+        failures-- > 0 ? Promise.reject(new Error('timer broke')) : clock.sleep(ms, signal),
+    };
+    const pacer = new SharedSendPacer({
+      clock: failingClock,
+      service: 'sns',
+      perSecond: 14,
+      store,
+      fallback: new SendPacer(clock, 7),
+      onFallback: () => {
+        throw new Error('the logger is down');
+      },
+      random: () => 0,
+    });
+    const log: number[] = [];
+    const done = Promise.all(
+      Array.from({ length: 20 }, () => pacer.turn(1).then((t) => t.go && log.push(clock.now()))),
+    );
+    await clock.runUntil(done);
+    expect(log).toHaveLength(20);
+    expect(pacer.counts.fallbacks).toBe(1);
+    expect(pacer.fallingBack).toBe(true);
+  });
+
   it('random bursts in 4 shards, with refusals: never more than the rate in any second, every send once', async () => {
     for (let seed = 1; seed <= 20; seed++) {
       const random = seededRandom(seed);

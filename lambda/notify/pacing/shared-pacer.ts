@@ -121,10 +121,12 @@ export class SharedSendPacer {
       return;
     }
     this.#running = true;
-    void this.#run().finally(() => {
-      this.#running = false;
-      if (this.#queue.length > 0 || this.#granted.length > 0) this.#poke();
-    });
+    void this.#run()
+      .catch((error) => this.#rescue(error))
+      .finally(() => {
+        this.#running = false;
+        if (this.#queue.length > 0 || this.#granted.length > 0) this.#poke();
+      });
   }
 
   async #run(): Promise<void> {
@@ -231,13 +233,25 @@ export class SharedSendPacer {
     }
   }
 
+  /** A bug in the loop must not leave a send waiting for ever: everything waiting goes to the share. */
+  #rescue(error: unknown): void {
+    this.#fallBack(`the shared ${this.options.service} pacer failed (${describe(error)})`);
+    const waiting = [...this.#granted, ...this.#queue.splice(0)];
+    this.#granted = [];
+    for (const w of waiting) void this.options.fallback.turn(w.cost, w.deadline).then(w.resolve);
+  }
+
   #fallBack(reason: string): void {
     this.#fallbackUntil = this.options.clock.now() + SHARED_PACING.fallbackMs;
     this.#conflicts = 0;
     this.counts.fallbacks += 1;
-    this.options.onFallback?.(
-      `${reason}: pacing to this shard's share (${round(this.options.fallback.perSecond)}/s) for ${SHARED_PACING.fallbackMs / 1000} s`,
-    );
+    try {
+      this.options.onFallback?.(
+        `${reason}: pacing to this shard's share (${round(this.options.fallback.perSecond)}/s) for ${SHARED_PACING.fallbackMs / 1000} s`,
+      );
+    } catch {
+      // A failing logger must not stop the pacing.
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import { runCounterHashesKind } from './kinds/counter-hashes';
 import { runCrashKind } from './kinds/crash';
 import { runDynamoDbKind } from './kinds/dynamodb';
 import { runLateSendKind } from './kinds/late-send';
+import { runSharedQuotaKind } from './kinds/shared-quota';
 import { runOutageKind } from './kinds/outage';
 import { runOverlapKind } from './kinds/overlap';
 import { runOversizeKind } from './kinds/oversize';
@@ -45,8 +46,8 @@ export interface Scenario {
 }
 
 /**
- * Twenty-two slots, repeated: every kind twice (overlap and late-send once per variant), heavy and
- * light interleaved; staff-loop, the newest, last (so the first twenty seeds keep their kinds).
+ * Twenty-four slots, repeated: every kind twice (overlap and late-send once per variant), heavy and
+ * light interleaved; staff-loop and shared-quota, the newest, last (so the first twenty seeds keep their kinds).
  */
 export const SCHEDULE: readonly (readonly [RunKind, string?])[] = [
   ['crash'],
@@ -71,6 +72,8 @@ export const SCHEDULE: readonly (readonly [RunKind, string?])[] = [
   ['short-retention'],
   ['staff-loop'],
   ['staff-loop'],
+  ['shared-quota'],
+  ['shared-quota'],
 ];
 
 /** `runs` scenarios from `seed` (run i uses seed + i), following the schedule, optionally only some kinds. */
@@ -120,6 +123,8 @@ export function runScenario(env: ChaosEnv, s: Scenario): Promise<RunOutcome> {
       return runShortRetentionKind(env, s.seed);
     case 'staff-loop':
       return runStaffLoopKind(env, s.seed);
+    case 'shared-quota':
+      return runSharedQuotaKind(env, s.seed);
   }
 }
 

@@ -24,6 +24,7 @@ export const KINDS = [
   'counter-hashes',
   'short-retention',
   'staff-loop',
+  'shared-quota',
 ] as const;
 export type RunKind = (typeof KINDS)[number];
 

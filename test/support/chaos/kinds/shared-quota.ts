@@ -1,0 +1,212 @@
+/**
+ * The `shared-quota` kind: two restaurants in two shards, polled side by side each tick, deliver
+ * through the real `createDeliverer` to the SES and SNS emulators with the send quotas shared in
+ * the state table (lambda/notify/pacing/shared-pacer.ts) at a low rate (3 e-mails and 3 SMS a
+ * second for both), so that the shards contend for the window item. A seeded share (15–35 %) of
+ * the writes to that item fail (`error`), are applied and then answered with an error (`late`), or
+ * are slow (`slow`: the manual clock moves 0.2–1.5 s), and pollers die at step boundaries as in the
+ * crash kind. Judged on both channels of both restaurants: nothing lost, a copy beyond the first
+ * only where a death's window or a `mayBeSentTwice` line explains it; and a run of more than
+ * 9 events must have deferred a send (the quotas were really in the way).
+ *
+ * On the manual clock a pacer's sleep moves time for everyone at once, so a write under way while
+ * the other shard's pacer sleeps looks slow: most runs fall back to the share many times, and so
+ * switch between the shared window and the share, which is the path under test here.
+ */
+import type { AlertsConfig } from '../../../../lambda/config/schema';
+import { createDeliverer } from '../../../../lambda/notify/deliverer';
+import { StateStore } from '../../../../lambda/state/store';
+import { createSimulator, type Simulator } from '../../../../local/simulator';
+import { type DynamoFault, faultInjectingDynamoDb } from '../../faulty-dynamodb';
+import { ManualClock, SimulatedCrash, freshTable, seededRandom } from '../../harness';
+import { chaosConfig } from '../lib/config';
+import { CountingDeliverer } from '../lib/deliverers';
+import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
+import { Lives, mortalPoller, planCrash } from '../lib/lives';
+import {
+  describeError,
+  explainer,
+  judgeCopies,
+  recordStatuses,
+  type RunOutcome,
+  sortUndelivered,
+} from '../lib/verdict';
+
+const SECOND_SOURCE = 'sushi';
+const INTERVAL_MS = 10_000;
+const TICKS = 5;
+const INVOCATION_MS = 60_000;
+const CHAOTIC_INVOCATIONS = 5;
+const DRAINING_INVOCATIONS = 4;
+const RATE = 3;
+
+/** The chaos restaurant in shard 0 and a second one in shard 1, both quotas at RATE a second. */
+function twoShardConfig(first: Simulator, second: Simulator): AlertsConfig {
+  const base = chaosConfig(first.url);
+  const pizzeria = base.sources[0]!;
+  return {
+    ...base,
+    sources: [
+      { ...pizzeria, shard: 0 },
+      { ...pizzeria, id: SECOND_SOURCE, name: 'Суши (chaos)', url: second.url, shard: 1 },
+    ],
+    delivery: { ...base.delivery, sesPerSecond: RATE, snsPerSecond: RATE },
+  };
+}
+
+export async function runSharedQuotaKind(env: ChaosEnv, seed: number): Promise<RunOutcome> {
+  const started = performance.now();
+  const random = seededRandom(seed * 19 + 3);
+  const share = 0.15 + random() * 0.2;
+  const clock = new ManualClock(CLOCK_START);
+  const sims = [
+    await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed }),
+    await createSimulator({ token: CHAOS_TOKEN, tls: false, now: clock.now, seed: seed + 7_919 }),
+  ] as const;
+  const sourceIds = [SOURCE_ID, SECOND_SOURCE] as const;
+  try {
+    const tableName = await freshTable();
+    const store = new StateStore({ tableName, client: env.ddb });
+    const faults = { error: 0, late: 0, slow: 0 };
+    let chaotic = false;
+    const windows = new StateStore({
+      tableName,
+      client: faultInjectingDynamoDb({
+        kindOf: (call) => (call.action === 'UpdateItem' ? 'window' : undefined),
+        pick: () => {
+          if (!chaotic || random() >= share) return undefined;
+          const roll = random();
+          const fault: DynamoFault =
+            roll < 0.4
+              ? { kind: 'error' }
+              : roll < 0.7
+                ? { kind: 'late' }
+                : { kind: 'slow', ms: 200 + Math.floor(random() * 1_300) };
+          faults[fault.kind] += 1;
+          return fault;
+        },
+        clock,
+      }),
+    });
+    const config = twoShardConfig(...sims);
+    const fallbacks: string[] = [];
+    let deferred = 0;
+    const counting = sourceIds.map(() => {
+      const real = createDeliverer({
+        config,
+        topicArn: env.topicArn,
+        clock,
+        sendWindows: windows,
+        onPacingFallback: (message) => fallbacks.push(message),
+      });
+      return new CountingDeliverer({
+        deliver: async (request) => {
+          const result = await real.deliver(request);
+          deferred += result.channels.filter((c) => !c.ok && c.deferred === true).length;
+          return result;
+        },
+      });
+    });
+    const log = env.log.forRun();
+    const lives = new Lives();
+    const injected: { source: number; hash: string }[] = [];
+    const unexpected: string[] = [];
+    let crashedLast = true; // the first (baseline) invocation is clean
+
+    for (let invocation = 0; invocation <= CHAOTIC_INVOCATIONS + DRAINING_INVOCATIONS; invocation += 1) {
+      chaotic = invocation > 0 && invocation <= CHAOTIC_INVOCATIONS;
+      const start = clock.now();
+      const leaseUntil = start + INVOCATION_MS - 5_000;
+      const mayCrash = chaotic && !crashedLast;
+      const shards = sourceIds.map((sourceId, k) => {
+        const process = lives.spawn(mayCrash ? planCrash(random, 0.3) : undefined);
+        const poller = mortalPoller({ clock, sim: sims[k]!, store, token: CHAOS_TOKEN, sourceId }, process, {
+          owner: `inv${invocation}-shard${k}`,
+          deliverer: counting[k]!,
+          log,
+        });
+        return { process, poller, running: false };
+      });
+      const guarded = async (work: () => Promise<unknown>, k: number) => {
+        try {
+          await work();
+        } catch (error) {
+          if (!(error instanceof SimulatedCrash)) unexpected.push(`shard ${k}: ${describeError(error)}`);
+        }
+      };
+      await Promise.all(
+        shards.map((s, k) =>
+          guarded(async () => {
+            s.running = await s.poller.begin(leaseUntil);
+          }, k),
+        ),
+      );
+      for (let tick = 0; tick < TICKS; tick += 1) {
+        if (chaotic) {
+          for (const [k, sim] of sims.entries()) {
+            const count = Math.floor(random() * 5);
+            for (let i = 0; i < count; i += 1) injected.push({ source: k, hash: sim.inject().hash });
+          }
+        }
+        await Promise.all(
+          shards.map((s, k) =>
+            s.running && !s.process.dead ? guarded(() => s.poller.tick(leaseUntil), k) : undefined,
+          ),
+        );
+        clock.advance(INTERVAL_MS);
+      }
+      await Promise.all(
+        shards.map((s, k) => (s.running && !s.process.dead ? guarded(() => s.poller.end(), k) : undefined)),
+      );
+      crashedLast = shards.map((s) => lives.reap(s.process)).some(Boolean);
+      clock.t = Math.max(clock.t, start + INVOCATION_MS);
+    }
+
+    const events = injected.map((e) => ({ id: `${e.source}:${e.hash}`, hash: e.hash, source: e.source }));
+    const sourceOf = new Map(events.map((e) => [e.id, e.source]));
+    const judged = judgeCopies(
+      events,
+      ['sns', 'email'],
+      (id, channel) => counting[sourceOf.get(id)!]!.copies(id.slice(id.indexOf(':') + 1), channel as 'sns' | 'email'),
+      explainer(lives.windows, log.mayBeSentTwice()),
+    );
+    const statuses = new Map<string, string>();
+    for (const [k, sourceId] of sourceIds.entries()) {
+      const mine = judged.undelivered.filter((e) => sourceOf.get(e.id) === k);
+      for (const [hash, status] of await recordStatuses(
+        store,
+        sourceId,
+        mine.map((e) => e.hash),
+      ))
+        statuses.set(`${k}:${hash}`, status);
+    }
+    const problems: string[] = [];
+    if (deferred === 0 && events.length > 3 * RATE)
+      problems.push(`no send was deferred by the shared window in ${events.length} events at ${RATE}/s`);
+    return {
+      kind: 'shared-quota',
+      variant: `window faults ${Math.round(share * 100)} %`,
+      seed,
+      events: events.length,
+      ...judged,
+      ...sortUndelivered(judged.undelivered, (e) =>
+        statuses.get(e.id) === 'failed'
+          ? 'given up'
+          : { lost: `not delivered on both channels (record ${statuses.get(e.id) ?? 'absent'})` },
+      ),
+      problems,
+      unexpected,
+      crashes: lives.crashes,
+      faults: {},
+      figures: {
+        'window faults': faults.error + faults.late + faults.slow,
+        'fallbacks to the share': fallbacks.length,
+        'sends deferred by pacing': deferred,
+      },
+      details: `window faults error ${faults.error}, late ${faults.late}, slow ${faults.slow}; ${fallbacks.length} fallbacks to the share; ${deferred} sends deferred`,
+      ms: performance.now() - started,
+    };
+  } finally {
+    await Promise.all(sims.map((s) => s.close()));
+  }
+}
