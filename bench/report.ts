@@ -200,11 +200,11 @@ export function renderReport(r: BenchResults, format: Format): string {
   if (r.sharedBurst) {
     const b = r.sharedBurst;
     note(
-      `The SES quota shared by ${b.shards} shards (one deliverer each, one window item in the state table): ` +
-        `${b.burstSends} calls in one shard and a few in every other, ${b.sends} e-mails, first to last in ${ms(b.burstMs)} ` +
-        `against the ${ms(b.boundMs)} the account's ${b.sesPerSecond}/s allow (×${num(b.burstMs / b.boundMs, 2)}; at the shard's ` +
-        `equal share the one burst alone would take ${ms(b.atShareMs)}); at most ${b.busiestSecond} e-mails started in any second at the wire; ` +
-        `${num(b.writesPerSend, 2)} window writes per e-mail (${b.refusedWrites} refused), ${b.fallbacks} fallbacks to the share, ${b.failedSends} failed.`,
+      `The SES quota shared by ${b.shards} shards (one deliverer each: an own share of half the quota, one pool item in the state table for the other half): ` +
+        `${b.burstSends} calls in one shard and a few in every other, ${b.sends} e-mails; the burst's first to last in ${ms(b.burstMs)} ` +
+        `against the ${ms(b.boundMs)} its own share and the pool allow (×${num(b.burstMs / b.boundMs, 2)}; at an equal share of the ` +
+        `${b.sesPerSecond}/s: ${ms(b.atShareMs)}); at most ${b.busiestSecond} e-mails started in any second at the wire (quota ${b.sesPerSecond}); ` +
+        `${num(b.writesPerSend, 2)} pool writes per e-mail (${b.refusedWrites} refused), ${b.fallbacks} fallbacks to the own share, ${b.failedSends} failed.`,
     );
     note(sharedBurstLine(b));
   }

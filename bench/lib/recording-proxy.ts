@@ -21,6 +21,8 @@ export interface ProxiedCall {
   readonly items?: number;
   /** DynamoDB GetItem / PutItem / UpdateItem / DeleteItem: the sort key of its item (SOURCE_STATE_SK for a source's). */
   readonly sortKey?: string;
+  /** The same calls: the partition key of its item. */
+  readonly partitionKey?: string;
 }
 
 /**
@@ -39,11 +41,20 @@ export function publishedHash(form: URLSearchParams): string | undefined {
 
 /** The sort key (a string) of a single-item DynamoDB request body (JSON protocol): its `Key`'s, or its `Item`'s. */
 export function itemSortKey(body: string): string | undefined {
+  return itemKeyPart(body, TABLE_SCHEMA.sortKey);
+}
+
+/** The partition key of a single-item request body, the same way (`rate#ses` for a shared send window). */
+export function itemPartitionKey(body: string): string | undefined {
+  return itemKeyPart(body, TABLE_SCHEMA.partitionKey);
+}
+
+function itemKeyPart(body: string, attribute: string): string | undefined {
   type Item = Record<string, { S?: unknown } | undefined>;
   try {
     const input = JSON.parse(body) as { Key?: Item; Item?: Item };
-    const sk = (input.Key ?? input.Item)?.[TABLE_SCHEMA.sortKey]?.S;
-    return typeof sk === 'string' ? sk : undefined;
+    const value = (input.Key ?? input.Item)?.[attribute]?.S;
+    return typeof value === 'string' ? value : undefined;
   } catch {
     return undefined;
   }
@@ -100,7 +111,9 @@ export class RecordingProxy {
       const operation = typeof target === 'string' ? target : (form?.get('Action') ?? 'unknown');
       const hash = operation === 'Publish' && form ? publishedHash(form) : undefined;
       const items = form ? undefined : batchItems(operation, body.toString('utf8'));
-      const sortKey = form || items !== undefined ? undefined : itemSortKey(body.toString('utf8'));
+      const single = !form && items === undefined;
+      const sortKey = single ? itemSortKey(body.toString('utf8')) : undefined;
+      const partitionKey = single ? itemPartitionKey(body.toString('utf8')) : undefined;
       const upstream = request(
         {
           host: this.target.hostname,
@@ -121,6 +134,7 @@ export class RecordingProxy {
               ...(hash !== undefined ? { hash } : {}),
               ...(items !== undefined ? { items } : {}),
               ...(sortKey !== undefined ? { sortKey } : {}),
+              ...(partitionKey !== undefined ? { partitionKey } : {}),
             }),
           );
         },

@@ -275,8 +275,11 @@ export async function measureScaleSize(
     const writeCalls = dynamoCalls.filter((c) => WRITE_OPERATIONS.some((op) => c.operation.endsWith(op)));
     const writes = writeCalls.length;
     // The source item is written a fixed number of times a run (lease, first-run checkpoint,
-    // release), whatever the run's length or traffic; every other write is an event record's.
-    const stateWrites = writeCalls.filter((c) => c.sortKey === SOURCE_STATE_SK).length;
+    // release), whatever the run's length or traffic; every other write is a call's: its event
+    // record's, or the shared send windows' (items `rate#…`, written as sends are paced).
+    const stateWrites = writeCalls.filter(
+      (c) => c.sortKey === SOURCE_STATE_SK && !c.partitionKey?.startsWith('rate#'),
+    ).length;
     const reads = dynamoCalls
       .filter((c) => !WRITE_OPERATIONS.some((op) => c.operation.endsWith(op)))
       .reduce((sum, c) => sum + (c.items ?? 1), 0);

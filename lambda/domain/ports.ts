@@ -219,6 +219,8 @@ export type QuotaService = 'ses' | 'sns';
 export interface SharedSendWindow {
   readonly version: number;
   readonly writer: string;
+  /** When the last of its starts stops counting (epoch ms): from then on it holds nothing. */
+  readonly countsUntil: number;
   readonly starts: readonly { readonly at: number; readonly cost: number }[];
 }
 
@@ -230,16 +232,17 @@ export type SendWindowSwap =
 /** Where the shards keep their shared send windows (DynamoDB: state/store.ts). */
 export interface SendWindowStore {
   /**
-   * Store `next` as the window of `service` if the stored one still has version `expected`
-   * (undefined: none is stored yet). Kept until `expiresAt` (epoch ms) unless written again.
-   * Refused because `next` itself is stored (the same writer: our write, applied but answered
-   * late): saved.
+   * Store `next` as the window of `service` if the stored one still has version `expected`, or
+   * none is stored, or nothing in it counts any more at `now` (so a writer that has not seen the
+   * last writes needs no second try when they are over). Kept until `expiresAt` (epoch ms) unless
+   * written again. Refused because `next` itself is stored (the same writer: our write, applied
+   * but answered late): saved.
    */
   swapSendWindow(
     service: QuotaService,
     expected: number | undefined,
     next: SharedSendWindow,
-    expiresAt: number,
+    at: { readonly now: number; readonly expiresAt: number },
   ): Promise<SendWindowSwap>;
 }
 

@@ -14,10 +14,11 @@
  *
  * Both channels are paced to the account's quotas (`delivery.sesPerSecond`, `delivery.snsPerSecond`):
  * one pacer per channel, shared by every delivery of the deliverer (of an invocation, in Lambda).
- * With one shard it is a SendPacer at the whole quota; with several and `sendWindows` (the state
- * table) a SharedSendPacer, which paces all shards together in one window per quota (a burst in
- * one restaurant gets the whole rate when the others are quiet), falling back to the shard's equal
- * share while the table cannot be used. A send that must wait longer than its
+ * With one shard it is a SendPacer at the whole quota. With several and `sendWindows` (the state
+ * table) a SharedSendPacer: half of each quota split evenly among the shards (when that is at
+ * least one a second each), the rest a pool in the table any shard draws from: a burst in one
+ * restaurant gets the pool and its own share when the others are quiet, and a send its own share
+ * has room for writes nothing. A send that must wait longer than its
  * request's deadline allows (with its whole budget left) is not attempted: it comes back
  * `deferred` with the instant it may go, and the poller sends it on a later tick.
  */
@@ -57,7 +58,7 @@ import type { SendEndpointOptions } from '../aws/query-call';
 import type { QuotaService, SendWindowStore } from '../domain/ports';
 import { shardCount } from '../config/shards';
 import { SendPacer } from './pacing/send-pacer';
-import { SharedSendPacer } from './pacing/shared-pacer';
+import { SHARED_PACING, SharedSendPacer } from './pacing/shared-pacer';
 import { type PacerClock, realPacerClock } from './pacing/turns';
 import { leastBurstMs } from '../core/send-rate';
 
@@ -97,8 +98,8 @@ type QuotaConfig = Pick<AlertsConfig, 'delivery' | 'sources' | 'polling'>;
 
 /**
  * What one shard's invocation may send per second: its equal share of the account's quotas, or,
- * with `shared` pacing (several shards and the state table), the whole quota while the other shards
- * are quiet.
+ * with `shared` pacing (several shards and the state table), its own share and the whole pool
+ * while the other shards are quiet (with one shard: the whole quota either way).
  */
 export function quotaShare(
   config: QuotaConfig,
@@ -107,8 +108,23 @@ export function quotaShare(
   readonly ses: number;
   readonly sns: number;
 } {
-  const shards = options.shared ? 1 : shardCount(config);
-  return { ses: config.delivery.sesPerSecond / shards, sns: config.delivery.snsPerSecond / shards };
+  const shards = shardCount(config);
+  const of = (quota: number) => {
+    if (shards === 1 || !options.shared) return quota / shards;
+    const { own, pool } = sharedParts(quota, shards);
+    return own + pool;
+  };
+  return { ses: of(config.delivery.sesPerSecond), sns: of(config.delivery.snsPerSecond) };
+}
+
+/**
+ * How shared pacing splits a quota: `poolShare` of it in the pool, the rest split evenly among the
+ * shards, when that gives each at least one unit a second (a smaller share could not send a
+ * whole e-mail in a second of its own); else all of it in the pool and no own share.
+ */
+export function sharedParts(quota: number, shards: number): { readonly own: number; readonly pool: number } {
+  const own = (quota * (1 - SHARED_PACING.poolShare)) / shards;
+  return own >= 1 ? { own, pool: quota * SHARED_PACING.poolShare } : { own: 0, pool: quota };
 }
 
 /**
@@ -131,23 +147,29 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const now = options.now ?? options.clock?.now ?? Date.now;
   const pacerClock: PacerClock = options.clock ?? { now, sleep: realPacerClock.sleep };
   const share = quotaShare(config);
+  const shards = shardCount(config);
   const pacerOf = (service: QuotaService) => {
-    const own = new SendPacer(pacerClock, share[service]);
-    if (options.sendWindows === undefined || shardCount(config) === 1) {
-      return { pacer: own, scope: () => `${round(own.perSecond)}/s for this invocation` };
+    if (options.sendWindows === undefined || shards === 1) {
+      const alone = new SendPacer(pacerClock, share[service]);
+      return { pacer: alone, scope: () => `${round(alone.perSecond)}/s for this invocation` };
     }
+    const quota = service === 'ses' ? config.delivery.sesPerSecond : config.delivery.snsPerSecond;
+    const parts = sharedParts(quota, shards);
+    // With no own share, the equal share is what it paces to while the pool cannot be used.
+    const own = new SendPacer(pacerClock, parts.own > 0 ? parts.own : share[service]);
     const shared = new SharedSendPacer({
       clock: pacerClock,
       service,
-      perSecond: service === 'ses' ? config.delivery.sesPerSecond : config.delivery.snsPerSecond,
+      perSecond: parts.pool,
+      ownShare: parts.own > 0,
       store: options.sendWindows,
-      fallback: own,
+      own,
       ...(options.onPacingFallback && { onFallback: options.onPacingFallback }),
     });
     const scope = () =>
       shared.fallingBack
-        ? `${round(own.perSecond)}/s, this shard's share while the shared window cannot be used`
-        : `${round(shared.perSecond)}/s for every shard together`;
+        ? `${round(own.perSecond)}/s, this shard's share while the shared pool cannot be used`
+        : `${parts.own > 0 ? `${round(parts.own)}/s of this shard's own and ` : ''}a pool of ${round(parts.pool)}/s for every shard`;
     return { pacer: shared, scope };
   };
   const pacers = { ses: pacerOf('ses'), sns: pacerOf('sns') };

@@ -46,6 +46,7 @@ export const BOT_ATTR = { offset: 'offset' } as const;
 export const RATE_ATTR = {
   version: 'version',
   writer: 'writer',
+  countsUntil: 'countsUntil',
   /** A flat list of numbers: at₀, cost₀, at₁, cost₁, … (the smallest item, one write unit for 60 starts). */
   starts: 'starts',
 } as const;

@@ -547,11 +547,11 @@ export class StateStore implements SourceStore, EventStore, BotStore, SendWindow
     service: QuotaService,
     expected: number | undefined,
     next: SharedSendWindow,
-    expiresAt: number,
+    at: { readonly now: number; readonly expiresAt: number },
   ): Promise<SendWindowSwap> {
     const e = new Expressions();
     const version = e.name(RATE_ATTR.version);
-    const starts = next.starts.flatMap((s) => [s.at, s.cost]);
+    const over = `${e.name(RATE_ATTR.countsUntil)} <= ${e.value('now', at.now)}`;
     try {
       await this.#db.update(
         {
@@ -560,13 +560,18 @@ export class StateStore implements SourceStore, EventStore, BotStore, SendWindow
           UpdateExpression: `SET ${[
             e.assign(RATE_ATTR.version, next.version),
             e.assign(RATE_ATTR.writer, next.writer),
-            e.assign(RATE_ATTR.starts, starts),
-            e.assign(TABLE_SCHEMA.ttlAttribute, Math.ceil(expiresAt / 1000)),
+            e.assign(RATE_ATTR.countsUntil, next.countsUntil),
+            e.assign(
+              RATE_ATTR.starts,
+              next.starts.flatMap((s) => [s.at, s.cost]),
+            ),
+            e.assign(TABLE_SCHEMA.ttlAttribute, Math.ceil(at.expiresAt / 1000)),
           ].join(', ')}`,
-          ConditionExpression:
-            expected === undefined
-              ? `attribute_not_exists(${version})`
-              : `${version} = ${e.value('expected', expected)}`,
+          ConditionExpression: [
+            `attribute_not_exists(${version})`,
+            ...(expected === undefined ? [] : [`${version} = ${e.value('expected', expected)}`]),
+            over,
+          ].join(' OR '),
           ...e.build(),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -874,13 +879,15 @@ export function toSharedSendWindow(
   const version = item?.[RATE_ATTR.version];
   if (typeof version !== 'number') return undefined;
   const writer = String(item?.[RATE_ATTR.writer] ?? '');
+  const until = item?.[RATE_ATTR.countsUntil];
+  const countsUntil = typeof until === 'number' ? until : Number.MAX_SAFE_INTEGER;
   const flat = item?.[RATE_ATTR.starts];
   const wellFormed =
     Array.isArray(flat) && flat.length % 2 === 0 && flat.every((n) => typeof n === 'number' && Number.isFinite(n));
-  if (!wellFormed) return { version, writer, starts: [] };
+  if (!wellFormed) return { version, writer, countsUntil, starts: [] };
   const starts: { at: number; cost: number }[] = [];
   for (let i = 0; i < flat.length; i += 2) starts.push({ at: flat[i] as number, cost: flat[i + 1] as number });
-  return { version, writer, starts };
+  return { version, writer, countsUntil, starts };
 }
 
 export function toSourceState(item: Record<string, NativeAttributeValue>): SourceState {

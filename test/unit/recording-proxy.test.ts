@@ -4,9 +4,9 @@
  * fixed number each run) from the event records' (one per call) by it.
  */
 import { describe, expect, it } from 'vitest';
-import { batchItems, itemSortKey } from '../../bench/lib/recording-proxy';
+import { batchItems, itemPartitionKey, itemSortKey } from '../../bench/lib/recording-proxy';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { eventKey, eventSk, SOURCE_STATE_SK, sourceStateKey } from '../../lambda/state/keys';
+import { eventKey, eventSk, rateKey, SOURCE_STATE_SK, sourceStateKey } from '../../lambda/state/keys';
 
 describe('the recording proxy', () => {
   it("reads a single-item call's sort key from its Key or its Item", () => {
@@ -14,6 +14,15 @@ describe('the recording proxy', () => {
     const put = JSON.stringify({ TableName: 't', Item: marshall({ ...eventKey('r001', 'abc'), status: 'claimed' }) });
     expect(itemSortKey(update)).toBe(SOURCE_STATE_SK);
     expect(itemSortKey(put)).toBe(eventSk('abc'));
+  });
+
+  it("tells a shared send window's item from a source's by its partition key", () => {
+    const window = JSON.stringify({ TableName: 't', Key: marshall(rateKey('ses')) });
+    expect(itemSortKey(window)).toBe(SOURCE_STATE_SK);
+    expect(itemPartitionKey(window)).toBe('rate#ses');
+    expect(itemPartitionKey(JSON.stringify({ TableName: 't', Key: marshall(sourceStateKey('r001')) }))).toBe(
+      'src#r001',
+    );
   });
 
   it('has no sort key for a body without one, or one that is not JSON', () => {

@@ -1,9 +1,10 @@
 /**
  * One send quota paced for all shards together (lambda/notify/pacing/shared-pacer.ts), on a
- * discrete-event clock with an in-memory store that keeps DynamoDB's conditional semantics: a
- * burst in one shard gets the whole rate, shards together never put more than the rate into
- * any one-second window, refused writes are planned again, and a store that fails, answers late
- * or is slow makes the pacer fall back to its share, losing no send.
+ * discrete-event clock with an in-memory store that keeps DynamoDB's conditional semantics: each
+ * shard's own share (half the quota split evenly) needs no write, a burst in one shard gets its
+ * own share and the whole pool (the other half), shards together never put more than the quota
+ * into any one-second window, refused writes are planned again, and a store that fails, answers
+ * late or is slow makes the pacer pace to its own share alone, losing no send.
  */
 import { describe, expect, it } from 'vitest';
 import { leastBurstMs } from '../../lambda/core/send-rate';
@@ -27,6 +28,7 @@ class MemoryWindows implements SendWindowStore {
     service: QuotaService,
     expected: number | undefined,
     next: SharedSendWindow,
+    at: { readonly now: number },
   ): Promise<SendWindowSwap> {
     this.writes += 1;
     const fault = this.faults.shift();
@@ -34,7 +36,8 @@ class MemoryWindows implements SendWindowStore {
     if (typeof fault === 'object') await this.clock.sleep(fault.slowMs);
     const current = this.items.get(service);
     if (current === next) return { saved: true }; // ours, applied before (as StateStore recognises it)
-    if (current?.version !== expected) return current ? { saved: false, current } : { saved: false };
+    const over = current !== undefined && current.countsUntil <= at.now;
+    if (current !== undefined && current.version !== expected && !over) return { saved: false, current };
     this.items.set(service, next);
     if (fault === 'applied-then-throw') throw Object.assign(new Error('the call timed out'), { name: 'TimeoutError' });
     return { saved: true };
@@ -50,17 +53,19 @@ function shardsOn(
   clock: EventClock,
   store: SendWindowStore,
   count: number,
-  perSecond = 14,
+  quota = 14,
   random: () => number = () => 0,
+  ownShares = true,
 ): Shard[] {
   return Array.from({ length: count }, () => {
     const fallbacks: string[] = [];
     const pacer = new SharedSendPacer({
       clock,
       service: 'ses',
-      perSecond,
+      perSecond: ownShares ? quota * SHARED_PACING.poolShare : quota,
       store,
-      fallback: new SendPacer(clock, perSecond / count),
+      own: new SendPacer(clock, ownShares ? (quota * (1 - SHARED_PACING.poolShare)) / count : quota / count),
+      ownShare: ownShares,
       onFallback: (reason) => fallbacks.push(reason),
       random,
     });
@@ -100,25 +105,54 @@ function busiestSecond(starts: readonly Started[]): number {
 }
 
 describe('send pacing shared by the shards', () => {
-  it('a burst in one shard gets the whole rate while the others are quiet: 70 sends at 14/s in 4.1 s, not 20 s at its share', async () => {
+  it('quiet traffic: each shard sends on its own share, with no write', async () => {
     const clock = new EventClock();
     const store = new MemoryWindows(clock);
-    const shards = shardsOn(clock, store, 5);
+    const shards = shardsOn(clock, store, 2); // own 3.5/s each, pool 7/s
+    for (let i = 0; i < 10; i++) {
+      const a = ask(clock, shards, i % 2, 3);
+      await clock.runUntil(a.done);
+      expect(a.log).toHaveLength(3);
+      clock.advance(1_000);
+    }
+    expect(store.writes).toBe(0);
+  });
+
+  it("quiet traffic through the pool: one write per send, though each shard has not seen the others' writes", async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 4, 14, () => 0, false); // all pool: no own shares
+    for (let i = 0; i < 12; i++) {
+      const a = ask(clock, shards, i % 4, 1);
+      await clock.runUntil(a.done);
+      expect(a.log).toHaveLength(1);
+      clock.advance(1_500); // the last send no longer counts
+    }
+    expect(store.writes).toBe(12);
+    expect(shards.reduce((n, s) => n + s.pacer.counts.refused, 0)).toBe(0);
+  });
+
+  it('a burst in one shard gets its own share and the whole pool while the others are quiet', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 5); // own 1.4/s each (one a second), pool 7/s
     const t0 = clock.now();
-    const a = ask(clock, shards, 0, 70);
+    const a = ask(clock, shards, 0, 80);
     await clock.runUntil(a.done);
-    expect(a.log).toHaveLength(70);
-    expect(busiestSecond(a.log)).toBe(14);
-    // Each second of the shared window is held the grace longer: 4 × 1,025 ms.
-    expect(Math.max(...a.log.map((s) => s.at)) - t0).toBe(sharedBurstMs(70, 14));
-    expect(store.writes).toBeLessThanOrEqual(6); // one reservation a second, not one per send
+    expect(a.log).toHaveLength(80);
+    expect(busiestSecond(a.log)).toBe(8); // 1 of its own + 7 of the pool
+    const took = Math.max(...a.log.map((s) => s.at)) - t0;
+    expect(took).toBeLessThanOrEqual(sharedBurstMs(80, 7));
+    expect(took).toBeGreaterThanOrEqual(leastBurstMs(80, 8));
+    expect(took).toBeLessThan(leastBurstMs(80, 14 / 5) / 2); // the old equal share: 28 s
+    expect(store.writes).toBeLessThanOrEqual(12); // about one reservation a second
     expect(shards[0]!.fallbacks).toEqual([]);
   });
 
-  it('shards bursting together share the rate: never more than 14 in any second, as fast as one pacer would be', async () => {
+  it('shards bursting together share the quota: never more than 14 in any second', async () => {
     const clock = new EventClock();
     const store = new MemoryWindows(clock);
-    const shards = shardsOn(clock, store, 3);
+    const shards = shardsOn(clock, store, 3); // own 2.33/s each, pool 7/s
     const t0 = clock.now();
     const bursts = [ask(clock, shards, 0, 40), ask(clock, shards, 1, 25), ask(clock, shards, 2, 5, 3)];
     await clock.runUntil(Promise.all(bursts.map((b) => b.done)));
@@ -126,24 +160,22 @@ describe('send pacing shared by the shards', () => {
     expect(all).toHaveLength(70);
     expect(busiestSecond(all)).toBeLessThanOrEqual(14);
     const units = all.reduce((n, s) => n + s.cost, 0); // 80
-    expect(Math.max(...all.map((s) => s.at)) - t0).toBeLessThanOrEqual(leastBurstMs(units, 14) + 1_000);
+    expect(Math.max(...all.map((s) => s.at)) - t0).toBeLessThanOrEqual(sharedBurstMs(units, 10) + 1_000); // the pool and two own shares at 2 a second
     expect(store.writes).toBeGreaterThan(shards.length); // they did contend for the item
     expect(shards.flatMap((s) => s.fallbacks)).toEqual([]);
   });
 
-  it('counts what other shards reserved before it ever wrote', async () => {
+  it('counts what other shards reserved in the pool before it ever wrote', async () => {
     const clock = new EventClock();
     const store = new MemoryWindows(clock);
-    const others = Array.from({ length: 10 }, (_, i) => ({ at: clock.now() - 500 + i, cost: 1 }));
-    store.items.set('ses', { version: 41, writer: 'another-shard/40', starts: others });
-    const shards = shardsOn(clock, store, 2);
+    const others = Array.from({ length: 5 }, (_, i) => ({ at: clock.now() - 500 + i, cost: 1 }));
+    store.items.set('ses', { version: 41, writer: 'another-shard/40', countsUntil: clock.now() + 525, starts: others });
+    const shards = shardsOn(clock, store, 2); // own 3.5/s (3 a second), pool 7/s
+    const t0 = clock.now();
     const a = ask(clock, shards, 0, 10);
     await clock.runUntil(a.done);
-    const all = [...others.map((o) => ({ shard: 1, ...o })), ...a.log];
-    expect(busiestSecond(all)).toBe(14);
-    const t0 = others[0]!.at + 500;
-    expect(a.log.filter((s) => s.at === t0)).toHaveLength(4); // 14 − the 10 still counting
-    expect(a.log.filter((s) => s.at < others[0]!.at + 1_000)).toHaveLength(4);
+    expect(a.log.filter((s) => s.at === t0)).toHaveLength(3 + 2); // its own 3, and the pool's 7 − the 5 still counting
+    expect(busiestSecond([...others.map((o) => ({ shard: 1, ...o })), ...a.log])).toBeLessThanOrEqual(10);
     expect(store.items.get('ses')!.version).toBeGreaterThan(41);
   });
 
@@ -154,16 +186,15 @@ describe('send pacing shared by the shards', () => {
     const t0 = clock.now();
     const a = ask(clock, shards, 0, 20, 1, t0 + 500);
     const turns = await clock.runUntil(a.done);
-    expect(turns.filter((t) => t.go)).toHaveLength(14);
+    expect(turns.filter((t) => t.go)).toHaveLength(3 + 7);
     const late = turns.filter((t): t is Extract<Turn, { go: false }> => !t.go);
-    expect(late).toHaveLength(6);
+    expect(late).toHaveLength(10);
     for (const t of late) expect(t.notBefore).toBe(t0 + 1_000 + SHARED_PACING.graceMs);
     expect(clock.now() - t0).toBeLessThan(1_000);
-    const reserved = store.items.get('ses')!.starts.reduce((n, s) => n + s.cost, 0);
-    expect(reserved).toBe(14);
+    expect(store.items.get('ses')!.starts.reduce((n, s) => n + s.cost, 0)).toBe(7);
   });
 
-  it('a store that fails: it paces to its share for a while, says why once, loses no send, then shares again', async () => {
+  it('a store that fails twice: it paces to its own share for a while, says why once, loses no send, then shares again', async () => {
     const clock = new EventClock();
     const store = new MemoryWindows(clock);
     const shards = shardsOn(clock, store, 2);
@@ -174,18 +205,17 @@ describe('send pacing shared by the shards', () => {
     expect(a.log).toHaveLength(21);
     expect(shards[0]!.fallbacks).toHaveLength(1);
     expect(shards[0]!.fallbacks[0]).toMatch(
-      /could not be written \(ServiceUnavailable: Service unavailable\).*share \(7\/s\) for 30 s/,
+      /could not be written \(ServiceUnavailable: Service unavailable\).*own share \(3\.5\/s\) for 30 s/,
     );
-    expect(busiestSecond(a.log)).toBe(7);
-    expect(Math.max(...a.log.map((s) => s.at)) - t0).toBe(leastBurstMs(21, 7)); // 2,000 ms at the share
+    expect(busiestSecond(a.log)).toBe(3);
+    expect(Math.max(...a.log.map((s) => s.at)) - t0).toBe(leastBurstMs(21, 3.5)); // 6 s on its own share
     expect(shards[0]!.pacer.fallingBack).toBe(true);
 
     clock.t += SHARED_PACING.fallbackMs;
     expect(shards[0]!.pacer.fallingBack).toBe(false);
-    const t1 = clock.now();
-    const b = ask(clock, shards, 0, 28);
+    const b = ask(clock, shards, 0, 30);
     await clock.runUntil(b.done);
-    expect(Math.max(...b.log.map((s) => s.at)) - t1).toBe(sharedBurstMs(28, 14)); // the whole rate again
+    expect(busiestSecond(b.log)).toBe(10); // its own and the pool again
   });
 
   it('a write applied but answered with an error: the same write again is recognised, no fallback, never over', async () => {
@@ -198,10 +228,10 @@ describe('send pacing shared by the shards', () => {
     await clock.runUntil(Promise.all([a.done, b.done]));
     expect([a.log.length, b.log.length]).toEqual([14, 14]);
     expect(shards.flatMap((s) => s.fallbacks)).toEqual([]);
-    expect(busiestSecond([...a.log, ...b.log])).toBe(14);
+    expect(busiestSecond([...a.log, ...b.log])).toBeLessThanOrEqual(14);
   });
 
-  it('a store that fails twice in a row: it paces to its share, and its lost reservations count for the others', async () => {
+  it('a write applied, then two errors: the shard keeps to its own share, the others count its lost reservation', async () => {
     const clock = new EventClock();
     const store = new MemoryWindows(clock);
     const shards = shardsOn(clock, store, 2);
@@ -209,16 +239,16 @@ describe('send pacing shared by the shards', () => {
     const t0 = clock.now();
     const a = ask(clock, shards, 0, 14);
     await clock.settle(); // both of shard 0's writes fail before shard 1 asks
+    const lost = store.items.get('ses')!.starts.length; // what the lost answer had reserved
+    expect(lost).toBeGreaterThan(0);
     const b = ask(clock, shards, 1, 14);
     await clock.runUntil(Promise.all([a.done, b.done]));
     expect([a.log.length, b.log.length]).toEqual([14, 14]);
     expect(shards[0]!.fallbacks).toHaveLength(1);
-    expect(busiestSecond(a.log)).toBe(7); // its share
-    // The lost write reserved shard 0's first send (a pacer writes at once for its first ask):
-    // shard 1 counts it, unused, and sends the 13 left in that second.
-    const stored = store.items.get('ses')!.starts.filter((s) => s.at < t0 + 1_000);
-    expect(stored.length).toBeGreaterThan(13);
-    expect(b.log.filter((s) => s.at < t0 + 1_000)).toHaveLength(13);
+    expect(busiestSecond(a.log)).toBe(3); // its own share alone
+    expect(b.log.filter((s) => s.at < t0 + 1_000)).toHaveLength(3 + 7 - lost);
+    // Everything that started, with the reservation nobody used: still within the quota.
+    expect(busiestSecond([...a.log, ...b.log])).toBeLessThanOrEqual(14);
   });
 
   it('a slow store: reservations that come back too late are planned again, nothing goes early or twice', async () => {
@@ -229,15 +259,12 @@ describe('send pacing shared by the shards', () => {
     const a = ask(clock, shards, 0, 30);
     await clock.runUntil(a.done);
     expect(a.log).toHaveLength(30);
-    expect(busiestSecond(a.log)).toBeLessThanOrEqual(14);
+    expect(busiestSecond(a.log)).toBeLessThanOrEqual(10);
     expect(shards[0]!.pacer.counts.spoiled).toBeGreaterThan(0);
     expect(shards[0]!.fallbacks).toEqual([]);
-    // Every send went at or after its reservation, within the grace.
-    const reserved = store.items.get('ses')!.starts.map((s) => s.at);
-    for (const s of a.log) expect(reserved.some((at) => s.at >= at && s.at - at <= SHARED_PACING.graceMs)).toBe(true);
   });
 
-  it('a write slower than the limit: it falls back to its share, and the reservations it got still go', async () => {
+  it('a write slower than the limit: it falls back to its own share, and the reservations it got still go', async () => {
     const clock = new EventClock();
     const store = new MemoryWindows(clock);
     const shards = shardsOn(clock, store, 2);
@@ -246,7 +273,7 @@ describe('send pacing shared by the shards', () => {
     await clock.runUntil(a.done);
     expect(a.log).toHaveLength(20);
     expect(shards[0]!.fallbacks[0]).toMatch(/took 501 ms to write/);
-    expect(busiestSecond(a.log)).toBeLessThanOrEqual(14);
+    expect(busiestSecond(a.log)).toBeLessThanOrEqual(10);
   });
 
   it('shards that keep writing first: after 50 refusals in a row, each after a backoff, it falls back rather than spin', async () => {
@@ -254,15 +281,18 @@ describe('send pacing shared by the shards', () => {
     const refusing: SendWindowStore = {
       swapSendWindow: async () => ({
         saved: false,
-        current: { version: Math.random(), writer: 'another-shard', starts: [] },
+        current: { version: Math.random(), writer: 'another-shard', countsUntil: Number.MAX_SAFE_INTEGER, starts: [] },
       }),
     };
-    const shards = shardsOn(clock, refusing, 2);
-    const a = ask(clock, shards, 0, 3);
+    const shards = shardsOn(clock, refusing, 2, 14, () => 0.5);
+    const t0 = clock.now();
+    const a = ask(clock, shards, 0, 60);
     await clock.runUntil(a.done);
-    expect(a.log).toHaveLength(3);
+    expect(a.log).toHaveLength(60);
     expect(shards[0]!.pacer.counts.refused).toBe(SHARED_PACING.maxConflicts);
     expect(shards[0]!.fallbacks[0]).toMatch(/written by others 50 times in a row/);
+    expect(shards[0]!.fallbacks).toHaveLength(1);
+    expect(clock.now() - t0).toBeGreaterThan(3_000); // it backed off between refusals
   });
 
   it('a fault in the pacer itself (its clock fails) and a logger that throws: every waiting send still goes, at the share', async () => {
@@ -279,7 +309,7 @@ describe('send pacing shared by the shards', () => {
       service: 'sns',
       perSecond: 14,
       store,
-      fallback: new SendPacer(clock, 7),
+      own: new SendPacer(clock, 7),
       onFallback: () => {
         throw new Error('the logger is down');
       },
@@ -287,15 +317,15 @@ describe('send pacing shared by the shards', () => {
     });
     const log: number[] = [];
     const done = Promise.all(
-      Array.from({ length: 20 }, () => pacer.turn(1).then((t) => t.go && log.push(clock.now()))),
+      Array.from({ length: 40 }, () => pacer.turn(1).then((t) => t.go && log.push(clock.now()))),
     );
     await clock.runUntil(done);
-    expect(log).toHaveLength(20);
+    expect(log).toHaveLength(40);
     expect(pacer.counts.fallbacks).toBe(1);
     expect(pacer.fallingBack).toBe(true);
   });
 
-  it('random bursts in 4 shards, with refusals: never more than the rate in any second, every send once', async () => {
+  it('random bursts in 4 shards, with refusals and drawn backoffs: never more than the quota in any second, every send once', async () => {
     for (let seed = 1; seed <= 20; seed++) {
       const random = seededRandom(seed);
       const clock = new EventClock();

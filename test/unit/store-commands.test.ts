@@ -339,6 +339,7 @@ describe('the shared send windows', () => {
   const next = {
     version: 8,
     writer: 'p1/7',
+    countsUntil: 2_071,
     starts: [
       { at: 1_000, cost: 1 },
       { at: 1_071, cost: 3 },
@@ -347,16 +348,21 @@ describe('the shared send windows', () => {
 
   it('a swap: the flat starts, the next version and its writer, only over the version the pacer saw, kept for the TTL', async () => {
     mock.on('UpdateItem').resolves({});
-    expect(await store.swapSendWindow('ses', 7, next, 86_401_000)).toEqual({ saved: true });
+    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 86_401_000 })).toEqual({ saved: true });
     const input = mock.calls('UpdateItem')[0]!;
     expect(input.Key).toEqual({ pk: 'rate#ses', sk: 'state' });
     expect(input.UpdateExpression).toBe(
-      'SET #version = :version, #writer = :writer, #starts = :starts, #expiresAt = :expiresAt',
+      'SET #version = :version, #writer = :writer, #countsUntil = :countsUntil, #starts = :starts, #expiresAt = :expiresAt',
     );
-    expect(input.ConditionExpression).toBe('#version = :expected');
+    // Only over the version it saw, unless nothing stored counts any more.
+    expect(input.ConditionExpression).toBe(
+      'attribute_not_exists(#version) OR #version = :expected OR #countsUntil <= :now',
+    );
     expect(input.ExpressionAttributeValues).toEqual({
       ':version': 8,
       ':writer': 'p1/7',
+      ':countsUntil': 2_071,
+      ':now': 900,
       ':starts': [1_000, 1, 1_071, 3],
       ':expiresAt': 86_401,
       ':expected': 7,
@@ -366,32 +372,34 @@ describe('the shared send windows', () => {
 
   it('the first swap: only if no window is stored', async () => {
     mock.on('UpdateItem').resolves({});
-    await store.swapSendWindow('sns', undefined, next, 0);
-    expect(mock.calls('UpdateItem')[0]!.ConditionExpression).toBe('attribute_not_exists(#version)');
+    await store.swapSendWindow('sns', undefined, next, { now: 900, expiresAt: 0 });
+    expect(mock.calls('UpdateItem')[0]!.ConditionExpression).toBe(
+      'attribute_not_exists(#version) OR #countsUntil <= :now',
+    );
   });
 
   it('refused: the window as stored; our own write applied before: saved; the same by another writer: refused; starts of another shape: none', async () => {
     const item = (fields: Record<string, unknown>) => refused({ pk: 'rate#ses', sk: 'state', ...fields });
     mock
       .on('UpdateItem')
-      .rejectsOnce(item({ version: 9, writer: 'p2/3', starts: [1_050, 2] }))
-      .rejectsOnce(item({ version: 8, writer: 'p1/7', starts: [1_000, 1, 1_071, 3] }))
-      .rejectsOnce(item({ version: 8, writer: 'p2/4', starts: [1_000, 1, 1_071, 3] }))
-      .rejectsOnce(item({ version: 12, writer: 'p3/1', starts: [1_050] }))
+      .rejectsOnce(item({ version: 9, writer: 'p2/3', countsUntil: 2_050, starts: [1_050, 2] }))
+      .rejectsOnce(item({ version: 8, writer: 'p1/7', countsUntil: 2_071, starts: [1_000, 1, 1_071, 3] }))
+      .rejectsOnce(item({ version: 8, writer: 'p2/4', countsUntil: 2_071, starts: [1_000, 1, 1_071, 3] }))
+      .rejectsOnce(item({ version: 12, writer: 'p3/1', countsUntil: 2_050, starts: [1_050] }))
       .rejectsOnce(refused({}));
-    expect(await store.swapSendWindow('ses', 7, next, 0)).toEqual({
+    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({
       saved: false,
-      current: { version: 9, writer: 'p2/3', starts: [{ at: 1_050, cost: 2 }] },
+      current: { version: 9, writer: 'p2/3', countsUntil: 2_050, starts: [{ at: 1_050, cost: 2 }] },
     });
-    expect(await store.swapSendWindow('ses', 7, next, 0)).toEqual({ saved: true });
-    expect(await store.swapSendWindow('ses', 7, next, 0)).toEqual({
+    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({ saved: true });
+    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({
       saved: false,
       current: { ...next, writer: 'p2/4' },
     });
-    expect(await store.swapSendWindow('ses', 7, next, 0)).toEqual({
+    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({
       saved: false,
-      current: { version: 12, writer: 'p3/1', starts: [] },
+      current: { version: 12, writer: 'p3/1', countsUntil: 2_050, starts: [] },
     });
-    expect(await store.swapSendWindow('ses', 7, next, 0)).toEqual({ saved: false });
+    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({ saved: false });
   });
 });

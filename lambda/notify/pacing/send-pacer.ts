@@ -39,4 +39,9 @@ export class SendPacer {
   turn(cost: number, deadline = Number.POSITIVE_INFINITY): Promise<Turn> {
     return this.#turns.turn(Math.max(1, cost), deadline);
   }
+
+  /** Start a send of `cost` now if nothing waits and the window has room (it is counted); else false. */
+  tryNow(cost: number): boolean {
+    return this.#turns.tryNow(Math.max(1, cost));
+  }
 }

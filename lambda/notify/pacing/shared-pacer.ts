@@ -1,18 +1,25 @@
 /**
- * Paces one account quota (SES recipients, SNS SMS) for all shards together, so that a burst in
- * one restaurant gets the whole send rate when the others are quiet, and the shards together
- * never exceed it. The window of core/send-rate.ts lives in one DynamoDB item per quota
- * (`SendWindowStore`); each write reserves the starts of what waits now, up to `horizonMs`
- * ahead, with a condition on the item's version (a refused write returns the item, the pacer
- * plans again). A send goes at its reserved instant; one whose write came back too late to use
- * it (`graceMs`) is planned again, its reservation left to count (unused: never over the quota).
+ * Paces one account quota (SES recipients, SNS SMS) for all shards together. Half of the quota is
+ * split evenly among the shards (`own`, a local SendPacer: no I/O) when that gives each at least
+ * one a second; the rest is a pool any shard draws from when its own share has no room, so that a
+ * burst in one restaurant gets the pool while the others are quiet, and quiet traffic its own
+ * share carries costs no write. With own shares, the shards together never exceed the quota even
+ * while the pool cannot be used; with the quota all pool (many shards), the equal share they
+ * fall back to is not seen by the others, and SES or SNS may throttle a send (sent again later).
+ *
+ * A write needs no second try when the stored window holds nothing that still counts, whoever
+ * wrote it last: quiet traffic is one write per send.
+ *
+ * The pool's window (core/send-rate.ts) lives in one DynamoDB item per quota (`SendWindowStore`);
+ * each write reserves the starts of what waits now, up to `horizonMs` ahead, with a condition on
+ * the item's version (a refused write returns the item; the pacer backs off at random and plans
+ * again). A send goes at its reserved instant; one whose write came back too late to use it
+ * (`graceMs`) is planned again, its reservation left to count (unused: never over the quota).
  *
  * A write that fails is made once more, the same (the store recognises its own write applied
- * but answered late). When the item cannot be written (two errors, a slow answer, writes refused
- * again and again, with a random backoff between) the pacer paces to the shard's equal share (`fallback`, the SendPacer used
- * with one shard) for `fallbackMs`. While it does, the other shards do not see its sends, so the
- * account may briefly exceed the quota by that share; SES or SNS then throttles a send (a
- * `throttled` result, sent again on a later tick, nothing lost).
+ * but answered late). When the item cannot be written (two errors, a write slower than
+ * `slowWriteMs`, `maxConflicts` refusals in a row) the pacer paces to its own share alone for
+ * `fallbackMs`, and says why.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -28,6 +35,8 @@ import type { SendPacer } from './send-pacer';
 import type { PacerClock, Turn } from './turns';
 
 export const SHARED_PACING = {
+  /** The part of each quota in the pool; the rest is split evenly among the shards. */
+  poolShare: 0.5,
   /** How far ahead of now one write reserves starts (a quota's second: one write a second in a burst). */
   horizonMs: 1_000,
   /**
@@ -53,12 +62,14 @@ export const SHARED_PACING = {
 export interface SharedPacerOptions {
   readonly clock: PacerClock;
   readonly service: QuotaService;
-  /** The account's quota, units per second, for every shard together. */
+  /** The pool's rate, units per second, for every shard together (`poolShare` of the quota). */
   readonly perSecond: number;
   readonly store: SendWindowStore;
-  /** The shard's equal share, paced to while the store cannot be used. */
-  readonly fallback: SendPacer;
-  /** Told each time the pacer falls back to its share, with why (no secret in it). */
+  /** The shard's own pacer: its share of the rest, tried first, and all it paces to while the store cannot be used. */
+  readonly own: SendPacer;
+  /** False: `own` is only the fallback (the quota is all pool, own shares would be under one a second). Default true. */
+  readonly ownShare?: boolean;
+  /** Told each time the pacer falls back to its own share, with why (no secret in it). */
   readonly onFallback?: (reason: string) => void;
   /** Draws the backoff after a refused write, in [0, 1). Default Math.random. */
   readonly random?: () => number;
@@ -97,7 +108,7 @@ export class SharedSendPacer {
     return this.options.perSecond;
   }
 
-  /** Is it pacing to its share now (the store failed or was slow)? */
+  /** Is it pacing to its own share alone now (the store failed or was slow)? */
   get fallingBack(): boolean {
     return this.options.clock.now() < this.#fallbackUntil;
   }
@@ -108,11 +119,22 @@ export class SharedSendPacer {
    */
   turn(cost: number, deadline = Number.POSITIVE_INFINITY): Promise<Turn> {
     const units = Math.max(1, cost);
-    if (this.fallingBack) return this.options.fallback.turn(units, deadline);
+    const { own, clock } = this.options;
+    if (this.#queue.length === 0 && this.#ownNow(units)) return Promise.resolve({ go: true, at: clock.now() });
+    if (this.fallingBack) return own.turn(units, deadline);
     return new Promise<Turn>((resolve) => {
       this.#queue.push({ cost: units, deadline, resolve });
       this.#poke();
     });
+  }
+
+  /**
+   * Start on the shard's own share now if it has room. A send costing more than the share's second
+   * (an e-mail to many recipients) goes through the pool: alone in a second of its own, it would
+   * put more than the share into that second, and every shard could do so at once.
+   */
+  #ownNow(units: number): boolean {
+    return this.options.ownShare !== false && units <= this.options.own.perSecond && this.options.own.tryNow(units);
   }
 
   #poke(): void {
@@ -134,8 +156,12 @@ export class SharedSendPacer {
     while (this.#queue.length > 0 || this.#granted.length > 0) {
       const now = clock.now();
       this.#handOut(now);
+      // Whatever its own share has room for now goes first, without a write.
+      while (this.#queue.length > 0 && this.#ownNow(this.#queue[0]!.cost)) {
+        this.#queue.shift()!.resolve({ go: true, at: now });
+      }
       if (now < this.#fallbackUntil) {
-        for (const w of this.#queue.splice(0)) void this.options.fallback.turn(w.cost, w.deadline).then(w.resolve);
+        for (const w of this.#queue.splice(0)) void this.options.own.turn(w.cost, w.deadline).then(w.resolve);
       }
       let wakeAt = this.#granted[0]?.at ?? Number.POSITIVE_INFINITY;
       if (this.#queue.length > 0) {
@@ -189,10 +215,17 @@ export class SharedSendPacer {
   async #reserve(due: readonly PlannedSend<Waiting>[], now: number): Promise<void> {
     const { clock, perSecond, store, service } = this.options;
     const starts = [...countedStarts(this.#window, now), ...due.map((p) => ({ at: p.at, cost: p.id.cost }))];
-    const next = { version: (this.#version ?? 0) + 1, writer: `${this.#id}/${this.counts.writes}`, starts };
+    const counted = windowOf(starts, perSecond, now, SHARED_PACING.graceMs);
+    const next = {
+      version: (this.#version ?? 0) + 1,
+      writer: `${this.#id}/${this.counts.writes}`,
+      countsUntil: Math.max(now, ...counted.starts.map((st) => st.until)),
+      starts,
+    };
     const began = clock.now();
     this.counts.writes += 1;
-    const write = () => store.swapSendWindow(service, this.#version, next, now + SHARED_PACING.keepMs);
+    const write = () =>
+      store.swapSendWindow(service, this.#version, next, { now, expiresAt: now + SHARED_PACING.keepMs });
     let swap: SendWindowSwap;
     try {
       // A failed write may have been applied: the same write again tells (the store recognises its own).
@@ -220,7 +253,7 @@ export class SharedSendPacer {
     }
     this.#conflicts = 0;
     this.#version = next.version;
-    this.#window = windowOf(starts, perSecond, now, SHARED_PACING.graceMs);
+    this.#window = counted;
     // Starts are planned the last write's time ahead, so that they are still ahead when it returns.
     this.#leadMs = Math.min(SHARED_PACING.slowWriteMs, took);
     for (const { id, at } of due) {
@@ -238,7 +271,7 @@ export class SharedSendPacer {
     this.#fallBack(`the shared ${this.options.service} pacer failed (${describe(error)})`);
     const waiting = [...this.#granted, ...this.#queue.splice(0)];
     this.#granted = [];
-    for (const w of waiting) void this.options.fallback.turn(w.cost, w.deadline).then(w.resolve);
+    for (const w of waiting) void this.options.own.turn(w.cost, w.deadline).then(w.resolve);
   }
 
   #fallBack(reason: string): void {
@@ -247,7 +280,7 @@ export class SharedSendPacer {
     this.counts.fallbacks += 1;
     try {
       this.options.onFallback?.(
-        `${reason}: pacing to this shard's share (${round(this.options.fallback.perSecond)}/s) for ${SHARED_PACING.fallbackMs / 1000} s`,
+        `${reason}: pacing to this shard's ${this.options.ownShare === false ? 'equal' : 'own'} share (${round(this.options.own.perSecond)}/s) for ${SHARED_PACING.fallbackMs / 1000} s`,
       );
     } catch {
       // A failing logger must not stop the pacing.

@@ -94,6 +94,16 @@ export class TurnQueue<Ask, State> {
     });
   }
 
+  /** Start `ask` at once if nothing waits and the rule lets it now (it is counted); false otherwise, nothing counted. */
+  tryNow(ask: Ask): boolean {
+    if (this.#queue.length > 0) return false;
+    const now = this.clock.now();
+    const [first] = this.rule.plan(this.#state, [{ id: 0, ask, deadline: now }], now);
+    if (first === undefined || first.late || first.at > now) return false;
+    this.#state = this.rule.record(this.#state, ask, now);
+    return true;
+  }
+
   /** Change the state from outside (a 429 the service answered), then re-plan what waits. */
   update(change: (state: State, now: number) => State): void {
     this.#state = change(this.#state, this.clock.now());
