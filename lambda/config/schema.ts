@@ -188,8 +188,8 @@ export const DeliverySchema = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(8),
   /**
    * The account's SES maximum send rate (recipients per second; a new production account has 14).
-   * E-mails are paced to it, each SendEmail counting its recipients; the shards share it through one
-   * window in the state table (notify/pacing/shared-pacer.ts), each falling back to an equal share.
+   * E-mails are paced to it, each SendEmail counting its recipients; several shards share it: an
+   * own share each and a pool in the state table (notify/pacing/shared-pacer.ts).
    */
   sesPerSecond: z.number().min(0.1).max(10_000).default(14),
   /**
