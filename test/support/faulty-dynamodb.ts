@@ -30,6 +30,14 @@ export const CALL_KINDS = [
 export type CallKind = (typeof CALL_KINDS)[number];
 export type DynamoFault = { kind: 'error' } | { kind: 'late' } | { kind: 'slow'; ms: number };
 
+/** A fault drawn at random: `error` 40 %, `late` 30 %, `slow` 30 % (the clock moving `slowMs` from … to). */
+export function randomFault(random: () => number, slowMs: readonly [number, number]): DynamoFault {
+  const roll = random();
+  if (roll < 0.4) return { kind: 'error' };
+  if (roll < 0.7) return { kind: 'late' };
+  return { kind: 'slow', ms: slowMs[0] + Math.floor(random() * (slowMs[1] - slowMs[0])) };
+}
+
 /** Which of the store's calls an action ("UpdateItem") with its input is. */
 export function callKind(action: string, input: Record<string, unknown>): CallKind | undefined {
   if (action === 'PutItem') return 'claim';

@@ -7,19 +7,18 @@
  * while the pool cannot be used; with the quota all pool (many shards), the equal share they
  * fall back to is not seen by the others, and SES or SNS may throttle a send (sent again later).
  *
- * A write needs no second try when the stored window holds nothing that still counts, whoever
- * wrote it last: quiet traffic is one write per send.
- *
  * The pool's window (core/send-rate.ts) lives in one DynamoDB item per quota (`SendWindowStore`);
  * each write reserves the starts of what waits now, up to `horizonMs` ahead, with a condition on
- * the item's version (a refused write returns the item; the pacer backs off at random and plans
- * again). A send goes at its reserved instant; one whose write came back too late to use it
+ * the item's version, or on nothing in it still counting (so quiet traffic is one write per send,
+ * whoever wrote last). A refused write returns the item; the pacer backs off at random and plans
+ * again. A send goes at its reserved instant; one whose write came back too late to use it
  * (`graceMs`) is planned again, its reservation left to count (unused: never over the quota).
  *
  * A write that fails is made once more, the same (the store recognises its own write applied
  * but answered late). When the item cannot be written (two errors, a write slower than
  * `slowWriteMs`, `maxConflicts` refusals in a row) the pacer paces to its own share alone for
- * `fallbackMs`, and says why.
+ * `fallbackMs`, and says why (an e-mail to more recipients than that share holds in a second then
+ * goes alone, holding it longer, as the one-shard pacer sends it).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -32,7 +31,7 @@ import {
 } from '../../core/send-rate';
 import type { QuotaService, SendWindowStore, SendWindowSwap } from '../../domain/ports';
 import type { SendPacer } from './send-pacer';
-import type { PacerClock, Turn } from './turns';
+import { answerLate, type PacerClock, type Turn } from './turns';
 
 export const SHARED_PACING = {
   /** The part of each quota in the pool; the rest is split evenly among the shards. */
@@ -62,7 +61,7 @@ export const SHARED_PACING = {
 export interface SharedPacerOptions {
   readonly clock: PacerClock;
   readonly service: QuotaService;
-  /** The pool's rate, units per second, for every shard together (`poolShare` of the quota). */
+  /** The pool's rate, units per second, for every shard together (`sharedParts` in notify/deliverer.ts). */
   readonly perSecond: number;
   readonly store: SendWindowStore;
   /** The shard's own pacer: its share of the rest, tried first, and all it paces to while the store cannot be used. */
@@ -175,14 +174,7 @@ export class SharedSendPacer {
           perSecond,
           SHARED_PACING.graceMs,
         );
-        const late = plan.filter((p) => p.late);
-        if (late.length > 0) {
-          for (const { id, at } of late) {
-            this.#queue.splice(this.#queue.indexOf(id), 1);
-            id.resolve({ go: false, notBefore: at });
-          }
-          continue; // the others may go earlier now
-        }
+        if (answerLate(this.#queue, plan)) continue; // the others may go earlier now
         const due = plan.filter((p) => p.at <= from + SHARED_PACING.horizonMs);
         if (due.length > 0) {
           await this.#reserve(due, now);

@@ -64,6 +64,19 @@ interface Waiting<Ask> {
   readonly resolve: (turn: Turn) => void;
 }
 
+/** Take a plan's late sends out of `queue` and answer each "not before" its instant; true if there were any. */
+export function answerLate<W extends { readonly resolve: (turn: Turn) => void }>(
+  queue: W[],
+  plan: readonly { readonly id: W; readonly at: number; readonly late: boolean }[],
+): boolean {
+  const late = plan.filter((p) => p.late);
+  for (const { id, at } of late) {
+    queue.splice(queue.indexOf(id), 1);
+    id.resolve({ go: false, notBefore: at });
+  }
+  return late.length > 0;
+}
+
 export class TurnQueue<Ask, State> {
   #state: State;
   readonly #queue: Waiting<Ask>[] = [];
@@ -130,14 +143,7 @@ export class TurnQueue<Ask, State> {
         this.#queue.map((w) => ({ id: w, ask: w.ask, deadline: w.deadline })),
         now,
       );
-      const late = plan.filter((p) => p.late);
-      if (late.length > 0) {
-        for (const { id, at } of late) {
-          this.#queue.splice(this.#queue.indexOf(id), 1);
-          id.resolve({ go: false, notBefore: at });
-        }
-        continue; // the others may go earlier now
-      }
+      if (answerLate(this.#queue, plan)) continue; // the others may go earlier now
       const first = plan[0]!;
       if (first.at <= now) {
         this.#queue.splice(this.#queue.indexOf(first.id), 1);

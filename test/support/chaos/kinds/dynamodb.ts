@@ -10,7 +10,7 @@
  */
 import { createSimulator } from '../../../../local/simulator';
 import { StateStore } from '../../../../lambda/state/store';
-import { CALL_KINDS, type DynamoFault, FaultyDynamoDb } from '../../faulty-dynamodb';
+import { CALL_KINDS, FaultyDynamoDb, randomFault } from '../../faulty-dynamodb';
 import { ManualClock, RecordingDeliverer, freshTable, seededRandom } from '../../harness';
 import { CHAOS_TOKEN, CLOCK_START, type ChaosEnv, SOURCE_ID } from '../lib/env';
 import { Lives, mortalPoller, planCrash } from '../lib/lives';
@@ -37,14 +37,7 @@ export async function runDynamoDbKind(env: ChaosEnv, seed: number): Promise<RunO
     let chaotic = false;
     faults.chooser = () => {
       if (!chaotic || random() >= share) return undefined;
-      const roll = random();
-      const fault: DynamoFault =
-        roll < 0.4
-          ? { kind: 'error' }
-          : roll < 0.7
-            ? { kind: 'late' }
-            : { kind: 'slow', ms: 1_000 + Math.floor(random() * 11_000) };
-      return fault;
+      return randomFault(random, [1_000, 12_000]);
     };
     let crashedLast = true;
     for (let invocation = 0; invocation <= CHAOTIC_INVOCATIONS + DRAINING_INVOCATIONS; invocation += 1) {

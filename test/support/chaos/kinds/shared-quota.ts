@@ -18,7 +18,7 @@ import type { AlertsConfig } from '../../../../lambda/config/schema';
 import { createDeliverer } from '../../../../lambda/notify/deliverer';
 import { StateStore } from '../../../../lambda/state/store';
 import { createSimulator, type Simulator } from '../../../../local/simulator';
-import { type DynamoFault, faultInjectingDynamoDb } from '../../faulty-dynamodb';
+import { faultInjectingDynamoDb, randomFault } from '../../faulty-dynamodb';
 import { ManualClock, SimulatedCrash, freshTable, seededRandom } from '../../harness';
 import { chaosConfig } from '../lib/config';
 import { CountingDeliverer } from '../lib/deliverers';
@@ -78,13 +78,7 @@ export async function runSharedQuotaKind(env: ChaosEnv, seed: number): Promise<R
         pick: () => {
           poolWrites += 1;
           if (!chaotic || random() >= share) return undefined;
-          const roll = random();
-          const fault: DynamoFault =
-            roll < 0.4
-              ? { kind: 'error' }
-              : roll < 0.7
-                ? { kind: 'late' }
-                : { kind: 'slow', ms: 200 + Math.floor(random() * 1_300) };
+          const fault = randomFault(random, [200, 1_500]);
           faults[fault.kind] += 1;
           return fault;
         },
