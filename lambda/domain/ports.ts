@@ -213,8 +213,9 @@ export type QuotaService = 'ses' | 'sns';
 
 /**
  * One quota's window as every shard sees it: the sends that started (or were reserved to start)
- * and still count, each an instant (epoch ms) and a cost; `version` changes with every write,
- * and `writer` names the write (a pacer's id and its write count), so that a writer knows its own.
+ * and still count, each an instant (epoch ms) and a cost; `writer` names the write (a pacer's id
+ * and its write count): unique, it is what a write is conditional on, and how a writer knows its
+ * own. `version` counts the writes, for people reading the item.
  */
 export interface SharedSendWindow {
   readonly version: number;
@@ -232,7 +233,7 @@ export type SendWindowSwap =
 /** Where the shards keep their shared send windows (DynamoDB: state/store.ts). */
 export interface SendWindowStore {
   /**
-   * Store `next` as the window of `service` if the stored one still has version `expected`, or
+   * Store `next` as the window of `service` if the stored one is still the write `expected`, or
    * none is stored, or nothing in it counts any more at `now` (so a writer that has not seen the
    * last writes needs no second try when they are over). Kept until `expiresAt` (epoch ms) unless
    * written again. Refused because `next` itself is stored (the same writer: our write, applied
@@ -240,7 +241,7 @@ export interface SendWindowStore {
    */
   swapSendWindow(
     service: QuotaService,
-    expected: number | undefined,
+    expected: string | undefined,
     next: SharedSendWindow,
     at: { readonly now: number; readonly expiresAt: number },
   ): Promise<SendWindowSwap>;

@@ -545,12 +545,12 @@ export class StateStore implements SourceStore, EventStore, BotStore, SendWindow
 
   async swapSendWindow(
     service: QuotaService,
-    expected: number | undefined,
+    expected: string | undefined,
     next: SharedSendWindow,
     at: { readonly now: number; readonly expiresAt: number },
   ): Promise<SendWindowSwap> {
     const e = new Expressions();
-    const version = e.name(RATE_ATTR.version);
+    const writer = e.name(RATE_ATTR.writer);
     const over = `${e.name(RATE_ATTR.countsUntil)} <= ${e.value('now', at.now)}`;
     try {
       await this.#db.update(
@@ -568,8 +568,8 @@ export class StateStore implements SourceStore, EventStore, BotStore, SendWindow
             e.assign(TABLE_SCHEMA.ttlAttribute, Math.ceil(at.expiresAt / 1000)),
           ].join(', ')}`,
           ConditionExpression: [
-            `attribute_not_exists(${version})`,
-            ...(expected === undefined ? [] : [`${version} = ${e.value('expected', expected)}`]),
+            `attribute_not_exists(${writer})`,
+            ...(expected === undefined ? [] : [`${writer} = ${e.value('expected', expected)}`]),
             over,
           ].join(' OR '),
           ...e.build(),

@@ -107,6 +107,22 @@ describe('send quotas shared by the shards, on DynamoDB Local', () => {
     expect(Number(Item?.expiresAt?.N)).toBeGreaterThan(Math.floor(t0 / 1000));
   });
 
+  it('a window overwritten once expired is not taken for an older one of the same version: no shard plans on a stale view', async () => {
+    const clock = new EventClock();
+    const { store } = await windowsOn(clock);
+    const shards = pacers(clock, store, 2, 10);
+    // Own shares 2.5/s: the 3rd send of a shard goes to the pool.
+    await clock.runUntil(burst(clock, shards[0]!.pacer, 3).done); // shard 0 writes version 1
+    clock.advance(2_000);
+    const t1 = clock.now();
+    const b = burst(clock, shards[1]!.pacer, 7); // shard 1 writes over the expired window: version 1 again
+    await clock.settle();
+    const a = burst(clock, shards[0]!.pacer, 7);
+    await clock.runUntil(Promise.all([a.done, b.done]));
+    expect(busiestSecond([...a.log, ...b.log])).toBeLessThanOrEqual(10);
+    expect(a.log.filter((s) => s.at < t1 + 1_000)).toHaveLength(2); // its own share only
+  });
+
   it('a write applied but answered late is recognised (no fallback); two errors fall back to the share; nothing is lost', async () => {
     const clock = new EventClock();
     const { faults, store } = await windowsOn(clock);

@@ -26,7 +26,7 @@ class MemoryWindows implements SendWindowStore {
 
   async swapSendWindow(
     service: QuotaService,
-    expected: number | undefined,
+    expected: string | undefined,
     next: SharedSendWindow,
     at: { readonly now: number },
   ): Promise<SendWindowSwap> {
@@ -37,7 +37,7 @@ class MemoryWindows implements SendWindowStore {
     const current = this.items.get(service);
     if (current === next) return { saved: true }; // ours, applied before (as StateStore recognises it)
     const over = current !== undefined && current.countsUntil <= at.now;
-    if (current !== undefined && current.version !== expected && !over) return { saved: false, current };
+    if (current !== undefined && current.writer !== expected && !over) return { saved: false, current };
     this.items.set(service, next);
     if (fault === 'applied-then-throw') throw Object.assign(new Error('the call timed out'), { name: 'TimeoutError' });
     return { saved: true };
@@ -177,6 +177,21 @@ describe('send pacing shared by the shards', () => {
     expect(a.log.filter((s) => s.at === t0)).toHaveLength(3 + 2); // its own 3, and the pool's 7 − the 5 still counting
     expect(busiestSecond([...others.map((o) => ({ shard: 1, ...o })), ...a.log])).toBeLessThanOrEqual(10);
     expect(store.items.get('ses')!.version).toBeGreaterThan(41);
+  });
+
+  it('a window overwritten once expired (by a shard that had not seen it) is not taken for the one another shard saw', async () => {
+    const clock = new EventClock();
+    const store = new MemoryWindows(clock);
+    const shards = shardsOn(clock, store, 2, 14, () => 0, false); // all pool
+    await clock.runUntil(ask(clock, shards, 0, 1).done); // shard 0 writes the first window (version 1)
+    clock.advance(2_000); // it expires
+    const t1 = clock.now();
+    const b = ask(clock, shards, 1, 14); // shard 1, which saw nothing, writes over it: version 1 again
+    await clock.settle();
+    const a = ask(clock, shards, 0, 14); // shard 0 still holds its own version 1
+    await clock.runUntil(Promise.all([a.done, b.done]));
+    expect(busiestSecond([...a.log, ...b.log])).toBe(14);
+    expect(a.log.filter((st) => st.at < t1 + 1_000)).toHaveLength(0);
   });
 
   it('answers "not before" at once for sends that cannot start by their deadline, reserving nothing for them', async () => {

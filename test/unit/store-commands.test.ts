@@ -346,17 +346,19 @@ describe('the shared send windows', () => {
     ],
   };
 
-  it('a swap: the flat starts, the next version and its writer, only over the version the pacer saw, kept for the TTL', async () => {
+  it('a swap: the flat starts, the next version and its writer, only over the write the pacer saw, kept for the TTL', async () => {
     mock.on('UpdateItem').resolves({});
-    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 86_401_000 })).toEqual({ saved: true });
+    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 86_401_000 })).toEqual({
+      saved: true,
+    });
     const input = mock.calls('UpdateItem')[0]!;
     expect(input.Key).toEqual({ pk: 'rate#ses', sk: 'state' });
     expect(input.UpdateExpression).toBe(
       'SET #version = :version, #writer = :writer, #countsUntil = :countsUntil, #starts = :starts, #expiresAt = :expiresAt',
     );
-    // Only over the version it saw, unless nothing stored counts any more.
+    // Only over the write it saw (writers are unique, versions may repeat), unless nothing stored counts any more.
     expect(input.ConditionExpression).toBe(
-      'attribute_not_exists(#version) OR #version = :expected OR #countsUntil <= :now',
+      'attribute_not_exists(#writer) OR #writer = :expected OR #countsUntil <= :now',
     );
     expect(input.ExpressionAttributeValues).toEqual({
       ':version': 8,
@@ -365,7 +367,7 @@ describe('the shared send windows', () => {
       ':now': 900,
       ':starts': [1_000, 1, 1_071, 3],
       ':expiresAt': 86_401,
-      ':expected': 7,
+      ':expected': 'p2/6',
     });
     expect(input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
@@ -374,7 +376,7 @@ describe('the shared send windows', () => {
     mock.on('UpdateItem').resolves({});
     await store.swapSendWindow('sns', undefined, next, { now: 900, expiresAt: 0 });
     expect(mock.calls('UpdateItem')[0]!.ConditionExpression).toBe(
-      'attribute_not_exists(#version) OR #countsUntil <= :now',
+      'attribute_not_exists(#writer) OR #countsUntil <= :now',
     );
   });
 
@@ -387,19 +389,19 @@ describe('the shared send windows', () => {
       .rejectsOnce(item({ version: 8, writer: 'p2/4', countsUntil: 2_071, starts: [1_000, 1, 1_071, 3] }))
       .rejectsOnce(item({ version: 12, writer: 'p3/1', countsUntil: 2_050, starts: [1_050] }))
       .rejectsOnce(refused({}));
-    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({
+    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({
       saved: false,
       current: { version: 9, writer: 'p2/3', countsUntil: 2_050, starts: [{ at: 1_050, cost: 2 }] },
     });
-    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({ saved: true });
-    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({
+    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({ saved: true });
+    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({
       saved: false,
       current: { ...next, writer: 'p2/4' },
     });
-    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({
+    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({
       saved: false,
       current: { version: 12, writer: 'p3/1', countsUntil: 2_050, starts: [] },
     });
-    expect(await store.swapSendWindow('ses', 7, next, { now: 900, expiresAt: 0 })).toEqual({ saved: false });
+    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({ saved: false });
   });
 });

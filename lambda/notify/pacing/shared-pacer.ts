@@ -9,8 +9,8 @@
  *
  * The pool's window (core/send-rate.ts) lives in one DynamoDB item per quota (`SendWindowStore`);
  * each write reserves the starts of what waits now, up to `horizonMs` ahead, with a condition on
- * the item's version, or on nothing in it still counting (so quiet traffic is one write per send,
- * whoever wrote last). A refused write returns the item; the pacer backs off at random and plans
+ * the write last seen (its unique `writer`), or on nothing in it still counting (so quiet traffic
+ * is one write per send, whoever wrote last). A refused write returns the item; the pacer backs off at random and plans
  * again. A send goes at its reserved instant; one whose write came back too late to use it
  * (`graceMs`) is planned again, its reservation left to count (unused: never over the quota).
  *
@@ -86,8 +86,9 @@ interface Granted extends Waiting {
 
 export class SharedSendPacer {
   #window: RateWindow = EMPTY_WINDOW;
-  /** The stored window's version as last seen; undefined: none stored (or not read yet). */
+  /** The stored window's version and writer as last seen; undefined: none stored (or not read yet). */
   #version: number | undefined;
+  #writer: string | undefined;
   readonly #queue: Waiting[] = [];
   /** Reserved, waiting for their instant, earliest first. */
   #granted: Granted[] = [];
@@ -217,7 +218,7 @@ export class SharedSendPacer {
     const began = clock.now();
     this.counts.writes += 1;
     const write = () =>
-      store.swapSendWindow(service, this.#version, next, { now, expiresAt: now + SHARED_PACING.keepMs });
+      store.swapSendWindow(service, this.#writer, next, { now, expiresAt: now + SHARED_PACING.keepMs });
     let swap: SendWindowSwap;
     try {
       // A failed write may have been applied: the same write again tells (the store recognises its own).
@@ -234,6 +235,7 @@ export class SharedSendPacer {
     if (!swap.saved) {
       this.counts.refused += 1;
       this.#version = swap.current?.version;
+      this.#writer = swap.current?.writer;
       this.#window = windowOf(swap.current?.starts ?? [], perSecond, clock.now(), SHARED_PACING.graceMs);
       if (++this.#conflicts >= SHARED_PACING.maxConflicts) {
         this.#fallBack(`the shared ${service} send window was written by others ${this.#conflicts} times in a row`);
@@ -245,6 +247,7 @@ export class SharedSendPacer {
     }
     this.#conflicts = 0;
     this.#version = next.version;
+    this.#writer = next.writer;
     this.#window = counted;
     // Starts are planned the last write's time ahead, so that they are still ahead when it returns.
     this.#leadMs = Math.min(SHARED_PACING.slowWriteMs, took);
