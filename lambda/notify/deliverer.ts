@@ -83,8 +83,9 @@ export interface DelivererOptions {
   /** The clock SES and SNS sends are paced on (the poller's: deadlines are in its time). Default: real time, `now`. */
   readonly clock?: PacerClock;
   /**
-   * Where the shards keep one send window per quota (the state table). With more than one shard,
-   * the quotas are then paced for all shards together. Default: none, each shard paces to its share.
+   * Where the shards keep each quota's pool (the state table). With more than one shard, the
+   * quotas are then paced for all shards together (own shares and a pool). Default: none, each
+   * shard paces to its equal share.
    */
   readonly sendWindows?: SendWindowStore;
   /** Told (a warning for the logs) when shared pacing falls back to the shard's share, and why. */

@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 import { parseAlertsConfig } from '../../lambda/config/schema';
 import { EMPTY_WINDOW, earliestStart, leastBurstMs, planStarts, recordStart } from '../../lambda/core/send-rate';
-import { quotaBoundBurstMs, quotaShare } from '../../lambda/notify/deliverer';
+import { quotaBoundBurstMs, quotaShare, sharedParts } from '../../lambda/notify/deliverer';
 import { SendPacer } from '../../lambda/notify/pacing/send-pacer';
 import { ManualClock, seededRandom } from '../support/harness';
 
@@ -104,6 +104,15 @@ describe('send pacing', () => {
     expect(quotaShare(parseAlertsConfig({ sources }))).toEqual({ ses: 14 / 3, sns: 20 / 3 });
     expect(quotaShare(parseAlertsConfig({ sources: sources.slice(0, 1) }))).toEqual({ ses: 14, sns: 20 });
     expect(leastBurstMs(10, 14 / 20)).toBeCloseTo(9 * (20 / 14) * 1_000);
+  });
+
+  it('shared pacing: half of a quota split among the shards while that is at least 1/s each, the rest a pool', () => {
+    expect(sharedParts(14, 2)).toEqual({ own: 3.5, pool: 7 });
+    expect(sharedParts(20, 10)).toEqual({ own: 1, pool: 10 });
+    expect(sharedParts(14, 20)).toEqual({ own: 0, pool: 14 });
+    const sources = Array.from({ length: 3 }, (_, i) => ({ id: `s${i}`, url: 'https://qr.example', shard: i }));
+    // What one shard may send while the others are quiet: 14/6 + 7 = 9.33 e-mails a second.
+    expect(quotaShare(parseAlertsConfig({ sources }), { shared: true }).ses).toBeCloseTo(14 / 6 + 7);
   });
 
   it('the quota-bound minimum of a burst, from the config: 1,000 e-mails at 14/s take at least 71 s', () => {
