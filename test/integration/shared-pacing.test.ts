@@ -17,7 +17,7 @@ import { SendPacer } from '../../lambda/notify/pacing/send-pacer';
 import { SHARED_PACING, SharedSendPacer } from '../../lambda/notify/pacing/shared-pacer';
 import { createSesClient } from '../../lambda/notify/ses';
 import { StateStore } from '../../lambda/state/store';
-import { EventClock } from '../support/event-clock';
+import { busiestSecond, EventClock } from '../support/event-clock';
 import { type DynamoFault, faultInjectingDynamoDb } from '../support/faulty-dynamodb';
 import { adminDynamoDb, freshTable } from '../support/harness';
 import { destinationsOf, interceptingHandler } from '../support/wire';
@@ -71,13 +71,6 @@ function burst(clock: EventClock, pacer: SharedSendPacer, count: number, cost = 
     ),
   );
   return { log, done };
-}
-
-function busiestSecond(starts: readonly Started[]): number {
-  return Math.max(
-    0,
-    ...starts.map((s) => starts.filter((o) => o.at >= s.at && o.at < s.at + 1_000).reduce((n, o) => n + o.cost, 0)),
-  );
 }
 
 describe('send quotas shared by the shards, on DynamoDB Local', () => {

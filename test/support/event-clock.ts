@@ -6,6 +6,7 @@
  *
  *   const clock = new EventClock();
  *   const starts = await clock.runUntil(Promise.all(asks));
+ *   expect(busiestSecond(starts)).toBeLessThanOrEqual(14);   // what pacing tests judge by
  */
 import type { PacerClock } from '../../lambda/notify/pacing/turns';
 
@@ -84,4 +85,12 @@ export class EventClock implements PacerClock {
       next.wake();
     }
   }
+}
+
+/** The most units started in any one-second window [t, t + 1 s) of these starts (0 for none). */
+export function busiestSecond(starts: readonly { readonly at: number; readonly cost: number }[]): number {
+  return Math.max(
+    0,
+    ...starts.map((s) => starts.filter((o) => o.at >= s.at && o.at < s.at + 1_000).reduce((n, o) => n + o.cost, 0)),
+  );
 }

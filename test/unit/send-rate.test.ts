@@ -10,14 +10,8 @@ import { parseAlertsConfig } from '../../lambda/config/schema';
 import { EMPTY_WINDOW, earliestStart, leastBurstMs, planStarts, recordStart } from '../../lambda/core/send-rate';
 import { quotaBoundBurstMs, quotaShare, sharedParts } from '../../lambda/notify/deliverer';
 import { SendPacer } from '../../lambda/notify/pacing/send-pacer';
+import { busiestSecond } from '../support/event-clock';
 import { ManualClock, seededRandom } from '../support/harness';
-
-/** The most units started in any one-second window [t, t + 1 s) of these starts. */
-function busiestSecond(starts: readonly { at: number; cost: number }[]): number {
-  return Math.max(
-    ...starts.map((s) => starts.filter((o) => o.at >= s.at && o.at < s.at + 1_000).reduce((n, o) => n + o.cost, 0)),
-  );
-}
 
 describe('send pacing', () => {
   it('1,000 sends at 14/s, 8 at a time: never more than 14 in any second, the last at 71 s', async () => {

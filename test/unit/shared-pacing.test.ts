@@ -12,7 +12,7 @@ import type { QuotaService, SendWindowStore, SendWindowSwap, SharedSendWindow } 
 import { SendPacer } from '../../lambda/notify/pacing/send-pacer';
 import { SHARED_PACING, SharedSendPacer } from '../../lambda/notify/pacing/shared-pacer';
 import type { Turn } from '../../lambda/notify/pacing/turns';
-import { EventClock } from '../support/event-clock';
+import { busiestSecond, EventClock } from '../support/event-clock';
 import { seededRandom } from '../support/harness';
 
 type Fault = 'throw' | 'applied-then-throw' | { slowMs: number } | undefined;
@@ -94,14 +94,6 @@ function ask(clock: EventClock, shards: Shard[], shard: number, count: number, c
 /** The least time from first send to last of `units` one-unit sends through a shared window. */
 function sharedBurstMs(units: number, perSecond: number): number {
   return (Math.ceil(units / perSecond) - 1) * (1_000 + SHARED_PACING.graceMs);
-}
-
-/** The most units started in any one-second window [t, t + 1 s). */
-function busiestSecond(starts: readonly Started[]): number {
-  return Math.max(
-    0,
-    ...starts.map((s) => starts.filter((o) => o.at >= s.at && o.at < s.at + 1_000).reduce((n, o) => n + o.cost, 0)),
-  );
 }
 
 describe('send pacing shared by the shards', () => {
