@@ -12,7 +12,7 @@ import { MINUTES_PER_MONTH, PRICES } from './cost/prices';
 import { renderDeploymentCost } from './cost/render';
 import type { BenchResults } from './results';
 import { burstOverQuotaBound, quotaRates } from './sections/burst';
-import { scaleLine } from './sections/scale';
+import { RUN_START_MS, scaleLine } from './sections/scale';
 import { sharedBurstLine } from './sections/shared-burst';
 
 export type Format = 'text' | 'markdown';
@@ -390,5 +390,33 @@ function renderScale(
       String(s.metricSeries),
     ]),
   );
+  const split = (r.scale ?? []).filter((s) => s.startOfRun !== undefined);
+  if (split.length > 0) {
+    note(
+      `Where the latency goes: the run's first ${RUN_START_MS / 1000} s, when every shard takes its sources' leases and lists their pending work at once, ` +
+        "apart from the rest of the run (DynamoDB answer times are DynamoDB Local's here, through the recording proxy; refused: conditional writes to the shared send windows another shard wrote first):",
+    );
+    table(
+      [
+        'sources',
+        `events in the first ${RUN_START_MS / 1000} s: p50 / p95`,
+        'events after: p50 / p95',
+        `DynamoDB in the first ${RUN_START_MS / 1000} s: requests, p50 / p95 answer`,
+        'DynamoDB after: requests, p50 / p95 answer',
+        'pool writes refused: first / after',
+      ],
+      split.map((s) => {
+        const o = s.startOfRun!;
+        return [
+          String(s.sources),
+          `${o.latencyFirst.count}: ${ms(o.latencyFirst.p50)} / ${ms(o.latencyFirst.p95)}`,
+          `${o.latencyAfter.count}: ${ms(o.latencyAfter.p50)} / ${ms(o.latencyAfter.p95)}`,
+          `${o.dynamoFirst.count}: ${ms(o.dynamoFirst.p50)} / ${ms(o.dynamoFirst.p95)}`,
+          `${o.dynamoAfter.count}: ${ms(o.dynamoAfter.p50)} / ${ms(o.dynamoAfter.p95)}`,
+          `${o.poolRefusedFirst} / ${o.poolRefusedAfter}`,
+        ];
+      }),
+    );
+  }
   note((r.scale ?? []).map(scaleLine).join('\n'));
 }

@@ -14,6 +14,8 @@ export interface ProxiedCall {
   /** "Publish", "DynamoDB_20120810.UpdateItem", … */
   readonly operation: string;
   readonly endedAt: number;
+  /** When the whole request had reached the proxy (endedAt − startedAt: the emulator's answer time, proxy included). */
+  readonly startedAt: number;
   readonly status: number;
   /** SNS Publish: the event's hash. */
   readonly hash?: string;
@@ -105,6 +107,7 @@ export class RecordingProxy {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const startedAt = Date.now();
       const body = Buffer.concat(chunks);
       const target = req.headers['x-amz-target'];
       const form = typeof target === 'string' ? undefined : new URLSearchParams(body.toString('utf8'));
@@ -130,6 +133,7 @@ export class RecordingProxy {
             this.calls.push({
               operation,
               endedAt: Date.now(),
+              startedAt,
               status: answer.statusCode ?? 0,
               ...(hash !== undefined ? { hash } : {}),
               ...(items !== undefined ? { items } : {}),
