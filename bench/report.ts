@@ -394,7 +394,7 @@ function renderScale(
   if (split.length > 0) {
     note(
       `Where the latency goes: the run's first ${RUN_START_MS / 1000} s, when every shard takes its sources' leases and lists their pending work at once, ` +
-        "apart from the rest of the run (DynamoDB answer times are DynamoDB Local's here, through the recording proxy; refused: conditional writes to the shared send windows another shard wrote first):",
+        "apart from the rest of the run (DynamoDB answer times are DynamoDB Local's here, through the recording proxy; refused: conditional writes to the shared send slots that found the pointer elsewhere than believed):",
     );
     table(
       [

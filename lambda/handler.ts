@@ -222,7 +222,7 @@ export function createDefaultHandler(env: NodeJS.ProcessEnv = process.env): Poll
       config,
       ...(topicArn ? { topicArn } : {}),
       ...(telegram ? { telegram } : {}),
-      sendWindows: store,
+      sendSlots: store,
       onPacingFallback: (message) => log.warn(message, {}),
     }),
     ...(telegram ? { staff: telegramStaffBot(telegram, { locale: config.locale }) } : {}),

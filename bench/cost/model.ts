@@ -67,7 +67,7 @@ export interface CostInputs {
     readonly snsPublishes: number;
     readonly sesRecipients: number;
     readonly smsMessages: number;
-    /** SES and SNS calls per event: with more than one shard, each may write the shared send window once. */
+    /** SES and SNS calls per event: with more than one shard, each may write the shared send slots once. */
     readonly sendCalls: number;
     /** Handler time per event in the burst (matters only where a run would otherwise end). */
     readonly lambdaMs: number;
@@ -307,7 +307,7 @@ export function buildCostModel(input: CostInputs): CostModel {
         1e6,
     },
     {
-      item: 'DynamoDB: the shared send windows (only with more than one shard)',
+      item: 'DynamoDB: the shared send slots (only with more than one shard)',
       arithmetic: `≤ ${n(e.sendCalls * thousand)} sends × 1 WRU × ${PRICES.dynamoWriteUnitsPerMillion} / 1M (a send alone writes once; a burst about once a second)`,
       usd: (e.sendCalls * thousand * PRICES.dynamoWriteUnitsPerMillion) / 1e6,
     },

@@ -46,7 +46,7 @@ export function itemSortKey(body: string): string | undefined {
   return itemKeyPart(body, TABLE_SCHEMA.sortKey);
 }
 
-/** The partition key of a single-item request body, the same way (`rate#ses` for a shared send window). */
+/** The partition key of a single-item request body, the same way (`rate#ses` for a quota's shared send slots). */
 export function itemPartitionKey(body: string): string | undefined {
   return itemKeyPart(body, TABLE_SCHEMA.partitionKey);
 }

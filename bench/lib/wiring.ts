@@ -115,7 +115,7 @@ export function wireHandler(options: WireOptions): WiredHandler {
     topicArn: options.topicArn,
     ses: createSesClient({ requestHandler: meter.handler('ses') }),
     sns: createSnsClient({ requestHandler: meter.handler('sns') }),
-    sendWindows: store,
+    sendSlots: store,
     onPacingFallback: (message) => log.warn(message, {}),
   });
   const deliverer: Deliverer = {

@@ -115,7 +115,7 @@ export interface StartOfRun {
   /** DynamoDB requests answered in each part (count) and their answer times, proxy to emulator and back. */
   readonly dynamoFirst: Distribution;
   readonly dynamoAfter: Distribution;
-  /** Conditional writes to the shared send windows (`rate#…`) refused, in each part. */
+  /** Conditional writes to the shared send slots (`rate#…`) refused, in each part. */
   readonly poolRefusedFirst: number;
   readonly poolRefusedAfter: number;
 }
@@ -331,7 +331,7 @@ export async function measureScaleSize(
     const writes = writeCalls.length;
     // The source item is written a fixed number of times a run (lease, first-run checkpoint,
     // release), whatever the run's length or traffic; every other write is a call's: its event
-    // record's, or the shared send windows' (items `rate#…`, written as sends are paced).
+    // record's, or the shared send slots' (items `rate#…`, written as sends are paced).
     const stateWrites = writeCalls.filter(
       (c) => c.sortKey === SOURCE_STATE_SK && !c.partitionKey?.startsWith('rate#'),
     ).length;

@@ -69,7 +69,7 @@ export async function measureSharedBurst(stack: BenchStack): Promise<SharedBurst
     createDeliverer({
       config,
       ses,
-      sendWindows: store,
+      sendSlots: store,
       onPacingFallback: (m) => {
         fallbacks += 1;
         if (process.env.SB_DEBUG) console.error(m);

@@ -29,12 +29,9 @@ export const EMPTY_WINDOW: RateWindow = { starts: [] };
 /** Float slack: 14 / 3 shards is not exact. */
 const EPSILON = 1e-9;
 
-/**
- * How long a start of `cost` counts against the window; `slackMs` longer when the send may go up
- * to that long after its planned instant (a shared reservation, notify/pacing/shared-pacer.ts).
- */
-function heldFor(cost: number, perSecond: number, slackMs = 0): number {
-  return RATE_WINDOW_MS * Math.max(1, cost / perSecond) + slackMs;
+/** How long a start of `cost` counts against the window. */
+function heldFor(cost: number, perSecond: number): number {
+  return RATE_WINDOW_MS * Math.max(1, cost / perSecond);
 }
 
 /** The earliest instant (≥ now) at which a send of `cost` may start. */
@@ -52,30 +49,10 @@ export function earliestStart(window: RateWindow, cost: number, now: number, per
 }
 
 /** The window after a send of `cost` started at `at` (starts that no longer count are dropped). */
-export function recordStart(window: RateWindow, cost: number, at: number, perSecond: number, slackMs = 0): RateWindow {
+export function recordStart(window: RateWindow, cost: number, at: number, perSecond: number): RateWindow {
   return {
-    starts: [...window.starts.filter((s) => s.until > at), { at, cost, until: at + heldFor(cost, perSecond, slackMs) }],
+    starts: [...window.starts.filter((s) => s.until > at), { at, cost, until: at + heldFor(cost, perSecond) }],
   };
-}
-
-/** A start as a stored window keeps it: its instant and cost (how long it counts follows from the rate). */
-export interface CountedStart {
-  readonly at: number;
-  readonly cost: number;
-}
-
-/** The window of `starts` at `perSecond` (each held `slackMs` longer), without those that no longer count at `now`. */
-export function windowOf(starts: readonly CountedStart[], perSecond: number, now: number, slackMs = 0): RateWindow {
-  return {
-    starts: starts
-      .map(({ at, cost }) => ({ at, cost, until: at + heldFor(cost, perSecond, slackMs) }))
-      .filter((s) => s.until > now),
-  };
-}
-
-/** What a stored window keeps of `window`: the starts that still count at `now`. */
-export function countedStarts(window: RateWindow, now: number): CountedStart[] {
-  return window.starts.filter((s) => s.until > now).map(({ at, cost }) => ({ at, cost }));
 }
 
 export interface PlannedSend<T> {
@@ -97,14 +74,13 @@ export function planStarts<T>(
   queue: readonly { readonly id: T; readonly cost: number; readonly deadline: number }[],
   now: number,
   perSecond: number,
-  slackMs = 0,
 ): PlannedSend<T>[] {
   let state = window;
   let after = now; // no send planned before one queued ahead of it
   return queue.map(({ id, cost, deadline }) => {
     const at = earliestStart(state, cost, after, perSecond);
     if (at > now && at > deadline) return { id, at, late: true };
-    state = recordStart(state, cost, at, perSecond, slackMs);
+    state = recordStart(state, cost, at, perSecond);
     after = at;
     return { id, at, late: false };
   });

@@ -208,43 +208,40 @@ export interface BotStore {
 
 // --- the account's send quotas, shared by the shards ---------------------------------------
 
-/** The quota a shared send window counts against. */
+/** The quota a shared send pacer counts against. */
 export type QuotaService = 'ses' | 'sns';
 
 /**
- * One quota's window as every shard sees it: the sends that started (or were reserved to start)
- * and still count, each an instant (epoch ms) and a cost; `writer` names the write (a pacer's id
- * and its write count): unique, it is what a write is conditional on, and how a writer knows its
- * own. `version` counts the writes, for people reading the item.
+ * One write to a quota's slot pointer (core/send-slots.ts): the next slot no shard has been given.
+ *   claim:  the pointer is at or before `from` (or not stored): it becomes `from + slots`, the
+ *           block [from, from + slots) is the writer's, the slots before `from` are never used;
+ *   append: the pointer is at or after `from` and at most `latestFirst`: it moves on by `slots`,
+ *           the block ends at the pointer returned.
  */
-export interface SharedSendWindow {
-  readonly version: number;
-  readonly writer: string;
-  /** When the last of its starts stops counting (epoch ms): from then on it holds nothing. */
-  readonly countsUntil: number;
-  readonly starts: readonly { readonly at: number; readonly cost: number }[];
-}
+export type SlotRequest =
+  | { readonly mode: 'claim'; readonly from: number; readonly slots: number; readonly expiresAt: number }
+  | {
+      readonly mode: 'append';
+      readonly from: number;
+      readonly latestFirst: number;
+      readonly slots: number;
+      readonly expiresAt: number;
+    };
 
-export type SendWindowSwap =
-  | { readonly saved: true }
-  /** Someone else wrote first: the window as it is now (absent: none is stored). */
-  | { readonly saved: false; readonly current?: SharedSendWindow };
+export type SlotReservation =
+  /** `next`: the pointer after the write. */
+  | { readonly reserved: true; readonly next: number }
+  /** The pointer was not where the request needs it: where it is (absent: not stored). */
+  | { readonly reserved: false; readonly next?: number };
 
-/** Where the shards keep their shared send windows (DynamoDB: state/store.ts). */
-export interface SendWindowStore {
+/** Where the shards keep their shared slot pointers, one per quota (DynamoDB: state/store.ts). */
+export interface SendSlotStore {
   /**
-   * Store `next` as the window of `service` if the stored one is still the write `expected`, or
-   * none is stored, or nothing in it counts any more at `now` (so a writer that has not seen the
-   * last writes needs no second try when they are over). Kept until `expiresAt` (epoch ms) unless
-   * written again. Refused because `next` itself is stored (the same writer: our write, applied
-   * but answered late): saved.
+   * Move the pointer of `service` as `request` says, only if it is where the request needs it;
+   * kept until `expiresAt` (epoch ms) unless written again. Not idempotent: a write that failed
+   * may have been applied, and its slots are then nobody's (counted, never used: never over).
    */
-  swapSendWindow(
-    service: QuotaService,
-    expected: string | undefined,
-    next: SharedSendWindow,
-    at: { readonly now: number; readonly expiresAt: number },
-  ): Promise<SendWindowSwap>;
+  reserveSendSlots(service: QuotaService, request: SlotRequest): Promise<SlotReservation>;
 }
 
 // --- the staff's chat ------------------------------------------------------------------------

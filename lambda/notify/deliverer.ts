@@ -14,7 +14,7 @@
  *
  * Both channels are paced to the account's quotas (`delivery.sesPerSecond`, `delivery.snsPerSecond`):
  * one pacer per channel, shared by every delivery of the deliverer (of an invocation, in Lambda).
- * With one shard it is a SendPacer at the whole quota. With several and `sendWindows` (the state
+ * With one shard it is a SendPacer at the whole quota. With several and `sendSlots` (the state
  * table) a SharedSendPacer: half of each quota split evenly among the shards (when that is at
  * least one a second each), the rest a pool in the table any shard draws from: a burst in one
  * restaurant gets the pool and its own share when the others are quiet, and a send its own share
@@ -55,7 +55,7 @@ import { createSesClient, type SesClient, sendAlertEmail } from './ses';
 import { createSnsClient, maxMessageBytes, publishAlert, type SnsClient } from './sns';
 import { CLIENT_DEFAULTS } from '../aws/clients';
 import type { SendEndpointOptions } from '../aws/query-call';
-import type { QuotaService, SendWindowStore } from '../domain/ports';
+import type { QuotaService, SendSlotStore } from '../domain/ports';
 import { shardCount } from '../config/shards';
 import { SendPacer } from './pacing/send-pacer';
 import { SHARED_PACING, SharedSendPacer } from './pacing/shared-pacer';
@@ -87,7 +87,7 @@ export interface DelivererOptions {
    * quotas are then paced for all shards together (own shares and a pool). Default: none, each
    * shard paces to its equal share.
    */
-  readonly sendWindows?: SendWindowStore;
+  readonly sendSlots?: SendSlotStore;
   /** Told (a warning for the logs) when shared pacing falls back to the shard's share, and why. */
   readonly onPacingFallback?: (message: string) => void;
 }
@@ -150,7 +150,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const share = quotaShare(config);
   const shards = shardCount(config);
   const pacerOf = (service: QuotaService) => {
-    if (options.sendWindows === undefined || shards === 1) {
+    if (options.sendSlots === undefined || shards === 1) {
       const alone = new SendPacer(pacerClock, share[service]);
       return { pacer: alone, scope: () => `${round(alone.perSecond)}/s for this invocation` };
     }
@@ -163,7 +163,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       service,
       perSecond: parts.pool,
       ownShare: parts.own > 0,
-      store: options.sendWindows,
+      store: options.sendSlots,
       own,
       ...(options.onPacingFallback && { onFallback: options.onPacingFallback }),
     });

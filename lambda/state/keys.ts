@@ -5,7 +5,7 @@
  *   src#<id>      state             the source: lease, cursor, queue knowledge, cooldowns (SOURCE_ATTR)
  *   src#<id>      evt#<record id>   one event record (attributes and lifecycle: lambda/domain/record.ts)
  *   bot#<name>    state             a chat bot's update reader: lease, offset (BOT_ATTR)
- *   rate#<quota>  state             the send window the shards share for `ses` or `sns` (RATE_ATTR)
+ *   rate#<quota>  slots             the slot pointer the shards share for `ses` or `sns` (RATE_ATTR)
  *
  * Event records that still need work carry `duePk = due#<id>` and `dueAt` (epoch ms), which puts
  * them in the sparse `due` index; the attributes are removed once the event is done, so the index
@@ -42,23 +42,18 @@ export const SOURCE_ATTR = {
 /** Attributes of a bot's item (`bot#<name>` / `state`): the lease (as a source's) and the update offset. */
 export const BOT_ATTR = { offset: 'offset' } as const;
 
-/** Attributes of a shared send window's item (`rate#<quota>` / `state`): `SharedSendWindow` (domain/ports.ts). */
-export const RATE_ATTR = {
-  version: 'version',
-  writer: 'writer',
-  countsUntil: 'countsUntil',
-  /** A flat list of numbers: at₀, cost₀, at₁, cost₁, … (the smallest item, one write unit for 60 starts). */
-  starts: 'starts',
-} as const;
+/** Attributes of a quota's slot item (`rate#<quota>` / `slots`): the next slot no shard has been given (domain/ports.ts). */
+export const RATE_ATTR = { next: 'next' } as const;
 
 export const sourcePk = (sourceId: string): string => `src#${sourceId}`;
 export const botKey = (bot: string) => ({
   [TABLE_SCHEMA.partitionKey]: `bot#${bot}`,
   [TABLE_SCHEMA.sortKey]: SOURCE_STATE_SK,
 });
+export const RATE_SLOTS_SK = 'slots';
 export const rateKey = (quota: string) => ({
   [TABLE_SCHEMA.partitionKey]: `rate#${quota}`,
-  [TABLE_SCHEMA.sortKey]: SOURCE_STATE_SK,
+  [TABLE_SCHEMA.sortKey]: RATE_SLOTS_SK,
 });
 export const SOURCE_STATE_SK = 'state';
 export const EVENT_SK_PREFIX = 'evt#';

@@ -39,9 +39,9 @@ import {
   type AcknowledgedCall,
   type BotStore,
   type QuotaService,
-  type SendWindowStore,
-  type SendWindowSwap,
-  type SharedSendWindow,
+  type SendSlotStore,
+  type SlotRequest,
+  type SlotReservation,
   RecordRejectedError,
   type SentFacts,
   type SourceStore,
@@ -73,7 +73,7 @@ export interface StateStoreOptions {
 /** The longest server strings a record keeps beside the event JSON (they are what staff see anyway). */
 export const STORED_LIMITS = { code: 100, table: 200, eventBytes: 100_000 } as const;
 
-export class StateStore implements SourceStore, EventStore, BotStore, SendWindowStore {
+export class StateStore implements SourceStore, EventStore, BotStore, SendSlotStore {
   readonly #db: DynamoDb;
   readonly #table: string;
   readonly #timeoutMs: number;
@@ -541,49 +541,46 @@ export class StateStore implements SourceStore, EventStore, BotStore, SendWindow
     }
   }
 
-  // --- the shared send windows -----------------------------------------------------------
+  // --- the shared send slots -------------------------------------------------------------
 
-  async swapSendWindow(
-    service: QuotaService,
-    expected: string | undefined,
-    next: SharedSendWindow,
-    at: { readonly now: number; readonly expiresAt: number },
-  ): Promise<SendWindowSwap> {
+  async reserveSendSlots(service: QuotaService, request: SlotRequest): Promise<SlotReservation> {
     const e = new Expressions();
-    const writer = e.name(RATE_ATTR.writer);
-    const over = `${e.name(RATE_ATTR.countsUntil)} <= ${e.value('now', at.now)}`;
+    const next = e.name(RATE_ATTR.next);
+    const from = e.value('from', request.from);
+    const ttl = e.assign(TABLE_SCHEMA.ttlAttribute, Math.ceil(request.expiresAt / 1000));
+    const write =
+      request.mode === 'claim'
+        ? {
+            UpdateExpression: `SET ${next} = ${e.value('next', request.from + request.slots)}, ${ttl}`,
+            ConditionExpression: `attribute_not_exists(${next}) OR ${next} <= ${from}`,
+          }
+        : {
+            UpdateExpression: `SET ${next} = ${next} + ${e.value('slots', request.slots)}, ${ttl}`,
+            ConditionExpression: `${next} BETWEEN ${from} AND ${e.value('latestFirst', request.latestFirst)}`,
+          };
     try {
-      await this.#db.update(
+      const out = await this.#db.update(
         {
           TableName: this.#table,
           Key: rateKey(service),
-          UpdateExpression: `SET ${[
-            e.assign(RATE_ATTR.version, next.version),
-            e.assign(RATE_ATTR.writer, next.writer),
-            e.assign(RATE_ATTR.countsUntil, next.countsUntil),
-            e.assign(
-              RATE_ATTR.starts,
-              next.starts.flatMap((s) => [s.at, s.cost]),
-            ),
-            e.assign(TABLE_SCHEMA.ttlAttribute, Math.ceil(at.expiresAt / 1000)),
-          ].join(', ')}`,
-          ConditionExpression: [
-            `attribute_not_exists(${writer})`,
-            ...(expected === undefined ? [] : [`${writer} = ${e.value('expected', expected)}`]),
-            over,
-          ].join(' OR '),
+          ...write,
           ...e.build(),
+          ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
         this.#call(),
       );
-      return { saved: true };
+      const stored = out.Attributes?.[RATE_ATTR.next];
+      // An answer without the pointer: the claim's own value (the append's cannot be known).
+      if (typeof stored === 'number') return { reserved: true, next: stored };
+      if (request.mode === 'claim') return { reserved: true, next: request.from + request.slots };
+      throw new Error('the slot pointer was moved but its new value was not returned');
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailed)) throw error;
-      const current = toSharedSendWindow(error.item);
-      // Our own write, applied but answered too late (and refused on the endpoint's retry).
-      if (current !== undefined && isDeepStrictEqual(current, next)) return { saved: true };
-      return current === undefined ? { saved: false } : { saved: false, current };
+      const stored = error.item?.[RATE_ATTR.next];
+      return typeof stored === 'number' && Number.isFinite(stored)
+        ? { reserved: false, next: stored }
+        : { reserved: false };
     }
   }
 
@@ -868,28 +865,6 @@ function fromSourceState(state: SourceState): Record<string, NativeAttributeValu
 }
 
 /** Lenient: an item written by an older version (cooldowns as bare numbers) still reads. */
-/**
- * A stored send window; undefined when none is stored. Starts of another shape than ours (written
- * by hand or by another version) read as none, so the next write replaces them instead of failing
- * on them for ever.
- */
-export function toSharedSendWindow(
-  item: Record<string, NativeAttributeValue> | undefined,
-): SharedSendWindow | undefined {
-  const version = item?.[RATE_ATTR.version];
-  if (typeof version !== 'number') return undefined;
-  const writer = String(item?.[RATE_ATTR.writer] ?? '');
-  const until = item?.[RATE_ATTR.countsUntil];
-  const countsUntil = typeof until === 'number' ? until : Number.MAX_SAFE_INTEGER;
-  const flat = item?.[RATE_ATTR.starts];
-  const wellFormed =
-    Array.isArray(flat) && flat.length % 2 === 0 && flat.every((n) => typeof n === 'number' && Number.isFinite(n));
-  if (!wellFormed) return { version, writer, countsUntil, starts: [] };
-  const starts: { at: number; cost: number }[] = [];
-  for (let i = 0; i < flat.length; i += 2) starts.push({ at: flat[i] as number, cost: flat[i + 1] as number });
-  return { version, writer, countsUntil, starts };
-}
-
 export function toSourceState(item: Record<string, NativeAttributeValue>): SourceState {
   const num = (value: unknown): number | undefined =>
     typeof value === 'number' && Number.isFinite(value) ? value : undefined;

@@ -47,7 +47,7 @@ export function callKind(action: string, input: Record<string, unknown>): CallKi
   // Values are marshalled at the wire ({ S: "state" }); plain ones are accepted too.
   const plain = (value: unknown) => (typeof value === 'object' && value !== null ? (value as { S?: string }).S : value);
   const key = input.Key as Record<string, unknown> | undefined;
-  if (String(plain(key?.pk)).startsWith('rate#')) return undefined; // a shared send window, not a source's
+  if (String(plain(key?.pk)).startsWith('rate#')) return undefined; // a shared send-slot pointer, not a source's
   if (plain(key?.sk) === 'state')
     return String(input.UpdateExpression).includes('#leaseUntil = ') ? 'lease' : 'checkpoint';
   // The end-of-run release sets the due time alone (StateStore.release).

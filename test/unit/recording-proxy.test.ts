@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchItems, itemPartitionKey, itemSortKey } from '../../bench/lib/recording-proxy';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { eventKey, eventSk, rateKey, SOURCE_STATE_SK, sourceStateKey } from '../../lambda/state/keys';
+import { eventKey, eventSk, RATE_SLOTS_SK, rateKey, SOURCE_STATE_SK, sourceStateKey } from '../../lambda/state/keys';
 
 describe('the recording proxy', () => {
   it("reads a single-item call's sort key from its Key or its Item", () => {
@@ -16,10 +16,10 @@ describe('the recording proxy', () => {
     expect(itemSortKey(put)).toBe(eventSk('abc'));
   });
 
-  it("tells a shared send window's item from a source's by its partition key", () => {
-    const window = JSON.stringify({ TableName: 't', Key: marshall(rateKey('ses')) });
-    expect(itemSortKey(window)).toBe(SOURCE_STATE_SK);
-    expect(itemPartitionKey(window)).toBe('rate#ses');
+  it("tells a quota's slot item from a source's by its partition key", () => {
+    const slots = JSON.stringify({ TableName: 't', Key: marshall(rateKey('ses')) });
+    expect(itemSortKey(slots)).toBe(RATE_SLOTS_SK);
+    expect(itemPartitionKey(slots)).toBe('rate#ses');
     expect(itemPartitionKey(JSON.stringify({ TableName: 't', Key: marshall(sourceStateKey('r001')) }))).toBe(
       'src#r001',
     );

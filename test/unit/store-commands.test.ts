@@ -335,73 +335,61 @@ describe('the source item', () => {
   });
 });
 
-describe('the shared send windows', () => {
-  const next = {
-    version: 8,
-    writer: 'p1/7',
-    countsUntil: 2_071,
-    starts: [
-      { at: 1_000, cost: 1 },
-      { at: 1_071, cost: 3 },
-    ],
-  };
-
-  it('a swap: the flat starts, the next version and its writer, only over the write the pacer saw, kept for the TTL', async () => {
-    mock.on('UpdateItem').resolves({});
-    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 86_401_000 })).toEqual({
-      saved: true,
-    });
+describe('the shared send slots', () => {
+  it('a claim: the pointer becomes the block end, only if it is at or before the block start (or not stored), kept for the TTL', async () => {
+    mock.on('UpdateItem').resolves({ Attributes: { next: 1_005 } });
+    expect(
+      await store.reserveSendSlots('ses', { mode: 'claim', from: 1_000, slots: 5, expiresAt: 86_401_000 }),
+    ).toEqual({ reserved: true, next: 1_005 });
     const input = mock.calls('UpdateItem')[0]!;
-    expect(input.Key).toEqual({ pk: 'rate#ses', sk: 'state' });
-    expect(input.UpdateExpression).toBe(
-      'SET #version = :version, #writer = :writer, #countsUntil = :countsUntil, #starts = :starts, #expiresAt = :expiresAt',
-    );
-    // Only over the write it saw (writers are unique, versions may repeat), unless nothing stored counts any more.
-    expect(input.ConditionExpression).toBe(
-      'attribute_not_exists(#writer) OR #writer = :expected OR #countsUntil <= :now',
-    );
-    expect(input.ExpressionAttributeValues).toEqual({
-      ':version': 8,
-      ':writer': 'p1/7',
-      ':countsUntil': 2_071,
-      ':now': 900,
-      ':starts': [1_000, 1, 1_071, 3],
-      ':expiresAt': 86_401,
-      ':expected': 'p2/6',
-    });
+    expect(input.Key).toEqual({ pk: 'rate#ses', sk: 'slots' });
+    expect(input.UpdateExpression).toBe('SET #next = :next, #expiresAt = :expiresAt');
+    expect(input.ConditionExpression).toBe('attribute_not_exists(#next) OR #next <= :from');
+    expect(input.ExpressionAttributeValues).toEqual({ ':from': 1_000, ':next': 1_005, ':expiresAt': 86_401 });
+    expect(input.ReturnValues).toBe('UPDATED_NEW');
     expect(input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
 
-  it('the first swap: only if no window is stored', async () => {
-    mock.on('UpdateItem').resolves({});
-    await store.swapSendWindow('sns', undefined, next, { now: 900, expiresAt: 0 });
-    expect(mock.calls('UpdateItem')[0]!.ConditionExpression).toBe(
-      'attribute_not_exists(#writer) OR #countsUntil <= :now',
-    );
+  it('an append: the pointer moves on by the block, only from where it was seen up to the last start every deadline allows', async () => {
+    mock.on('UpdateItem').resolves({ Attributes: { next: 1_012 } });
+    expect(
+      await store.reserveSendSlots('sns', {
+        mode: 'append',
+        from: 1_005,
+        latestFirst: 1_030,
+        slots: 3,
+        expiresAt: 86_401_000,
+      }),
+    ).toEqual({ reserved: true, next: 1_012 });
+    const input = mock.calls('UpdateItem')[0]!;
+    expect(input.Key).toEqual({ pk: 'rate#sns', sk: 'slots' });
+    expect(input.UpdateExpression).toBe('SET #next = #next + :slots, #expiresAt = :expiresAt');
+    expect(input.ConditionExpression).toBe('#next BETWEEN :from AND :latestFirst');
+    expect(input.ExpressionAttributeValues).toEqual({
+      ':from': 1_005,
+      ':slots': 3,
+      ':latestFirst': 1_030,
+      ':expiresAt': 86_401,
+    });
   });
 
-  it('refused: the window as stored; our own write applied before: saved; the same by another writer: refused; starts of another shape: none', async () => {
-    const item = (fields: Record<string, unknown>) => refused({ pk: 'rate#ses', sk: 'state', ...fields });
+  it('refused: where the pointer is; not stored, or not a number: none; an append answered without the pointer is an error', async () => {
+    const item = (fields: Record<string, unknown>) => refused({ pk: 'rate#ses', sk: 'slots', ...fields });
     mock
       .on('UpdateItem')
-      .rejectsOnce(item({ version: 9, writer: 'p2/3', countsUntil: 2_050, starts: [1_050, 2] }))
-      .rejectsOnce(item({ version: 8, writer: 'p1/7', countsUntil: 2_071, starts: [1_000, 1, 1_071, 3] }))
-      .rejectsOnce(item({ version: 8, writer: 'p2/4', countsUntil: 2_071, starts: [1_000, 1, 1_071, 3] }))
-      .rejectsOnce(item({ version: 12, writer: 'p3/1', countsUntil: 2_050, starts: [1_050] }))
-      .rejectsOnce(refused({}));
-    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({
-      saved: false,
-      current: { version: 9, writer: 'p2/3', countsUntil: 2_050, starts: [{ at: 1_050, cost: 2 }] },
-    });
-    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({ saved: true });
-    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({
-      saved: false,
-      current: { ...next, writer: 'p2/4' },
-    });
-    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({
-      saved: false,
-      current: { version: 12, writer: 'p3/1', countsUntil: 2_050, starts: [] },
-    });
-    expect(await store.swapSendWindow('ses', 'p2/6', next, { now: 900, expiresAt: 0 })).toEqual({ saved: false });
+      .rejectsOnce(item({ next: 1_009 }))
+      .rejectsOnce(refused({}))
+      .rejectsOnce(item({ next: 'x' }))
+      .resolvesOnce({})
+      .resolvesOnce({});
+    const claim = { mode: 'claim', from: 1_000, slots: 1, expiresAt: 0 } as const;
+    expect(await store.reserveSendSlots('ses', claim)).toEqual({ reserved: false, next: 1_009 });
+    expect(await store.reserveSendSlots('ses', claim)).toEqual({ reserved: false });
+    expect(await store.reserveSendSlots('ses', claim)).toEqual({ reserved: false });
+    // A claim's pointer is known without the answer; an append's is not.
+    expect(await store.reserveSendSlots('ses', claim)).toEqual({ reserved: true, next: 1_001 });
+    await expect(
+      store.reserveSendSlots('ses', { mode: 'append', from: 1_000, latestFirst: 1_010, slots: 1, expiresAt: 0 }),
+    ).rejects.toThrow(/its new value was not returned/);
   });
 });

@@ -7,54 +7,57 @@
  * while the pool cannot be used; with the quota all pool (many shards), the equal share they
  * fall back to is not seen by the others, and SES or SNS may throttle a send (sent again later).
  *
- * The pool's window (core/send-rate.ts) lives in one DynamoDB item per quota (`SendWindowStore`);
- * each write reserves the starts of what waits now, up to `horizonMs` ahead, with a condition on
- * the write last seen (its unique `writer`), or on nothing in it still counting (so quiet traffic
- * is one write per send, whoever wrote last). A refused write returns the item; the pacer backs off at random and plans
- * again. A send goes at its reserved instant; one whose write came back too late to use it
- * (`graceMs`) is planned again, its reservation left to count (unused: never over the quota).
+ * The pool is a grid of slots (core/send-slots.ts) and one pointer per quota in DynamoDB
+ * (`SendSlotStore`): the next slot no shard has been given. A write takes a block of slots for
+ * what waits now (one second's units at most): it *claims* the block from the first slot still
+ * ahead when the pointer is believed behind it, or *appends* it after the pointer otherwise —
+ * each a conditional write that never needs the others' reservations, so shards do not refuse
+ * each other's writes while they keep sending (a wrong belief costs one refused write, which
+ * returns the pointer). A send goes at its slot; one whose write came back too late to use it
+ * (`graceMs`) is planned again, its slots left unused (never over the quota).
  *
- * A write that fails is made once more, the same (the store recognises its own write applied
- * but answered late). When the item cannot be written (two errors, a write slower than
+ * A write that fails may have been applied: its slots are then nobody's, and the next is a new
+ * write. When the pointer cannot be written (two errors in a row, a write slower than
  * `slowWriteMs`, `maxConflicts` refusals in a row) the pacer paces to its own share alone for
- * `fallbackMs`, and says why (an e-mail to more recipients than that share holds in a second then
- * goes alone, holding it longer, as the one-shard pacer sends it).
+ * `fallbackMs`, and says why.
  */
-import { randomUUID } from 'node:crypto';
 import {
-  countedStarts,
-  EMPTY_WINDOW,
-  type PlannedSend,
-  planStarts,
-  type RateWindow,
-  windowOf,
-} from '../../core/send-rate';
-import type { QuotaService, SendWindowStore, SendWindowSwap } from '../../domain/ports';
+  instantOf,
+  planSlotBatch,
+  type SlotBatch,
+  type SlotGrid,
+  slotAtOrAfter,
+  slotGrid,
+} from '../../core/send-slots';
+import type { QuotaService, SendSlotStore, SlotRequest } from '../../domain/ports';
 import type { SendPacer } from './send-pacer';
-import { answerLate, type PacerClock, type Turn } from './turns';
+import type { PacerClock, Turn } from './turns';
 
 export const SHARED_PACING = {
   /** The part of each quota in the pool; the rest is split evenly among the shards. */
   poolShare: 0.5,
-  /** How far ahead of now one write reserves starts (a quota's second: one write a second in a burst). */
-  horizonMs: 1_000,
   /**
-   * A send goes at most this long after its reserved instant (a later one is planned again), and
-   * every reservation counts this much longer than a second: the sends' own instants never put
+   * A send goes at most this long after its slot (a later one is planned again); slots are spaced
+   * so that a second and this much hold one second's units: the sends' own instants never put
    * more than the rate into any second either.
    */
   graceMs: 25,
-  /** A write slower than this, or failing, makes the pacer pace to its share for `fallbackMs`. */
+  /**
+   * How far ahead of now a write takes slots (one write takes one second's units at most): a burst
+   * takes turns with the other shards a second at a time, and its own share sends what it can.
+   */
+  horizonMs: 1_000,
+  /** A write slower than this, or two failing in a row, make the pacer pace to its share for `fallbackMs`. */
   slowWriteMs: 500,
   fallbackMs: 30_000,
-  /**
-   * After a refused write (another shard wrote first) the pacer waits a random time up to
-   * 5 ms × 2^refusals in a row, at most `maxBackoffMs`, so that 20 shards bursting at once take
-   * turns instead of colliding again; after `maxConflicts` in a row it falls back.
-   */
-  maxBackoffMs: 200,
+  /** Refused writes in a row (the pointer never where it was believed) after which it falls back. */
   maxConflicts: 50,
-  /** How long a quiet window's item is kept (TTL). */
+  /**
+   * A pointer further ahead than this is not one the pacers wrote (each write takes at most a
+   * second, a horizon ahead): the pacer paces to its share rather than wait for it.
+   */
+  maxAheadMs: 600_000,
+  /** How long a quiet quota's pointer is kept (TTL). */
   keepMs: 86_400_000,
 } as const;
 
@@ -63,15 +66,13 @@ export interface SharedPacerOptions {
   readonly service: QuotaService;
   /** The pool's rate, units per second, for every shard together (`sharedParts` in notify/deliverer.ts). */
   readonly perSecond: number;
-  readonly store: SendWindowStore;
+  readonly store: SendSlotStore;
   /** The shard's own pacer: its share of the rest, tried first, and all it paces to while the store cannot be used. */
   readonly own: SendPacer;
   /** False: `own` is only the fallback (the quota is all pool, own shares would be under one a second). Default true. */
   readonly ownShare?: boolean;
   /** Told each time the pacer falls back to its own share, with why (no secret in it). */
   readonly onFallback?: (reason: string) => void;
-  /** Draws the backoff after a refused write, in [0, 1). Default Math.random. */
-  readonly random?: () => number;
 }
 
 interface Waiting {
@@ -85,24 +86,27 @@ interface Granted extends Waiting {
 }
 
 export class SharedSendPacer {
-  #window: RateWindow = EMPTY_WINDOW;
-  /** The stored window's version and writer as last seen; undefined: none stored (or not read yet). */
-  #version: number | undefined;
-  #writer: string | undefined;
+  readonly #grid: SlotGrid;
+  /** The highest pointer seen (it only grows while stored); undefined: none seen, or it expired. */
+  #pointer: number | undefined;
   readonly #queue: Waiting[] = [];
   /** Reserved, waiting for their instant, earliest first. */
   #granted: Granted[] = [];
   #running = false;
   #wake = new AbortController();
   #fallbackUntil = Number.NEGATIVE_INFINITY;
+  #errors = 0;
   #conflicts = 0;
   #leadMs = 0;
-  /** Names this pacer's writes: a write refused because it is already stored is recognised as ours. */
-  readonly #id = randomUUID().slice(0, 13);
-  /** Writes, refused writes and reservations left unused, for the logs and tests. */
-  readonly counts = { writes: 0, refused: 0, spoiled: 0, fallbacks: 0 };
+  /**
+   * Writes; refused ones (the pointer was not where it was believed); failed ones, which may have
+   * been applied (their slots unused); reservations that came back too late; fallbacks.
+   */
+  readonly counts = { writes: 0, refused: 0, failed: 0, spoiled: 0, fallbacks: 0 };
 
-  constructor(private readonly options: SharedPacerOptions) {}
+  constructor(private readonly options: SharedPacerOptions) {
+    this.#grid = slotGrid(options.perSecond, SHARED_PACING.graceMs);
+  }
 
   get perSecond(): number {
     return this.options.perSecond;
@@ -152,7 +156,7 @@ export class SharedSendPacer {
   }
 
   async #run(): Promise<void> {
-    const { clock, perSecond } = this.options;
+    const { clock } = this.options;
     while (this.#queue.length > 0 || this.#granted.length > 0) {
       const now = clock.now();
       this.#handOut(now);
@@ -165,24 +169,39 @@ export class SharedSendPacer {
       }
       let wakeAt = this.#granted[0]?.at ?? Number.POSITIVE_INFINITY;
       if (this.#queue.length > 0) {
-        // The rule plans after every start it counts: none before a reservation already made.
-        const latest = Math.max(Number.NEGATIVE_INFINITY, ...this.#window.starts.map((st) => st.at));
-        const from = Math.max(now + this.#leadMs, latest);
-        const plan = planStarts(
-          this.#window,
+        // The first slot still ahead when the write's answer is back (the last write's time ahead).
+        const ahead = slotAtOrAfter(this.#grid, now + this.#leadMs);
+        const known = this.#pointer ?? Number.NEGATIVE_INFINITY;
+        const from = Math.max(ahead, known);
+        const batch = planSlotBatch(
+          this.#grid,
           this.#queue.map((w) => ({ id: w, cost: w.cost, deadline: w.deadline })),
           from,
-          perSecond,
-          SHARED_PACING.graceMs,
         );
-        if (answerLate(this.#queue, plan)) continue; // the others may go earlier now
-        const due = plan.filter((p) => p.at <= from + SHARED_PACING.horizonMs);
-        if (due.length > 0) {
-          await this.#reserve(due, now);
+        for (const { id, notBefore } of batch.late) {
+          this.#queue.splice(this.#queue.indexOf(id), 1);
+          id.resolve({ go: false, notBefore });
+        }
+        if (batch.late.length > 0) continue; // the own share may take the rest now
+        // Slots are taken at most a horizon ahead: what the own share can send before then, it sends.
+        const firstAt = instantOf(this.#grid, from);
+        if (firstAt > now + SHARED_PACING.maxAheadMs) {
+          this.#pointer = undefined;
+          this.#fallBack(
+            `the shared ${this.options.service} send slots are taken ${Math.round((firstAt - now) / 1000)} s ahead, more than any pacer takes (the item expires a day after its last write)`,
+          );
           continue;
         }
-        // Other shards' reservations only ever make the plan later: planning again then is soon enough.
-        wakeAt = Math.min(wakeAt, plan[0]!.at - SHARED_PACING.horizonMs);
+        if (firstAt <= now + SHARED_PACING.horizonMs) {
+          const expiresAt = now + SHARED_PACING.keepMs;
+          const request: SlotRequest =
+            known <= ahead
+              ? { mode: 'claim', from: ahead, slots: batch.slots, expiresAt }
+              : { mode: 'append', from: known, latestFirst: batch.latestFirst, slots: batch.slots, expiresAt };
+          await this.#reserve(request, batch);
+          continue;
+        }
+        wakeAt = Math.min(wakeAt, firstAt - SHARED_PACING.horizonMs);
       }
       if (wakeAt === Number.POSITIVE_INFINITY) break;
       this.#wake = new AbortController();
@@ -204,60 +223,45 @@ export class SharedSendPacer {
     }
   }
 
-  /** Write the window with `due` reserved; on success they wait in #granted for their instants. */
-  async #reserve(due: readonly PlannedSend<Waiting>[], now: number): Promise<void> {
-    const { clock, perSecond, store, service } = this.options;
-    const starts = [...countedStarts(this.#window, now), ...due.map((p) => ({ at: p.at, cost: p.id.cost }))];
-    const counted = windowOf(starts, perSecond, now, SHARED_PACING.graceMs);
-    const next = {
-      version: (this.#version ?? 0) + 1,
-      writer: `${this.#id}/${this.counts.writes}`,
-      countsUntil: Math.max(now, ...counted.starts.map((st) => st.until)),
-      starts,
-    };
+  /** Write the pointer for `batch`; on success its sends wait in #granted for their slots. */
+  async #reserve(request: SlotRequest, batch: SlotBatch<Waiting>): Promise<void> {
+    const { clock, store, service } = this.options;
     const began = clock.now();
     this.counts.writes += 1;
-    const write = () =>
-      store.swapSendWindow(service, this.#writer, next, { now, expiresAt: now + SHARED_PACING.keepMs });
-    let swap: SendWindowSwap;
+    let answer: Awaited<ReturnType<SendSlotStore['reserveSendSlots']>>;
     try {
-      // A failed write may have been applied: the same write again tells (the store recognises its own).
-      swap = await write().catch(() => {
-        this.counts.writes += 1;
-        return write();
-      });
+      answer = await store.reserveSendSlots(service, request);
     } catch (error) {
-      // Its reservations may still be stored: they then count against every shard, unused — never over.
-      this.#fallBack(`the shared ${service} send window could not be written (${describe(error)})`);
+      // It may have been applied: those slots are nobody's now. The next write is a new one.
+      this.counts.failed += 1;
+      if (++this.#errors >= 2) {
+        this.#fallBack(`the shared ${service} send slots could not be written (${describe(error)})`);
+      }
       return;
     }
+    this.#errors = 0;
     const took = clock.now() - began;
-    if (!swap.saved) {
+    if (!answer.reserved) {
       this.counts.refused += 1;
-      this.#version = swap.current?.version;
-      this.#writer = swap.current?.writer;
-      this.#window = windowOf(swap.current?.starts ?? [], perSecond, clock.now(), SHARED_PACING.graceMs);
+      // Where the pointer is (absent: expired, or never written); the plan starts from there.
+      this.#pointer = answer.next;
       if (++this.#conflicts >= SHARED_PACING.maxConflicts) {
-        this.#fallBack(`the shared ${service} send window was written by others ${this.#conflicts} times in a row`);
-        return;
+        this.#fallBack(`the shared ${service} send slots were refused ${this.#conflicts} times in a row`);
       }
-      const ceiling = Math.min(SHARED_PACING.maxBackoffMs, 5 * 2 ** this.#conflicts);
-      await clock.sleep(ceiling * (this.options.random ?? Math.random)());
       return;
     }
     this.#conflicts = 0;
-    this.#version = next.version;
-    this.#writer = next.writer;
-    this.#window = counted;
-    // Starts are planned the last write's time ahead, so that they are still ahead when it returns.
+    this.#pointer = Math.max(this.#pointer ?? Number.NEGATIVE_INFINITY, answer.next);
+    // Slots are planned the last write's time ahead, so that they are still ahead when it returns.
     this.#leadMs = Math.min(SHARED_PACING.slowWriteMs, took);
-    for (const { id, at } of due) {
+    const first = answer.next - request.slots;
+    for (const { id, startOffset } of batch.sends) {
       this.#queue.splice(this.#queue.indexOf(id), 1);
-      this.#granted.push({ ...id, at });
+      this.#granted.push({ ...id, at: instantOf(this.#grid, first + startOffset) });
     }
     this.#granted.sort((a, b) => a.at - b.at);
     if (took > SHARED_PACING.slowWriteMs) {
-      this.#fallBack(`the shared ${service} send window took ${Math.round(took)} ms to write`);
+      this.#fallBack(`the shared ${service} send slots took ${Math.round(took)} ms to write`);
     }
   }
 
@@ -272,6 +276,7 @@ export class SharedSendPacer {
   #fallBack(reason: string): void {
     this.#fallbackUntil = this.options.clock.now() + SHARED_PACING.fallbackMs;
     this.#conflicts = 0;
+    this.#errors = 0;
     this.counts.fallbacks += 1;
     try {
       this.options.onFallback?.(

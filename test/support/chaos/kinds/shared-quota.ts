@@ -1,9 +1,9 @@
 /**
  * The `shared-quota` kind: two restaurants in two shards, polled side by side each tick, deliver
  * through the real `createDeliverer` to the SES and SNS emulators with the send quotas shared in
- * the state table (lambda/notify/pacing/shared-pacer.ts) at a low rate (4 e-mails and 4 SMS a
- * second for both: 1 a second each of its own, a pool of 2), so that the shards contend for the
- * pool's item. A seeded share (15–35 %) of
+ * the state table's slot pointer (lambda/notify/pacing/shared-pacer.ts) at a low rate (4 e-mails and 4 SMS a
+ * second for both: 1 a second each of its own, a pool of 2), so that the shards take turns on the
+ * pool's pointer. A seeded share (15–35 %) of
  * the writes to that item fail (`error`), are applied and then answered with an error (`late`), or
  * are slow (`slow`: the manual clock moves 0.2–1.5 s), and pollers die at step boundaries as in the
  * crash kind. Judged on both channels of both restaurants: nothing lost, a copy beyond the first
@@ -12,7 +12,7 @@
  *
  * On the manual clock a pacer's sleep moves time for everyone at once, so a write under way while
  * the other shard's pacer sleeps looks slow: most runs fall back to the share many times, and so
- * switch between the shared window and the share, which is the path under test here.
+ * switch between the shared slots and the share, which is the path under test here.
  */
 import type { AlertsConfig } from '../../../../lambda/config/schema';
 import { createDeliverer } from '../../../../lambda/notify/deliverer';
@@ -93,7 +93,7 @@ export async function runSharedQuotaKind(env: ChaosEnv, seed: number): Promise<R
         config,
         topicArn: env.topicArn,
         clock,
-        sendWindows: windows,
+        sendSlots: windows,
         onPacingFallback: (message) => fallbacks.push(message),
       });
       return new CountingDeliverer({
@@ -182,7 +182,7 @@ export async function runSharedQuotaKind(env: ChaosEnv, seed: number): Promise<R
       problems.push(`the pool was never written in ${events.length} events at ${RATE}/s: nothing was shared`);
     return {
       kind: 'shared-quota',
-      variant: `window faults ${Math.round(share * 100)} %`,
+      variant: `slot-write faults ${Math.round(share * 100)} %`,
       seed,
       events: events.length,
       ...judged,
@@ -197,11 +197,11 @@ export async function runSharedQuotaKind(env: ChaosEnv, seed: number): Promise<R
       faults: {},
       figures: {
         'pool writes': poolWrites,
-        'window faults': faults.error + faults.late + faults.slow,
+        'slot-write faults': faults.error + faults.late + faults.slow,
         'fallbacks to the share': fallbacks.length,
         'sends deferred by pacing': deferred,
       },
-      details: `${poolWrites} pool writes, window faults error ${faults.error}, late ${faults.late}, slow ${faults.slow}; ${fallbacks.length} fallbacks to the share; ${deferred} sends deferred`,
+      details: `${poolWrites} pool writes, slot-write faults error ${faults.error}, late ${faults.late}, slow ${faults.slow}; ${fallbacks.length} fallbacks to the share; ${deferred} sends deferred`,
       ms: performance.now() - started,
     };
   } finally {
