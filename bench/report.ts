@@ -202,7 +202,8 @@ export function renderReport(r: BenchResults, format: Format): string {
     note(
       `The SES quota shared by ${b.shards} shards (one deliverer each: an own share of half the quota, one pool item in the state table for the other half): ` +
         `${b.burstSends} calls in one shard and a few in every other, ${b.sends} e-mails; the burst's first to last in ${ms(b.burstMs)} ` +
-        `against the ${ms(b.boundMs)} its own share and the pool allow (×${num(b.burstMs / b.boundMs, 2)}; at an equal share of the ` +
+        `against the ${ms(b.boundMs)} its own share and the pool allow (×${num(b.burstMs / b.boundMs, 2)}` +
+        `${b.allBoundMs === undefined ? '' : `; all ${b.sends} e-mails, which take the pool in turn, need at least ${ms(b.allBoundMs)}`}; at an equal share of the ` +
         `${b.sesPerSecond}/s: ${ms(b.atShareMs)}); at most ${b.busiestSecond} e-mails started in any second at the wire (quota ${b.sesPerSecond}); ` +
         `${num(b.writesPerSend, 2)} pool writes per e-mail (${b.refusedWrites} refused), ${b.fallbacks} fallbacks to the own share, ${b.failedSends} failed.`,
     );
