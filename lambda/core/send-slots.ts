@@ -58,8 +58,9 @@ export interface SlotSend<T> {
  * What one write asks for: the queued sends (in queue order: none before one queued ahead of it)
  * that fit in one second's units, taken as one block of slots from `from` on (the first free slot
  * is at least `from`); `latestFirst` is the last first slot with which every one of them still
- * starts by its deadline (Number.MAX_SAFE_INTEGER without one). Sends that cannot start by their deadline even from `from` are `late`
- * (the caller answers "not before" with `notBefore`); the rest wait for a later write.
+ * starts by its deadline (Number.MAX_SAFE_INTEGER without one). Sends that cannot start by their
+ * deadline even from `from` are `late` (the caller answers "not before" with `notBefore`); the
+ * rest wait for a later write.
  */
 export interface SlotBatch<T> {
   readonly sends: readonly SlotSend<T>[];
