@@ -307,7 +307,8 @@ export async function measureScaleSize(
       events.flatMap(([, hash, at]) => (published.has(hash) ? [published.get(hash)! - at] : []));
     const latencies = latencyOf(injected);
     const split = start + RUN_START_MS;
-    const runEnd = start + Math.max(...measured.map((m) => m.wallMs));
+    const wallMs = Math.max(...measured.map((m) => m.wallMs));
+    const runEnd = start + wallMs;
     const first = dynamoCalls.filter((c) => c.endedAt >= start && c.endedAt < split);
     const after = dynamoCalls.filter((c) => c.endedAt >= split && c.endedAt <= runEnd);
     const refused = (calls: typeof dynamoCalls) =>
@@ -323,7 +324,6 @@ export async function measureScaleSize(
 
     const polls = measured.reduce((sum, m) => sum + (m.report?.polls ?? 0), 0);
     const cpuMs = measured.reduce((sum, m) => sum + m.cpuMs, 0);
-    const wallMs = Math.max(...measured.map((m) => m.wallMs));
     const output = measured.flatMap((m) => m.output);
     const logBytes = output.reduce((sum, line) => sum + Buffer.byteLength(line) + 1 + LOG_EVENT_OVERHEAD_BYTES, 0);
     const metricSeries = emfMetricKeys(output).length;

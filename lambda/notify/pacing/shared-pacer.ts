@@ -29,7 +29,7 @@ import {
   slotAtOrAfter,
   slotGrid,
 } from '../../core/send-slots';
-import type { QuotaService, SendSlotStore, SlotRequest } from '../../domain/ports';
+import type { QuotaService, SendSlotStore, SlotRequest, SlotReservation } from '../../domain/ports';
 import type { SendPacer } from './send-pacer';
 import type { PacerClock, Turn } from './turns';
 
@@ -228,7 +228,7 @@ export class SharedSendPacer {
     const { clock, store, service } = this.options;
     const began = clock.now();
     this.counts.writes += 1;
-    let answer: Awaited<ReturnType<SendSlotStore['reserveSendSlots']>>;
+    let answer: SlotReservation;
     try {
       answer = await store.reserveSendSlots(service, request);
     } catch (error) {
